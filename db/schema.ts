@@ -1,0 +1,5 @@
+/**
+ * The single drizzle schema for D1. Tables live one domain per file under `db/tables/`;
+ * this barrel is what drizzle-kit and the query client see.
+ */
+export * from "./tables/catalog";

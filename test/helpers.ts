@@ -1,0 +1,29 @@
+import { exports } from "cloudflare:workers";
+
+/** Sends a request through the edge worker's real `fetch` handler (all middleware included). */
+export function call(path: string, init: RequestInit = {}): Promise<Response> {
+  return exports.default.fetch(new Request(`http://popcart.test${path}`, init));
+}
+
+/** JSON request helper: sets the content type and serialises the body. */
+export function callJson(path: string, method: string, body: unknown, headers: Record<string, string> = {}) {
+  return call(path, {
+    method,
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+export const ADMIN = { authorization: "Bearer test-admin-token" } as const;
+
+/** Asserts a problem+json response and returns its body. */
+export async function expectProblem(res: Response, status: number, code: string) {
+  const body = (await res.json()) as { code: string; status: number; errors?: { path: string }[] };
+  if (res.status !== status || body.code !== code) {
+    throw new Error(`expected ${status} ${code}, got ${res.status} ${JSON.stringify(body)}`);
+  }
+  if (!res.headers.get("content-type")?.startsWith("application/problem+json")) {
+    throw new Error(`expected application/problem+json, got ${res.headers.get("content-type")}`);
+  }
+  return body;
+}

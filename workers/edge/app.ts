@@ -1,0 +1,44 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "../lib/body-limit";
+import type { AppEnv } from "../lib/env";
+import { notFoundHandler, problemHandler } from "../lib/error-handler";
+import { requestId } from "../lib/request-id";
+import { requestLogger } from "../lib/request-logger";
+import { throwOnInvalid } from "../lib/validation";
+import { renderApiReference } from "../ops/api-reference";
+import { opsRoutes } from "../ops/routes";
+
+const OPENAPI_INFO = {
+  title: "Popcart API",
+  version: "1.0.0",
+  description:
+    "Edge-first commerce runtime. Money is integer minor units plus an ISO 4217 currency; errors are application/problem+json with a stable `code`.",
+};
+
+/** Builds the edge app: cross-cutting middleware, then one sub-app per domain. */
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid });
+
+  app.use("*", requestId(), requestLogger(), bodyLimit());
+  app.onError(problemHandler);
+  app.notFound(notFoundHandler);
+
+  app.route("/", opsRoutes);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "Admin API token (scoped). Locally: ADMIN_TOKEN in .dev.vars.",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "cartToken", {
+    type: "apiKey",
+    in: "header",
+    name: "X-Cart-Token",
+  });
+  app.doc31("/openapi.json", { openapi: "3.1.0", info: OPENAPI_INFO });
+  app.get("/docs", (c) =>
+    c.html(renderApiReference(app.getOpenAPI31Document({ openapi: "3.1.0", info: OPENAPI_INFO }))),
+  );
+
+  return app;
+}

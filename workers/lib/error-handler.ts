@@ -1,0 +1,51 @@
+import type { ErrorHandler, NotFoundHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "./env";
+import { describeError, log } from "./logging";
+import { ApiError, PROBLEM_CONTENT_TYPE, problems } from "./problem";
+
+/** Renders an `ApiError` as `application/problem+json` with its headers. */
+export function problemResponse(error: ApiError, instance?: string, requestId?: string): Response {
+  const headers = new Headers({ "content-type": PROBLEM_CONTENT_TYPE, "cache-control": "no-store" });
+  for (const [name, value] of Object.entries(error.headers)) headers.set(name, value);
+  if (requestId) headers.set("x-request-id", requestId);
+  return new Response(JSON.stringify(error.toProblem(instance, requestId)), {
+    status: error.status,
+    headers,
+  });
+}
+
+/** Maps Hono's own exceptions (malformed JSON, body limit …) onto stable problem codes. */
+function fromHttpException(error: HTTPException): ApiError {
+  if (error.status === 400 && /json/i.test(error.message)) return problems.malformedJson();
+  if (error.status === 413) return new ApiError(413, "payload_too_large", "Payload too large");
+  if (error.status === 401) return problems.unauthorized(error.message || undefined);
+  return new ApiError(error.status, "http_error", error.message || "Request failed");
+}
+
+/**
+ * The single `app.onError`: refusals become their problem; anything unexpected is logged
+ * with the request id and answered with a generic 500 that leaks nothing.
+ */
+export const problemHandler: ErrorHandler<AppEnv> = (error, c) => {
+  const requestId = c.get("requestId");
+  const instance = new URL(c.req.url).pathname;
+  if (error instanceof ApiError) return problemResponse(error, instance, requestId);
+  if (error instanceof HTTPException) return problemResponse(fromHttpException(error), instance, requestId);
+  log("error", "unhandled_error", { request_id: requestId, path: instance, ...describeError(error) });
+  const internal = new ApiError(500, "internal_error", "Internal server error", {
+    detail: "Something went wrong on our side. Quote the request id if you contact support.",
+  });
+  return problemResponse(internal, instance, requestId);
+};
+
+export const notFoundHandler: NotFoundHandler<AppEnv> = (c) =>
+  problemResponse(
+    problems.notFound(
+      "Route",
+      "route_not_found",
+      `No route for ${c.req.method} ${new URL(c.req.url).pathname}`,
+    ),
+    new URL(c.req.url).pathname,
+    c.get("requestId"),
+  );

@@ -1,0 +1,46 @@
+/** The running version, from the version metadata binding (`CF_VERSION_METADATA`). */
+export function versionOf(env: Env): { id: string; tag: string; timestamp: string } {
+  const meta = env.CF_VERSION_METADATA;
+  return { id: meta?.id ?? "local", tag: meta?.tag ?? "", timestamp: meta?.timestamp ?? "" };
+}
+
+interface Check {
+  ok: boolean;
+  latency_ms: number;
+  error?: string;
+}
+
+async function timed(probe: () => Promise<unknown>): Promise<Check> {
+  const started = performance.now();
+  try {
+    await probe();
+    return { ok: true, latency_ms: Math.round(performance.now() - started) };
+  } catch (error) {
+    return {
+      ok: false,
+      latency_ms: Math.round(performance.now() - started),
+      error: error instanceof Error ? error.message : String(error),
+    };
+  }
+}
+
+/** Probes each binding the request paths depend on, with a cheap read each. */
+export async function checkBindings(env: Env): Promise<Record<string, Check>> {
+  const [d1, kv] = await Promise.all([
+    timed(() => env.DB.prepare("select 1").first()),
+    timed(() => env.CATALOG_KV.get("health:probe")),
+  ]);
+  const bound = (value: unknown): Check => ({
+    ok: value !== undefined && value !== null,
+    latency_ms: 0,
+    ...(value ? {} : { error: "binding missing" }),
+  });
+  return {
+    d1,
+    kv,
+    cart_objects: bound(env.CART),
+    inventory_objects: bound(env.INVENTORY),
+    catalog_events_queue: bound(env.CATALOG_EVENTS),
+    assets: bound(env.ASSETS),
+  };
+}
