@@ -1,10 +1,16 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "../lib/body-limit";
+import { cors } from "../lib/cors";
 import type { AppEnv } from "../lib/env";
 import { notFoundHandler, problemHandler } from "../lib/error-handler";
+import { clientKey, rateLimit } from "../lib/rate-limit";
 import { requestId } from "../lib/request-id";
 import { requestLogger } from "../lib/request-logger";
+import { securityHeaders } from "../lib/security-headers";
+import { serverTiming } from "../lib/server-timing";
 import { throwOnInvalid } from "../lib/validation";
+import { versionAffinity } from "../lib/version-affinity";
+import { versionHeaders } from "../lib/version-headers";
 import { renderApiReference } from "../ops/api-reference";
 import { opsRoutes } from "../ops/routes";
 
@@ -19,7 +25,22 @@ const OPENAPI_INFO = {
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid });
 
-  app.use("*", requestId(), requestLogger(), bodyLimit());
+  app.use(
+    "*",
+    requestId(),
+    versionHeaders(),
+    securityHeaders(),
+    serverTiming(),
+    requestLogger(),
+    bodyLimit(),
+  );
+  app.use("/api/*", cors());
+  // Keep a shopper's cart and checkout on one version during a gradual rollout.
+  app.use("/api/carts", versionAffinity());
+  app.use("/api/carts/:id/*", versionAffinity({ cartIdParam: "id" }));
+  app.use("/api/checkouts/*", versionAffinity());
+  // Bearer-token auth is the admin API's login: bound guessing per client.
+  app.use("/admin/api/*", rateLimit({ binding: "ADMIN_RATE_LIMITER", key: clientKey, periodSeconds: 60 }));
   app.onError(problemHandler);
   app.notFound(notFoundHandler);
 

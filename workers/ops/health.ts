@@ -1,8 +1,4 @@
-/** The running version, from the version metadata binding (`CF_VERSION_METADATA`). */
-export function versionOf(env: Env): { id: string; tag: string; timestamp: string } {
-  const meta = env.CF_VERSION_METADATA;
-  return { id: meta?.id ?? "local", tag: meta?.tag ?? "", timestamp: meta?.timestamp ?? "" };
-}
+export { versionOf } from "../lib/version";
 
 interface Check {
   ok: boolean;
