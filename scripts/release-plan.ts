@@ -317,7 +317,7 @@ export function errorRateSql(dataset: string, versionIds: string[], sinceSeconds
   return [
     "SELECT blob5 AS version,",
     "  SUM(_sample_interval * double1) AS requests,",
-    "  SUM(IF(double3 >= 500, _sample_interval * double1, 0)) AS errors",
+    "  sumIf(_sample_interval * double1, double3 >= 500) AS errors",
     `FROM ${dataset}`,
     `WHERE index1 = 'request' AND blob5 IN (${ids})`,
     `  AND timestamp > NOW() - INTERVAL '${Math.max(1, Math.round(sinceSeconds))}' SECOND`,

@@ -185,5 +185,6 @@ describe("release gates", () => {
     const sql = errorRateSql("popcart_metrics", ["abc-123", "x' OR 1=1 --"], 120);
     expect(sql).toContain("blob5 IN ('abc-123', 'xOR11--')");
     expect(sql).toContain("INTERVAL '120' SECOND");
+    expect(sql).toContain("sumIf(_sample_interval * double1, double3 >= 500) AS errors");
   });
 });
