@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import staticHeaders from "../static/_headers?raw";
 import { createApp } from "../workers/edge/app";
-import { HTML_CSP } from "../workers/lib/security-headers";
+import { HSTS, HTML_CSP, PERMISSIONS_POLICY } from "../workers/lib/security-headers";
 import { ServerTiming } from "../workers/lib/server-timing";
 import { ADMIN, call, callJson } from "./helpers";
 
@@ -103,6 +104,26 @@ describe("security headers", () => {
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
       expect(res.headers.has("x-frame-options")).toBe(false);
     }
+  });
+});
+
+describe("static asset headers", () => {
+  it("give storefront assets (served before the Worker) the same policy as Worker HTML", () => {
+    const rules = new Map(
+      staticHeaders
+        .split("\n")
+        .filter((line) => /^\s+\S/.test(line))
+        .map((line) => {
+          const at = line.indexOf(":");
+          return [line.slice(0, at).trim().toLowerCase(), line.slice(at + 1).trim()] as const;
+        }),
+    );
+    expect(staticHeaders).toMatch(/^\/\*$/m);
+    expect(rules.get("content-security-policy")).toBe(HTML_CSP);
+    expect(rules.get("strict-transport-security")).toBe(HSTS);
+    expect(rules.get("permissions-policy")).toBe(PERMISSIONS_POLICY);
+    expect(rules.get("x-content-type-options")).toBe("nosniff");
+    expect(rules.get("x-frame-options")).toBe("DENY");
   });
 });
 

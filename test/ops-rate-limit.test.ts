@@ -1,7 +1,14 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../workers/edge/app";
-import { ipv6Prefix64 } from "../workers/lib/rate-limit";
+import {
+  cartKey,
+  clientCartKey,
+  clientKey,
+  ipv6Prefix64,
+  rateLimit,
+  WRITE_METHODS,
+} from "../workers/lib/rate-limit";
 import { call, expectProblem } from "./helpers";
 
 // wrangler.toml: ADMIN_RATE_LIMITER allows 120 requests per 60 s per client.
@@ -84,5 +91,55 @@ describe("ipv6Prefix64", () => {
     expect(ipv6Prefix64("2001:0db8:0001:0002:aaaa::1")).toBe("2001:db8:1:2");
     expect(ipv6Prefix64("::1")).toBe("0:0:0:0");
     expect(ipv6Prefix64("2001:DB8:1:2:3:4:5:6")).toBe("2001:db8:1:2");
+  });
+});
+
+describe("rateLimit() for route groups", () => {
+  // wrangler.toml: CART_WRITE_RATE_LIMITER allows 30 writes per 10 s per cart.
+  const CART_LIMIT = 30;
+
+  function cartApp() {
+    const app = createApp();
+    app.use(
+      "/__carts/:id/*",
+      rateLimit({
+        binding: "CART_WRITE_RATE_LIMITER",
+        periodSeconds: 10,
+        key: cartKey(),
+        methods: WRITE_METHODS,
+      }),
+    );
+    app.post("/__carts/:id/lines", (c) => c.json({ ok: true }, 201));
+    app.get("/__carts/:id/lines", (c) => c.json({ ok: true }));
+    return app;
+  }
+
+  it("limits writes per cart, leaves reads and other carts alone", async () => {
+    const left = 10_000 - (Date.now() % 10_000);
+    if (left < 6_000) await scheduler.wait(left + 50);
+    const app = cartApp();
+    const cart = `cart_${crypto.randomUUID()}`;
+    const post = (id: string) => app.request(`/__carts/${id}/lines`, { method: "POST" }, env);
+    for (let i = 0; i < CART_LIMIT; i++) expect((await post(cart)).status, `write ${i + 1}`).toBe(201);
+    const limited = await post(cart);
+    expect(limited.headers.get("retry-after")).toBe("10");
+    await expectProblem(limited, 429, "rate_limited");
+    expect((await app.request(`/__carts/${cart}/lines`, {}, env)).status).toBe(200);
+    expect((await post(`cart_${crypto.randomUUID()}`)).status).toBe(201);
+  });
+
+  it("derives client and cart keys from the request", async () => {
+    const app = createApp();
+    app.get("/__keys/:id", (c) =>
+      c.json({ client: clientKey(c), cart: cartKey()(c), both: clientCartKey()(c) }),
+    );
+    const res = await app.request("/__keys/cart_1", { headers: { "cf-connecting-ip": "2001:db8::7" } }, env);
+    expect(await res.json()).toEqual({
+      client: "ip6:2001:db8:0:0",
+      cart: "cart:cart_1",
+      both: "ip6:2001:db8:0:0|cart:cart_1",
+    });
+    const anonymous = await app.request("/__keys/cart_2", {}, env);
+    expect(((await anonymous.json()) as { client: string }).client).toBe("ip:unknown");
   });
 });

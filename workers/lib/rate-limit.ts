@@ -21,6 +21,8 @@ export interface RateLimitOptions {
    * whole period is the honest upper bound for `Retry-After`.
    */
   periodSeconds: 10 | 60;
+  /** Only these methods count (e.g. writes only); all methods when omitted. */
+  methods?: readonly string[];
 }
 
 /** The `rate_limited` problem: 429 with `Retry-After`. */
@@ -41,6 +43,7 @@ export const rateLimited = (retryAfterSeconds: number) =>
  */
 export const rateLimit = (opts: RateLimitOptions): MiddlewareHandler<AppEnv> =>
   async function rateLimit(c, next) {
+    if (opts.methods && !opts.methods.includes(c.req.method)) return next();
     const key = opts.key(c);
     const limiter = c.env[opts.binding] as RateLimit | undefined;
     if (key && limiter) {
@@ -69,6 +72,25 @@ export function clientKey(c: Context<AppEnv>): string {
   if (!ip) return "ip:unknown";
   return ip.includes(":") ? `ip6:${ipv6Prefix64(ip)}` : `ip:${ip}`;
 }
+
+/** Keys a route's cart (`cart:<id>` from the `:id` path parameter, or another parameter). */
+export const cartKey =
+  (param = "id") =>
+  (c: Context<AppEnv>): string | null => {
+    const id = c.req.param(param);
+    return id ? `cart:${id}` : null;
+  };
+
+/** Keys the pair client + cart, for attempts a shopper could spread over many carts or clients. */
+export const clientCartKey =
+  (param = "id") =>
+  (c: Context<AppEnv>): string | null => {
+    const cart = cartKey(param)(c);
+    return cart ? `${clientKey(c)}|${cart}` : null;
+  };
+
+/** HTTP methods that change state: pass as `methods` to leave reads unlimited. */
+export const WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"] as const;
 
 /** The first four groups of an IPv6 address, with `::` expanded. */
 export function ipv6Prefix64(ip: string): string {

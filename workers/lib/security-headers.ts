@@ -26,6 +26,10 @@ export const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 
 export const HSTS = "max-age=63072000; includeSubDomains";
 
+/** Stripe's Payment Request / wallets need the Payment Request API in its frames. */
+export const PERMISSIONS_POLICY =
+  'payment=(self "https://js.stripe.com"), camera=(), microphone=(), geolocation=()';
+
 /**
  * Security headers on every response: HSTS, nosniff and a referrer policy everywhere; the
  * Stripe-compatible CSP plus anti-framing on HTML; a deny-all CSP on everything else.
@@ -44,9 +48,6 @@ export const securityHeaders = (): MiddlewareHandler<AppEnv> =>
     set("content-security-policy", isHtml ? HTML_CSP : API_CSP);
     if (isHtml) {
       set("x-frame-options", "DENY");
-      set(
-        "permissions-policy",
-        'payment=(self "https://js.stripe.com"), camera=(), microphone=(), geolocation=()',
-      );
+      set("permissions-policy", PERMISSIONS_POLICY);
     }
   };
