@@ -78,7 +78,7 @@ describe("transactional outbox", () => {
     const event = await writeEvent();
     const controller = createScheduledController({ scheduledTime: new Date(), cron: "* * * * *" });
     const ctx = createExecutionContext();
-    await worker.scheduled(controller, env, ctx);
+    await worker.scheduled(controller, env);
     await waitOnExecutionContext(ctx);
     expect((await sentAt(event.id))?.sent_at).not.toBeNull();
   });
