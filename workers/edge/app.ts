@@ -1,4 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { adminEventRoutes } from "../events/routes";
+import { devReceiverRoutes } from "../fulfilment/dev-receiver";
 import { bodyLimit } from "../lib/body-limit";
 import { cors } from "../lib/cors";
 import type { AppEnv } from "../lib/env";
@@ -45,6 +47,8 @@ export function createApp() {
   app.notFound(notFoundHandler);
 
   app.route("/", opsRoutes);
+  app.route("/admin/api/events", adminEventRoutes);
+  app.route("/", devReceiverRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",

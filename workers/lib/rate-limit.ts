@@ -66,10 +66,12 @@ export const rateLimit = (opts: RateLimitOptions): MiddlewareHandler<AppEnv> =>
 /**
  * The client's identity for rate limits: `CF-Connecting-IP` (set by Cloudflare, not
  * spoofable behind it), with IPv6 addresses reduced to their /64, which one subscriber holds.
+ * Null without the header, which only happens off Cloudflare (tests, service bindings):
+ * lumping every such caller under one key would make them throttle each other.
  */
-export function clientKey(c: Context<AppEnv>): string {
+export function clientKey(c: Context<AppEnv>): string | null {
   const ip = c.req.header("cf-connecting-ip")?.trim();
-  if (!ip) return "ip:unknown";
+  if (!ip) return null;
   return ip.includes(":") ? `ip6:${ipv6Prefix64(ip)}` : `ip:${ip}`;
 }
 
@@ -86,7 +88,8 @@ export const clientCartKey =
   (param = "id") =>
   (c: Context<AppEnv>): string | null => {
     const cart = cartKey(param)(c);
-    return cart ? `${clientKey(c)}|${cart}` : null;
+    const client = clientKey(c);
+    return cart && client ? `${client}|${cart}` : null;
   };
 
 /** HTTP methods that change state: pass as `methods` to leave reads unlimited. */
