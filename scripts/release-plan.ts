@@ -250,7 +250,7 @@ export function planRelease(
   return {
     mode: "gradual",
     steps,
-    rollback: wrangler("versions", "deploy", "{prev}@100%", "--yes", "--message", "rollback: gate failed"),
+    rollback: wrangler("versions", "deploy", "{prev}@100%", "--yes", "--message", "rollback: release failed"),
   };
 }
 

@@ -47,6 +47,12 @@ Error-rate gate: Analytics Engine SQL API when CLOUDFLARE_ACCOUNT_ID and CLOUDFL
 }
 
 const dryRun = args["dry-run"];
+for (const name of ["bake-seconds", "max-error-rate", "max-error-rate-increase", "min-requests"]) {
+  if (!Number.isFinite(Number(args[name])) || Number(args[name]) < 0) {
+    console.error(`--${name} must be a non-negative number (got ${args[name]})`);
+    process.exit(64);
+  }
+}
 const toml = readFileSync(args.config, "utf8");
 const worker = /^name\s*=\s*"([^"]+)"/m.exec(toml)?.[1] ?? "popcart";
 const state = JSON.parse(readFileSync(args.state, "utf8"));
@@ -184,68 +190,81 @@ async function traffic(ids) {
 }
 
 const ids = {};
-for (const step of plan.steps) {
-  console.log(`\n== ${step.description}`);
-  if (step.kind === "d1_migrations") run(step.command);
-  else if (step.kind === "capture_previous") {
-    const status = JSON.parse(runCapture(step.command));
-    const versions = status.versions ?? status[0]?.versions ?? [];
-    const full = versions.find((v) => Number(v.percentage) === 100) ?? versions[0];
-    ids.prev = full?.version_id;
-    if (!ids.prev)
-      throw new Error("could not find the currently deployed version (first release? use wrangler deploy)");
-    console.log(`previous version: ${ids.prev}`);
-  } else if (step.kind === "upload") {
-    // wrangler writes machine-readable results to WRANGLER_OUTPUT_FILE_PATH (ND-JSON).
-    const output = join(mkdtempSync(join(tmpdir(), "popcart-release-")), "wrangler-output.json");
-    run(step.command, { WRANGLER_OUTPUT_FILE_PATH: output });
-    const entries = readFileSync(output, "utf8")
-      .trim()
-      .split("\n")
-      .map((line) => JSON.parse(line));
-    ids.new = entries.find((e) => e.type === "version-upload")?.version_id;
-    if (!ids.new) throw new Error("wrangler versions upload did not report a version id");
-    console.log(`new version: ${ids.new}`);
-  } else if (step.kind === "deploy") run(fillCommand(step.command, ids));
-  else if (step.kind === "gate") {
-    await new Promise((resolve) => setTimeout(resolve, step.bakeSeconds * 1000));
-    const gateCommandExit = args["gate-cmd"]
-      ? spawnSync("sh", ["-c", args["gate-cmd"]], {
-          stdio: "inherit",
-          env: {
-            ...process.env,
-            NEW_VERSION_ID: ids.new,
-            PREVIOUS_VERSION_ID: ids.prev,
-            PERCENT: String(step.percent),
-          },
-        }).status
-      : undefined;
-    const decision = decideGate(
-      {
-        health: await health(ids.new),
-        expectedVersionId: ids.new,
-        traffic: await traffic(ids),
-        gateCommandExit,
-      },
-      gate,
-    );
-    for (const note of decision.notes) console.log(`  ${note}`);
-    if (decision.action === "rollback") {
-      console.error(`GATE FAILED at ${step.percent}%: ${decision.reasons.join("; ")}. Rolling back.`);
-      run(fillCommand(plan.rollback, ids));
-      process.exit(1);
+// Set once traffic has moved: from then on any failure must put the previous version back.
+let trafficMoved = false;
+try {
+  for (const step of plan.steps) {
+    console.log(`\n== ${step.description}`);
+    if (step.kind === "d1_migrations") run(step.command);
+    else if (step.kind === "capture_previous") {
+      const status = JSON.parse(runCapture(step.command));
+      const versions = status.versions ?? status[0]?.versions ?? [];
+      const full = versions.find((v) => Number(v.percentage) === 100) ?? versions[0];
+      ids.prev = full?.version_id;
+      if (!ids.prev)
+        throw new Error("could not find the currently deployed version (first release? use wrangler deploy)");
+      console.log(`previous version: ${ids.prev}`);
+    } else if (step.kind === "upload") {
+      // wrangler writes machine-readable results to WRANGLER_OUTPUT_FILE_PATH (ND-JSON).
+      const output = join(mkdtempSync(join(tmpdir(), "popcart-release-")), "wrangler-output.json");
+      run(step.command, { WRANGLER_OUTPUT_FILE_PATH: output });
+      const entries = readFileSync(output, "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line));
+      ids.new = entries.find((e) => e.type === "version-upload")?.version_id;
+      if (!ids.new) throw new Error("wrangler versions upload did not report a version id");
+      console.log(`new version: ${ids.new}`);
+    } else if (step.kind === "deploy") {
+      trafficMoved = true;
+      run(fillCommand(step.command, ids));
+    } else if (step.kind === "gate") {
+      await new Promise((resolve) => setTimeout(resolve, step.bakeSeconds * 1000));
+      const gateCommandExit = args["gate-cmd"]
+        ? spawnSync("sh", ["-c", args["gate-cmd"]], {
+            stdio: "inherit",
+            env: {
+              ...process.env,
+              NEW_VERSION_ID: ids.new,
+              PREVIOUS_VERSION_ID: ids.prev,
+              PERCENT: String(step.percent),
+            },
+          }).status
+        : undefined;
+      const decision = decideGate(
+        {
+          health: await health(ids.new),
+          expectedVersionId: ids.new,
+          traffic: await traffic(ids),
+          gateCommandExit,
+        },
+        gate,
+      );
+      for (const note of decision.notes) console.log(`  ${note}`);
+      if (decision.action === "rollback") {
+        console.error(`GATE FAILED at ${step.percent}%: ${decision.reasons.join("; ")}. Rolling back.`);
+        run(fillCommand(plan.rollback, ids));
+        process.exit(1);
+      }
+      console.log(`  gate passed at ${step.percent}%`);
+    } else if (step.kind === "record_state") {
+      const tags = parseDoMigrations(toml).map((m) => m.tag);
+      const next = {
+        ...state,
+        last_do_migration_tag: tags.at(-1) ?? null,
+        last_version_id: ids.new,
+        released_at: new Date().toISOString(),
+      };
+      writeFileSync(args.state, `${JSON.stringify(next, null, 2)}\n`);
+      console.log(`wrote ${args.state}: commit it`);
     }
-    console.log(`  gate passed at ${step.percent}%`);
-  } else if (step.kind === "record_state") {
-    const tags = parseDoMigrations(toml).map((m) => m.tag);
-    const next = {
-      ...state,
-      last_do_migration_tag: tags.at(-1) ?? null,
-      last_version_id: ids.new,
-      released_at: new Date().toISOString(),
-    };
-    writeFileSync(args.state, `${JSON.stringify(next, null, 2)}\n`);
-    console.log(`wrote ${args.state}: commit it`);
   }
+} catch (error) {
+  console.error(`\nRELEASE FAILED: ${error instanceof Error ? error.message : error}`);
+  if (trafficMoved) {
+    console.error("Traffic had moved to the new version: rolling back.");
+    run(fillCommand(plan.rollback, ids));
+  }
+  process.exit(1);
 }
 console.log(`\nReleased ${ids.new} to 100%.`);
