@@ -20,7 +20,10 @@ const OPENAPI_INFO = {
   title: "Popcart API",
   version: "1.0.0",
   description:
-    "Edge-first commerce runtime. Money is integer minor units plus an ISO 4217 currency; errors are application/problem+json with a stable `code`.",
+    "Edge-first commerce runtime. Money is integer minor units plus an ISO 4217 currency; errors are application/problem+json with a stable `code`. " +
+    "Every response carries `x-request-id`, `x-popcart-version` (and `x-popcart-version-tag`) and `Server-Timing`; " +
+    "cart and checkout responses carry `x-popcart-version-key`, to send back as `Cloudflare-Workers-Version-Key`. " +
+    "Rate-limited requests answer 429 `rate_limited` with `Retry-After`.",
 };
 
 /** Builds the edge app: cross-cutting middleware, then one sub-app per domain. */
