@@ -5,10 +5,14 @@ import { type FieldError, problems } from "./problem";
 
 /** Flattens zod issues into `{ path, message }` with the input target as the first segment. */
 export function fieldErrors(error: ZodError, target: string): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: [target, ...issue.path.map(String)].join("."),
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) => {
+    const path = [target, ...issue.path.map(String)];
+    // Name each unknown field itself, not just the object that carried it.
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ path: [...path, key].join("."), message: "unknown field" }));
+    }
+    return [{ path: path.join("."), message: issue.message }];
+  });
 }
 
 /**
