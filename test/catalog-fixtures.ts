@@ -92,7 +92,7 @@ export async function deliverCatalogEvents(bodies: unknown[]) {
     })),
   );
   const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
+  await worker.queue(batch, env);
   return { batch, result: await getQueueResult(batch, ctx) };
 }
 
