@@ -258,10 +258,10 @@ describe("admin catalog writes", () => {
   it("answers 409 for a taken slug, SKU or category slug", async () => {
     const product = await adminProduct();
     const slug = await callJson("/admin/api/products", "POST", validProduct({ slug: product.slug }), ADMIN);
-    expect((await expectProblem(slug, 409, "product_slug_taken")).slug).toBe(product.slug);
+    expect(await expectProblem(slug, 409, "product_slug_taken")).toMatchObject({ slug: product.slug });
     const sku = product.variants[0]?.sku ?? "";
     const variant = await callJson(`/admin/api/products/${product.id}/variants`, "POST", { sku }, ADMIN);
-    expect((await expectProblem(variant, 409, "sku_taken")).skus).toEqual([sku]);
+    expect(await expectProblem(variant, 409, "sku_taken")).toMatchObject({ skus: [sku] });
     const other = await adminProduct();
     await expectProblem(
       await callJson(`/admin/api/variants/${other.variants[0]?.id}`, "PATCH", { sku }, ADMIN),
