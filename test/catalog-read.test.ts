@@ -177,6 +177,8 @@ describe("product by slug", () => {
 
   it("answers 404 product_not_found for unknown, draft and archived products", async () => {
     await expectProblem(await call(`/api/products/missing-${unique()}`), 404, "product_not_found");
+    const exotic = encodeURIComponent("é".repeat(190));
+    await expectProblem(await call(`/api/products/${exotic}`), 404, "product_not_found");
     const draft = await adminProduct({ status: "draft" });
     await expectProblem(await call(`/api/products/${draft.slug}`), 404, "product_not_found");
     const archived = await adminProduct();

@@ -9,7 +9,8 @@
  *   slug). Bumping it orphans every cached page of that scope in one write, which respects
  *   KV's ~1 write/s per key limit however many pages exist.
  * - `catalog:v1:listing:{scope}:{generation}:{query-hash}` → one listing page (items +
- *   next_cursor) for a normalised query; orphaned pages expire on their TTL.
+ *   next_cursor) for a normalised category/sort/currency/limit/cursor query; orphaned pages
+ *   expire on their TTL. Brand and price-filtered queries are not projected (D1 + Cache API).
  *
  * Staleness window (what the README states): a catalog write commits to D1 first, so
  * anything that charges money and re-reads D1 is never stale. Catalog reads lag by the queue

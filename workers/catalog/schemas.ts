@@ -5,11 +5,10 @@ import { PaginationQuery } from "../lib/schemas";
 export const PRODUCT_SORTS = ["newest", "price_asc", "price_desc", "title", "popular"] as const;
 export type ProductSort = (typeof PRODUCT_SORTS)[number];
 
-const Slug = z
-  .string()
-  .min(1)
-  .max(120)
-  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "lowercase letters, digits and single hyphens");
+/** Product and category slugs: lowercase ASCII words joined by single hyphens, at most 120 characters. */
+export const SLUG_PATTERN = /^(?=.{1,120}$)[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+const Slug = z.string().min(1).max(120).regex(SLUG_PATTERN, "lowercase letters, digits and single hyphens");
 
 export const ProductListQuerySchema = PaginationQuery.extend({
   category: Slug.optional().openapi({ description: "Category slug; includes its descendants" }),
