@@ -23,6 +23,7 @@ export default defineConfig({
           STRIPE_SECRET_KEY: "",
           STRIPE_PUBLISHABLE_KEY: "",
           STRIPE_WEBHOOK_SECRET: "",
+          FULFILMENT_WEBHOOK_SECRET: "test-fulfilment-secret",
         },
       },
     }),
@@ -31,5 +32,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     setupFiles: ["./test/setup.ts"],
     testTimeout: 30_000,
+    // Structured request/event logs only matter when a test fails.
+    silent: "passed-only",
   },
 });

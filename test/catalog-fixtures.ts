@@ -92,7 +92,7 @@ export async function deliverCatalogEvents(bodies: unknown[]) {
     })),
   );
   const ctx = createExecutionContext();
-  await worker.queue(batch, env);
+  await worker.queue(batch, env, ctx);
   return { batch, result: await getQueueResult(batch, ctx) };
 }
 
