@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { AdminProduct, AdminVariant } from "../workers/catalog/schemas";
 import { adminCategory, adminProduct, unique } from "./catalog-fixtures";
@@ -309,5 +310,22 @@ describe("admin catalog writes", () => {
     await expectProblem(loserRes as Response, 409, "sku_taken");
     const reuse = await callJson("/admin/api/products", "POST", { ...loser, variants: [] }, ADMIN);
     expect(reuse.status).toBe(201);
+  });
+
+  it("commits each write's catalog.changed event through the outbox and sends it", async () => {
+    const product = await adminProduct();
+    await callJson(`/admin/api/products/${product.id}`, "PATCH", { title: "Second" }, ADMIN);
+    const { results } = await env.DB.prepare(
+      "SELECT type, payload, sent_at FROM outbox WHERE aggregate_id = ? ORDER BY created_at",
+    )
+      .bind(product.id)
+      .all<{ type: string; payload: string; sent_at: number | null }>();
+    expect(results.map((row) => row.type)).toEqual(["catalog.changed", "catalog.changed"]);
+    expect(results.every((row) => row.sent_at !== null)).toBe(true);
+    const events = results.map((row) => JSON.parse(row.payload) as { change: string; revision: number });
+    expect(events.map((e) => [e.change, e.revision])).toEqual([
+      ["created", 1],
+      ["updated", 2],
+    ]);
   });
 });
