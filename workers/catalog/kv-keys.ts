@@ -18,8 +18,10 @@
  * plus KV's global propagation (up to ~60 s outside the colo that wrote), plus at most
  * `CATALOG_CACHE_TTL` (60 s) in other colos' Cache API, whose entries the consumer can only
  * purge locally, plus the CDN/browser `max-age=30, stale-while-revalidate=60`. Typical: a few
- * seconds; worst case without failures ≈ 3.5 minutes. Should a publish be lost, the product
- * document's own TTL ({@link PRODUCT_DOC_TTL_SECONDS}) bounds the damage to a day.
+ * seconds; worst case without failures ≈ 3.5 minutes. The event is committed in the same
+ * D1 batch as the write (transactional outbox), so a failed inline send only adds the
+ * outbox sweeper's delay (cron every minute, rows older than 30 s). As a last resort the
+ * product document's own TTL ({@link PRODUCT_DOC_TTL_SECONDS}) bounds any drift to a day.
  */
 export const KV_PREFIX = "catalog:v1";
 
