@@ -258,4 +258,19 @@ describe("product by slug", () => {
     expect(etag).toMatch(/^"categories\./);
     expect((await call("/api/categories", { headers: { "if-none-match": etag } })).status).toBe(304);
   });
+
+  it("publishes the catalog and admin catalog routes in the OpenAPI document", async () => {
+    const doc = (await (await call("/openapi.json")).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    expect(Object.keys(doc.paths["/api/products"] ?? {})).toContain("get");
+    expect(Object.keys(doc.paths["/api/products/{slug}"] ?? {})).toContain("get");
+    expect(Object.keys(doc.paths["/api/categories"] ?? {})).toContain("get");
+    expect(Object.keys(doc.paths["/admin/api/products/{id}"] ?? {}).sort()).toEqual([
+      "delete",
+      "get",
+      "patch",
+    ]);
+    expect(Object.keys(doc.paths["/admin/api/variants/{id}"] ?? {})).toEqual(["patch"]);
+  });
 });
