@@ -249,6 +249,15 @@ describe("admin catalog writes", () => {
       { currency: "GBP", amount: 700, compare_at_amount: null },
       { currency: "USD", amount: 1000, compare_at_amount: null },
     ]);
+    const inverted = await callJson(
+      `/admin/api/variants/${product.variants[0]?.id}`,
+      "PATCH",
+      { prices: [{ currency: "USD", amount: 1000, compare_at_amount: 900 }] },
+      ADMIN,
+    );
+    expect(paths(await expectProblem(inverted, 422, "validation_failed"))).toEqual([
+      "body.prices.0.compare_at_amount",
+    ]);
     await expectProblem(
       await callJson(`/admin/api/variants/var_${unique()}`, "PATCH", { title: "x" }, ADMIN),
       404,

@@ -122,11 +122,16 @@ export const CategoryTreeSchema = z
 
 // Admin request bodies: strict objects so unknown fields are refused by name.
 
-const PriceInput = z.strictObject({
-  currency: CurrencySchema,
-  amount: AmountSchema,
-  compare_at_amount: AmountSchema.nullable().optional(),
-});
+const PriceInput = z
+  .strictObject({
+    currency: CurrencySchema,
+    amount: AmountSchema,
+    compare_at_amount: AmountSchema.nullable().optional(),
+  })
+  .refine((price) => price.compare_at_amount == null || price.compare_at_amount > price.amount, {
+    path: ["compare_at_amount"],
+    message: "must be greater than amount",
+  });
 const uniqueCurrencies = (prices: { currency: string }[], ctx: z.RefinementCtx) => {
   const seen = new Set<string>();
   prices.forEach((price, index) => {
@@ -170,7 +175,8 @@ export const VariantUpdateSchema = z
     position: z.number().int().min(0).max(10_000).optional(),
     status: z.enum(["active", "archived"]).optional(),
     prices: PricesInput.optional().openapi({
-      description: "Upserts the listed currencies; currencies not listed keep their price",
+      description:
+        "Replaces the price of each listed currency (omitting compare_at_amount clears it); currencies not listed keep theirs",
     }),
   })
   .openapi("VariantUpdate");
