@@ -7,6 +7,8 @@ import { requestLogger } from "../lib/request-logger";
 import { throwOnInvalid } from "../lib/validation";
 import { renderApiReference } from "../ops/api-reference";
 import { opsRoutes } from "../ops/routes";
+import { orderRoutes } from "../orders/routes";
+import { paymentConfigRoutes } from "../payments/routes";
 
 const OPENAPI_INFO = {
   title: "Popcart API",
@@ -24,6 +26,8 @@ export function createApp() {
   app.notFound(notFoundHandler);
 
   app.route("/", opsRoutes);
+  app.route("/", paymentConfigRoutes);
+  app.route("/", orderRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",
