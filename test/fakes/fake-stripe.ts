@@ -236,6 +236,13 @@ export class FakeStripe {
     return Response.json(refund);
   }
 
+  /** A refund made outside Popcart (the Stripe dashboard): Stripe's balance moves, ours does not. */
+  refundInDashboard(id: string, amount: number): void {
+    const pi = this.intents.get(id);
+    if (!pi) throw new Error(`no intent ${id}`);
+    pi.amount_refunded += amount;
+  }
+
   /** Plays the client side (Stripe.js confirming a card): moves an intent to `status`. */
   settle(id: string, status: "succeeded" | "requires_action" | "failed" | "processing"): FakeIntent {
     const pi = this.intents.get(id);

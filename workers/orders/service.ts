@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, lt, or, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, like, lt, or, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { database } from "../../db/client";
 import { orderLines, orderPayments, orderRefunds, orderStatusHistory, orders } from "../../db/schema";
@@ -320,13 +320,13 @@ function recomputeRefunds(env: Env, orderId: string, now: number): D1PreparedSta
   ).bind(orderId, now);
 }
 
-/** A history entry per refund and status, with a derived id so replays add nothing. */
+/** A history entry per settled refund, with a derived id so replays add nothing. */
 function refundHistory(env: Env, orderId: string, refundId: string, now: number): D1PreparedStatement {
   return env.DB.prepare(
     `INSERT OR IGNORE INTO order_status_history (id, order_id, status, note, created_at)
      SELECT ?2 || ':' || r.status, ?1, o.payment_status,
        'refund ' || r.id || ' ' || r.status || ': ' || r.amount || ' ' || r.currency, ?3
-     FROM order_refunds r JOIN orders o ON o.id = r.order_id WHERE r.id = ?2`,
+     FROM order_refunds r JOIN orders o ON o.id = r.order_id WHERE r.id = ?2 AND r.status != 'pending'`,
   ).bind(orderId, refundId, now);
 }
 
@@ -464,6 +464,29 @@ export async function reconcileProviderRefund(
   return { orderId, recorded: delta };
 }
 
+/** An un-keyed refund identical to one made this recently is taken for a double submit. */
+const DOUBLE_SUBMIT_WINDOW_MS = 60_000;
+
+/**
+ * The key of a refund requested without an `Idempotency-Key`. An identical un-keyed refund
+ * (same amount, or both "full") within the window is the same request: reuse its key. Else
+ * the key names the refunded total seen, so two simultaneous submits (which both saw the
+ * same total) collide on it too; the order row is read before the lookup, so whichever
+ * reserves first is seen by the other in one of the two reads.
+ */
+async function derivedRefundKey(env: Env, order: OrderRow, amount: Money | undefined): Promise<string> {
+  const prefix = `derived:${amount?.amount ?? "full"}:`;
+  const recent = await database(env.DB).query.orderRefunds.findFirst({
+    where: and(
+      eq(orderRefunds.orderId, order.id),
+      like(orderRefunds.idempotencyKey, `${prefix}%`),
+      gte(orderRefunds.createdAt, Date.now() - DOUBLE_SUBMIT_WINDOW_MS),
+    ),
+    orderBy: desc(orderRefunds.createdAt),
+  });
+  return recent?.idempotencyKey ?? `${prefix}${order.refundedTotal}`;
+}
+
 const REFUSALS = new Set([
   "amount_too_large",
   "not_refundable",
@@ -502,11 +525,7 @@ export async function refundOrder(
       `Order was paid with ${payment.provider}, not ${provider.name}.`,
     );
   }
-  // Without a caller key, derive one from the state seen: a double-click finds the same
-  // state and the same key, while a later, deliberate refund sees a new refunded total.
-  const key = r.idempotencyKey
-    ? `client:${r.idempotencyKey}`
-    : `derived:${r.amount?.amount ?? "full"}:${order.refundedTotal}`;
+  const key = r.idempotencyKey ? `client:${r.idempotencyKey}` : await derivedRefundKey(env, order, r.amount);
   const { row, inserted } = await reserveRefund(env, {
     orderId: order.id,
     key,
