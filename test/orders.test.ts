@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../workers/edge/app";
 import { sha256Hex } from "../workers/lib/crypto";
-import { OrderPlacedEventSchema, orderPlacedEvent } from "../workers/orders/events";
+import { OrderEventSchema } from "../workers/orders/events";
 import type { OrderDraft, OrderView } from "../workers/orders/schemas";
 import { placeOrder, recordRefund, refundOrder } from "../workers/orders/service";
 import { StripePaymentProvider } from "../workers/payments/stripe-provider";
@@ -106,7 +106,7 @@ describe("placing orders", () => {
     expect(order.id).toMatch(/^ord_/);
     expect(order.number).toMatch(/^PC-\d{6,}$/);
     expect(order).toMatchObject({
-      status: "placed",
+      status: "paid",
       payment_status: "paid",
       email: input.email,
       total: { amount: 5500, currency: "USD" },
@@ -152,6 +152,10 @@ describe("placing orders", () => {
       .bind(input.checkout_id)
       .first();
     expect(counts).toEqual({ orders: 1, lines: 2, payments: 1 });
+    const outbox = await env.DB.prepare("SELECT type FROM outbox WHERE aggregate_id = ? ORDER BY type")
+      .bind(results[0]?.order.id)
+      .all<{ type: string }>();
+    expect(outbox.results.map((r) => r.type)).toEqual(["order.paid", "order.placed"]);
   });
 
   it("gives concurrent different checkouts distinct numbers", async () => {
@@ -171,17 +175,33 @@ describe("placing orders", () => {
     await expect(placeOrder(env, draft({ total: -1 }))).rejects.toThrow();
   });
 
-  it("builds a valid order.placed event", async () => {
-    const { order } = await placeOrder(env, draft());
-    const event = orderPlacedEvent(order);
-    expect(OrderPlacedEventSchema.parse(event)).toMatchObject({
-      type: "order.placed",
-      version: 1,
-      order_id: order.id,
-      order_number: order.number,
-      totals: { total: { amount: 5500, currency: "USD" } },
+  it("writes order.placed and order.paid to the outbox in the same batch, with the order number", async () => {
+    const input = draft();
+    const { order } = await placeOrder(env, input);
+    const rows = await env.DB.prepare(
+      "SELECT type, payload FROM outbox WHERE aggregate_id = ? ORDER BY type DESC",
+    )
+      .bind(order.id)
+      .all<{ type: string; payload: string }>();
+    const events = rows.results.map((row) => OrderEventSchema.parse(JSON.parse(row.payload)));
+    expect(events.map((e) => e.type)).toEqual(["order.placed", "order.paid"]);
+    for (const event of events) {
+      if (event.type !== "order.placed" && event.type !== "order.paid") throw new Error("unexpected event");
+      expect(event.order_id).toBe(order.id);
+      expect(event.order).toMatchObject({
+        order_number: order.number,
+        email: input.email,
+        total: 5500,
+        currency: "USD",
+      });
+      expect(event.order.lines).toEqual([
+        { sku: "TEE-M", title: "Tee", quantity: 2, unit_price: 2000 },
+        { sku: "MUG", title: "Mug", quantity: 1, unit_price: 1200 },
+      ]);
+    }
+    expect(events[1]).toMatchObject({
+      payment: { provider: "test", payment_id: input.payment.payment_id, amount: 5500 },
     });
-    expect(event.id).toMatch(/^evt_/);
   });
 });
 
@@ -234,7 +254,7 @@ describe("admin orders API", () => {
     expect(((await none.json()) as { items: unknown[] }).items).toHaveLength(0);
     const past = new Date(Date.now() - 3_600_000).toISOString();
     const all = await call(
-      `/admin/api/orders?email=${email}&created_from=${past}&created_to=${future}&status=placed`,
+      `/admin/api/orders?email=${email}&created_from=${past}&created_to=${future}&status=paid`,
       {
         headers: ADMIN,
       },
@@ -265,6 +285,7 @@ describe("admin orders API", () => {
     expect(body.flags).toEqual(["stock_lost_refunded"]);
     expect(body.status_history).toEqual([
       expect.objectContaining({ status: "placed", note: "flags: stock_lost_refunded" }),
+      expect.objectContaining({ status: "paid" }),
     ]);
     await expectProblem(
       await call("/admin/api/orders/ord_missing", { headers: ADMIN }),
@@ -349,7 +370,11 @@ describe("refunds", () => {
     expect(full.status).toBe(201);
     const rest = (await full.json()) as { refund: { amount: { amount: number } }; order: OrderView };
     expect(rest.refund.amount.amount).toBe(4000);
-    expect(rest.order).toMatchObject({ payment_status: "refunded", refunded_total: { amount: 5500 } });
+    expect(rest.order).toMatchObject({
+      status: "refunded",
+      payment_status: "refunded",
+      refunded_total: { amount: 5500 },
+    });
     // Un-keyed and identical moments later: the same full refund, not a new one.
     expect((await refund(order.id, {})).status).toBe(200);
     await expectProblem(
@@ -365,7 +390,25 @@ describe("refunds", () => {
     const history = (await (await call(`/admin/api/orders/${order.id}`, { headers: ADMIN })).json()) as {
       status_history: { status: string }[];
     };
-    expect(history.status_history.map((h) => h.status)).toEqual(["placed", "partially_refunded", "refunded"]);
+    expect(history.status_history.map((h) => h.status)).toEqual([
+      "placed",
+      "paid",
+      "partially_refunded",
+      "refunded",
+      "refunded",
+    ]);
+    const refunded = await env.DB.prepare(
+      "SELECT payload FROM outbox WHERE aggregate_id = ? AND type = 'order.refunded' ORDER BY created_at",
+    )
+      .bind(order.id)
+      .all<{ payload: string }>();
+    const events = refunded.results.map((r) => OrderEventSchema.parse(JSON.parse(r.payload)));
+    expect(
+      events.map((e) => (e.type === "order.refunded" ? [e.refund.amount, e.fully_refunded] : null)),
+    ).toEqual([
+      [1500, false],
+      [4000, true],
+    ]);
   });
 
   it("refunds once when an un-keyed request is double-submitted, at once or moments later", async () => {

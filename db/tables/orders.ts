@@ -1,8 +1,7 @@
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { ORDER_STATUSES } from "../../workers/orders/lifecycle";
 
-export const ORDER_STATUSES = ["placed", "fulfilling", "shipped", "delivered", "cancelled"] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
-
+/** Refund progress, kept apart from the lifecycle status so a partial refund is visible. */
 export const ORDER_PAYMENT_STATUSES = ["paid", "partially_refunded", "refunded"] as const;
 export type OrderPaymentStatus = (typeof ORDER_PAYMENT_STATUSES)[number];
 

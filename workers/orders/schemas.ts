@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
-import { ORDER_PAYMENT_STATUSES, ORDER_STATUSES } from "../../db/tables/orders";
+import { ORDER_PAYMENT_STATUSES } from "../../db/tables/orders";
 import { AmountSchema, CurrencySchema, MoneySchema } from "../lib/money";
 import { PaginationQuery } from "../lib/schemas";
+import { ORDER_STATUSES } from "./lifecycle";
 
 /**
  * Amounts in an `OrderDraft` are integer minor units in the draft's currency. A `Money`

@@ -1,13 +1,17 @@
-import { and, asc, desc, eq, gte, like, lt, or, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, like, lt, or, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import { database } from "../../db/client";
 import { orderLines, orderPayments, orderRefunds, orderStatusHistory, orders } from "../../db/schema";
+import { newEvent } from "../events/envelope";
+import { publishOutbox } from "../events/outbox";
 import { sha256Hex, timingSafeEqualString } from "../lib/crypto";
 import { newId, newSecret } from "../lib/ids";
+import { describeError, log } from "../lib/logging";
 import type { Currency, Money } from "../lib/money";
 import { type ApiError, problems } from "../lib/problem";
 import { decodeCursor, encodeCursor } from "../lib/schemas";
 import { type PaymentProvider, PaymentProviderError } from "../payments/provider";
+import { orderSnapshot } from "./events";
 import {
   type AdminOrderView,
   type OrderDraft,
@@ -132,6 +136,33 @@ export async function placeOrder(
   const tokenHash = await sha256Hex(token);
   const now = Date.now();
   const paymentAmount = amountOf(draft.payment.amount);
+  const snapshot = orderSnapshot({
+    number: "",
+    email: draft.email.trim().toLowerCase(),
+    currency: draft.currency,
+    total: draft.total,
+    lines: draft.lines,
+    shipping_address: draft.shipping_address,
+    shipping_method: draft.shipping_method,
+  });
+  // The order is written once its payment succeeded, so it is placed and paid at once.
+  const events = [
+    newEvent({ type: "order.placed" as const, version: 1 as const, order_id: orderId, order: snapshot }, now),
+    newEvent(
+      {
+        type: "order.paid" as const,
+        version: 1 as const,
+        order_id: orderId,
+        payment: {
+          provider: draft.payment.provider,
+          payment_id: draft.payment.payment_id,
+          amount: paymentAmount,
+        },
+        order: snapshot,
+      },
+      now,
+    ),
+  ];
   const notExists = "NOT EXISTS (SELECT 1 FROM orders WHERE checkout_id = ?1)";
   const ifOurs = "EXISTS (SELECT 1 FROM orders WHERE id = ?1)";
   const db = env.DB;
@@ -148,7 +179,7 @@ export async function placeOrder(
         `INSERT INTO orders (id, number, checkout_id, cart_id, status, payment_status, email, currency,
            subtotal, discount_total, shipping_total, tax_total, total, refunded_total, tax_inclusive,
            shipping_address, shipping_method, promotion_codes, flags, lookup_token_hash, created_at, updated_at)
-         SELECT ?2, 'PC-' || (SELECT value FROM sequences WHERE name = 'orders'), ?1, ?3, 'placed', 'paid', ?4, ?5,
+         SELECT ?2, 'PC-' || (SELECT value FROM sequences WHERE name = 'orders'), ?1, ?3, 'paid', 'paid', ?4, ?5,
            ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17
          WHERE ${notExists}`,
       )
@@ -212,25 +243,51 @@ export async function placeOrder(
     db
       .prepare(
         `INSERT INTO order_status_history (id, order_id, status, note, created_at)
-         SELECT ?2, ?1, 'placed', ?3, ?4 WHERE ${ifOurs}`,
+         SELECT ?1 || ':placed', ?1, 'placed', ?2, ?3 WHERE ${ifOurs}`,
       )
-      .bind(
-        orderId,
-        `${orderId}:placed`,
-        draft.flags.length > 0 ? `flags: ${draft.flags.join(", ")}` : null,
-        now,
-      ),
+      .bind(orderId, draft.flags.length > 0 ? `flags: ${draft.flags.join(", ")}` : null, now),
+    db
+      .prepare(
+        `INSERT INTO order_status_history (id, order_id, status, note, created_at)
+         SELECT ?1 || ':paid', ?1, 'paid', ?2, ?3 WHERE ${ifOurs}`,
+      )
+      .bind(orderId, `${draft.payment.provider} payment ${draft.payment.payment_id}`, now),
+    ...events.map((event) =>
+      // The number is only known inside the batch, so it is written into the payload there.
+      db
+        .prepare(
+          `INSERT INTO outbox (id, queue, type, aggregate_id, payload, created_at, send_attempts)
+           SELECT ?2, 'ORDER_EVENTS', ?3, ?1,
+             json_set(?4, '$.order.order_number', (SELECT number FROM orders WHERE id = ?1)), ?5, 0
+           WHERE ${ifOurs}`,
+        )
+        .bind(orderId, event.id, event.type, JSON.stringify(event), now),
+    ),
   ];
   await db.batch(statements);
 
   const row = await database(db).query.orders.findFirst({ where: eq(orders.checkoutId, draft.checkout_id) });
   if (!row) throw new Error(`order for checkout ${draft.checkout_id} missing after batch`);
   const created = row.id === orderId;
+  if (created)
+    await publishQuietly(
+      env,
+      events.map((e) => e.id),
+    );
   return {
     order: await loadOrderView(env, row),
     created,
     lookup_token: created || draft.lookup_token ? token : null,
   };
+}
+
+/** Sends freshly written outbox rows now; if that fails the cron sweeper sends them later. */
+async function publishQuietly(env: Env, ids: string[]): Promise<void> {
+  try {
+    await publishOutbox(env, ids);
+  } catch (error) {
+    log("warn", "order_event_publish_deferred", { event_ids: ids, ...describeError(error) });
+  }
 }
 
 // Compared against when the order does not exist, so a miss costs the same as a wrong token.
@@ -253,7 +310,8 @@ export async function getAdminOrder(env: Env, orderId: string): Promise<AdminOrd
       .select()
       .from(orderStatusHistory)
       .where(eq(orderStatusHistory.orderId, orderId))
-      .orderBy(asc(orderStatusHistory.createdAt), asc(orderStatusHistory.id)),
+      // rowid: entries written in one batch share a timestamp; insertion order breaks the tie.
+      .orderBy(asc(orderStatusHistory.createdAt), asc(sql`rowid`)),
   ]);
   return {
     ...view,
@@ -320,14 +378,56 @@ function recomputeRefunds(env: Env, orderId: string, now: number): D1PreparedSta
   ).bind(orderId, now);
 }
 
-/** A history entry per settled refund, with a derived id so replays add nothing. */
-function refundHistory(env: Env, orderId: string, refundId: string, now: number): D1PreparedStatement {
-  return env.DB.prepare(
-    `INSERT OR IGNORE INTO order_status_history (id, order_id, status, note, created_at)
-     SELECT ?2 || ':' || r.status, ?1, o.payment_status,
-       'refund ' || r.id || ' ' || r.status || ': ' || r.amount || ' ' || r.currency, ?3
-     FROM order_refunds r JOIN orders o ON o.id = r.order_id WHERE r.id = ?2 AND r.status != 'pending'`,
-  ).bind(orderId, refundId, now);
+/** Statuses a full refund may move an order from (see `lifecycle.ts`). */
+const REFUNDABLE_STATUSES = ["paid", "fulfilling", "shipped", "delivered"] as const;
+
+/**
+ * Everything that follows a refund row changing, as statements for the same batch: totals
+ * re-derived, the lifecycle moved to `refunded` once fully refunded, history entries and an
+ * `order.refunded` outbox row for a succeeded refund. Ids are derived, so replays add nothing.
+ */
+function afterRefundChange(env: Env, orderId: string, refundId: string, now: number): D1PreparedStatement[] {
+  const db = env.DB;
+  return [
+    recomputeRefunds(env, orderId, now),
+    db
+      .prepare(
+        `UPDATE orders SET status = 'refunded' WHERE id = ?1 AND payment_status = 'refunded'
+           AND status IN (${REFUNDABLE_STATUSES.map((st) => `'${st}'`).join(", ")})`,
+      )
+      .bind(orderId),
+    db
+      .prepare(
+        `INSERT OR IGNORE INTO order_status_history (id, order_id, status, note, created_at)
+         SELECT ?2 || ':' || r.status, ?1, o.payment_status,
+           'refund ' || r.id || ' ' || r.status || ': ' || r.amount || ' ' || r.currency, ?3
+         FROM order_refunds r JOIN orders o ON o.id = r.order_id WHERE r.id = ?2 AND r.status != 'pending'`,
+      )
+      .bind(orderId, refundId, now),
+    db
+      .prepare(
+        `INSERT OR IGNORE INTO order_status_history (id, order_id, status, note, created_at)
+         SELECT ?1 || ':refunded', ?1, 'refunded', 'fully refunded', ?2 FROM orders WHERE id = ?1 AND status = 'refunded'`,
+      )
+      .bind(orderId, now),
+    db
+      .prepare(
+        `INSERT OR IGNORE INTO outbox (id, queue, type, aggregate_id, payload, created_at, send_attempts)
+         SELECT ?3, 'ORDER_EVENTS', 'order.refunded', ?1,
+           json_object('id', ?3, 'type', 'order.refunded', 'version', 1, 'occurred_at', ?4, 'order_id', ?1,
+             'refund', json_object('refund_id', r.id, 'amount', r.amount, 'currency', r.currency),
+             'fully_refunded', json(CASE o.payment_status WHEN 'refunded' THEN 'true' ELSE 'false' END)),
+           ?5, 0
+         FROM order_refunds r JOIN orders o ON o.id = r.order_id
+         WHERE r.id = ?2 AND r.status = 'succeeded'`,
+      )
+      .bind(orderId, refundId, refundedEventId(refundId), new Date(now).toISOString(), now),
+  ];
+}
+
+/** One `order.refunded` event per refund, its id derived from the refund's so it is written once. */
+function refundedEventId(refundId: string): string {
+  return `evt_${refundId.slice(-20)}`;
 }
 
 /**
@@ -347,7 +447,7 @@ async function reserveRefund(
 ): Promise<{ row: RefundRow | undefined; inserted: boolean }> {
   const now = Date.now();
   const refundId = newId("ref");
-  const [insert, , , found] = await env.DB.batch([
+  const results = await env.DB.batch([
     env.DB.prepare(
       `INSERT INTO order_refunds (id, order_id, idempotency_key, provider_refund_id, amount, currency, status, reason,
          created_at, updated_at)
@@ -356,13 +456,17 @@ async function reserveRefund(
          AND o.refunded_total + COALESCE(?5, o.total - o.refunded_total) <= o.total
        ON CONFLICT DO NOTHING`,
     ).bind(refundId, r.orderId, r.key, r.providerRefundId, r.amount, r.status, r.reason, now),
-    recomputeRefunds(env, r.orderId, now),
-    refundHistory(env, r.orderId, refundId, now),
+    ...afterRefundChange(env, r.orderId, refundId, now),
     env.DB.prepare("SELECT * FROM order_refunds WHERE order_id = ?1 AND idempotency_key = ?2").bind(
       r.orderId,
       r.key,
     ),
   ]);
+  const insert = results[0];
+  const found = results.at(-1);
+  if (r.status === "succeeded" && (insert?.meta.changes ?? 0) > 0) {
+    await publishQuietly(env, [refundedEventId(refundId)]);
+  }
   const raw = found?.results[0] as Record<string, unknown> | undefined;
   const row: RefundRow | undefined = raw && {
     id: raw.id as string,
@@ -561,9 +665,9 @@ export async function refundOrder(
         env.DB.prepare(
           "UPDATE order_refunds SET status = ?2, provider_refund_id = ?3, updated_at = ?4 WHERE id = ?1 AND status = 'pending'",
         ).bind(row.id, result.status, result.refund_id, now),
-        recomputeRefunds(env, order.id, now),
-        refundHistory(env, order.id, row.id, now),
+        ...afterRefundChange(env, order.id, row.id, now),
       ]);
+      if (result.status === "succeeded") await publishQuietly(env, [refundedEventId(row.id)]);
     } catch (error) {
       if (!(error instanceof PaymentProviderError) || !REFUSALS.has(error.code)) {
         // The refund may or may not exist at the provider: keep it pending, so a retry with
@@ -577,8 +681,7 @@ export async function refundOrder(
         env.DB.prepare(
           "UPDATE order_refunds SET status = 'failed', updated_at = ?2 WHERE id = ?1 AND status = 'pending'",
         ).bind(row.id, now),
-        recomputeRefunds(env, order.id, now),
-        refundHistory(env, order.id, row.id, now),
+        ...afterRefundChange(env, order.id, row.id, now),
       ]);
       throw problems.conflict("refund_refused", `The payment provider refused the refund: ${error.message}`, {
         refund_id: row.id,
