@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../workers/edge/app";
 import { sha256Hex } from "../workers/lib/crypto";
-import { OrderEventSchema } from "../workers/orders/events";
+import { OrderEventSchema, orderEventId } from "../workers/orders/events";
 import type { OrderDraft, OrderView } from "../workers/orders/schemas";
 import { placeOrder, recordRefund, refundOrder } from "../workers/orders/service";
 import { StripePaymentProvider } from "../workers/payments/stripe-provider";
@@ -195,13 +195,27 @@ describe("placing orders", () => {
         currency: "USD",
       });
       expect(event.order.lines).toEqual([
-        { sku: "TEE-M", title: "Tee", quantity: 2, unit_price: 2000 },
+        { sku: "TEE-M", title: "Tee (M)", quantity: 2, unit_price: 2000 },
         { sku: "MUG", title: "Mug", quantity: 1, unit_price: 1200 },
       ]);
     }
+    expect(rows.results.map((r) => (JSON.parse(r.payload) as { id: string }).id)).toEqual([
+      await orderEventId(order.id, "order.placed"),
+      await orderEventId(order.id, "order.paid"),
+    ]);
     expect(events[1]).toMatchObject({
       payment: { provider: "test", payment_id: input.payment.payment_id, amount: 5500 },
     });
+  });
+});
+
+describe("orders held back from fulfilment", () => {
+  it("announces a stock-lost order as placed but never as paid, so it is not handed off", async () => {
+    const { order } = await placeOrder(env, draft({ flags: ["stock_lost_refunded"] }));
+    const rows = await env.DB.prepare("SELECT type FROM outbox WHERE aggregate_id = ?")
+      .bind(order.id)
+      .all<{ type: string }>();
+    expect(rows.results.map((r) => r.type)).toEqual(["order.placed"]);
   });
 });
 

@@ -2,7 +2,6 @@ import { and, asc, desc, eq, gte, like, lt, or, type SQL, sql } from "drizzle-or
 import { z } from "zod";
 import { database } from "../../db/client";
 import { orderLines, orderPayments, orderRefunds, orderStatusHistory, orders } from "../../db/schema";
-import { newEvent } from "../events/envelope";
 import { publishOutbox } from "../events/outbox";
 import { sha256Hex, timingSafeEqualString } from "../lib/crypto";
 import { newId, newSecret } from "../lib/ids";
@@ -11,7 +10,7 @@ import type { Currency, Money } from "../lib/money";
 import { type ApiError, problems } from "../lib/problem";
 import { decodeCursor, encodeCursor } from "../lib/schemas";
 import { type PaymentProvider, PaymentProviderError } from "../payments/provider";
-import { orderSnapshot } from "./events";
+import { HOLD_FULFILMENT_FLAGS, type OrderEvent, orderEventId, orderSnapshot } from "./events";
 import {
   type AdminOrderView,
   type OrderDraft,
@@ -145,24 +144,35 @@ export async function placeOrder(
     shipping_address: draft.shipping_address,
     shipping_method: draft.shipping_method,
   });
-  // The order is written once its payment succeeded, so it is placed and paid at once.
-  const events = [
-    newEvent({ type: "order.placed" as const, version: 1 as const, order_id: orderId, order: snapshot }, now),
-    newEvent(
-      {
-        type: "order.paid" as const,
-        version: 1 as const,
-        order_id: orderId,
-        payment: {
-          provider: draft.payment.provider,
-          payment_id: draft.payment.payment_id,
-          amount: paymentAmount,
-        },
-        order: snapshot,
-      },
-      now,
-    ),
+  // The order is written once its payment succeeded, so it is placed and paid at once;
+  // an order held back from fulfilment is announced but never reported paid to it.
+  const hold = draft.flags.some((flag) => (HOLD_FULFILMENT_FLAGS as readonly string[]).includes(flag));
+  const occurredAt = new Date(now).toISOString();
+  const events: OrderEvent[] = [
+    {
+      id: await orderEventId(orderId, "order.placed"),
+      type: "order.placed",
+      version: 1,
+      occurred_at: occurredAt,
+      order_id: orderId,
+      order: snapshot,
+    },
   ];
+  if (!hold) {
+    events.push({
+      id: await orderEventId(orderId, "order.paid"),
+      type: "order.paid",
+      version: 1,
+      occurred_at: occurredAt,
+      order_id: orderId,
+      payment: {
+        provider: draft.payment.provider,
+        payment_id: draft.payment.payment_id,
+        amount: paymentAmount,
+      },
+      order: snapshot,
+    });
+  }
   const notExists = "NOT EXISTS (SELECT 1 FROM orders WHERE checkout_id = ?1)";
   const ifOurs = "EXISTS (SELECT 1 FROM orders WHERE id = ?1)";
   const db = env.DB;
@@ -259,7 +269,7 @@ export async function placeOrder(
           `INSERT INTO outbox (id, queue, type, aggregate_id, payload, created_at, send_attempts)
            SELECT ?2, 'ORDER_EVENTS', ?3, ?1,
              json_set(?4, '$.order.order_number', (SELECT number FROM orders WHERE id = ?1)), ?5, 0
-           WHERE ${ifOurs}`,
+           WHERE ${ifOurs} ON CONFLICT(id) DO NOTHING`,
         )
         .bind(orderId, event.id, event.type, JSON.stringify(event), now),
     ),
