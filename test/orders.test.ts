@@ -288,12 +288,14 @@ describe("admin orders API", () => {
     );
   });
 
-  it("shows one order with payments, refunds and status history", async () => {
+  it("shows one order with payments, status history and the events it produced", async () => {
     const { order } = await placeOrder(env, draft({ flags: ["stock_lost_refunded"] }));
     const res = await call(`/admin/api/orders/${order.id}`, { headers: ADMIN });
     expect(res.status).toBe(200);
     const body = (await res.json()) as OrderView & {
       status_history: { status: string; note: string | null }[];
+      events: { type: string }[];
+      deliveries: unknown[];
     };
     expect(body.payments).toHaveLength(1);
     expect(body.flags).toEqual(["stock_lost_refunded"]);
@@ -301,6 +303,9 @@ describe("admin orders API", () => {
       expect.objectContaining({ status: "placed", note: "flags: stock_lost_refunded" }),
       expect.objectContaining({ status: "paid" }),
     ]);
+    // Held back from fulfilment by its flag: announced, never reported paid.
+    expect(body.events.map((e) => e.type)).toEqual(["order.placed"]);
+    expect(body.deliveries).toEqual([]);
     await expectProblem(
       await call("/admin/api/orders/ord_missing", { headers: ADMIN }),
       404,

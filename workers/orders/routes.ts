@@ -45,7 +45,7 @@ const adminGet = createRoute({
   method: "get",
   path: "/admin/api/orders/{id}",
   tags: ["Admin: orders"],
-  summary: "An order with its payments, refunds and status history",
+  summary: "An order with its payments, refunds, status history, events and fulfilment deliveries",
   security: [{ adminToken: [] }],
   middleware: [requireScope("orders:read")] as const,
   request: { params: OrderIdParam },

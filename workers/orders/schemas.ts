@@ -128,8 +128,35 @@ export const OrderStatusEntrySchema = z
   .object({ status: z.string(), note: z.string().nullable(), created_at: Timestamp })
   .openapi("OrderStatusEntry");
 
+export const OrderEventEntrySchema = z
+  .object({
+    id: z.string(),
+    type: z.string(),
+    created_at: Timestamp,
+    sent_at: Timestamp.nullable(),
+    send_attempts: z.number().int(),
+  })
+  .openapi("OrderEventEntry");
+
+export const OrderDeliveryEntrySchema = z
+  .object({
+    event_id: z.string(),
+    event_type: z.string(),
+    url: z.string(),
+    attempt: z.number().int(),
+    status_code: z.number().int().nullable(),
+    ok: z.boolean(),
+    error: z.string().nullable(),
+    created_at: Timestamp,
+  })
+  .openapi("OrderDeliveryEntry");
+
 export const AdminOrderSchema = OrderSchema.extend({
   status_history: z.array(OrderStatusEntrySchema),
+  /** Events the order produced (outbox), with whether each reached its queue. */
+  events: z.array(OrderEventEntrySchema),
+  /** Fulfilment webhook attempts for the order. */
+  deliveries: z.array(OrderDeliveryEntrySchema),
 }).openapi("AdminOrder");
 export type AdminOrderView = z.infer<typeof AdminOrderSchema>;
 

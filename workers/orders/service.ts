@@ -1,7 +1,15 @@
 import { and, asc, desc, eq, gte, like, lt, or, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import { database } from "../../db/client";
-import { orderLines, orderPayments, orderRefunds, orderStatusHistory, orders } from "../../db/schema";
+import {
+  orderLines,
+  orderPayments,
+  orderRefunds,
+  orderStatusHistory,
+  orders,
+  outbox,
+  webhookDeliveries,
+} from "../../db/schema";
 import { publishOutbox } from "../events/outbox";
 import { sha256Hex, timingSafeEqualString } from "../lib/crypto";
 import { newId, newSecret } from "../lib/ids";
@@ -310,22 +318,52 @@ export async function getOrderForGuest(env: Env, orderId: string, token: string)
   return row && matches ? loadOrderView(env, row) : null;
 }
 
-/** The order with its status history, for the admin API. */
+/** The order with its status history, events and fulfilment deliveries, for the admin API. */
 export async function getAdminOrder(env: Env, orderId: string): Promise<AdminOrderView | null> {
   const row = await findOrder(env, orderId);
   if (!row) return null;
-  const [view, history] = await Promise.all([
+  const db = database(env.DB);
+  const [view, [history, events, deliveries]] = await Promise.all([
     loadOrderView(env, row),
-    database(env.DB)
-      .select()
-      .from(orderStatusHistory)
-      .where(eq(orderStatusHistory.orderId, orderId))
-      // rowid: entries written in one batch share a timestamp; insertion order breaks the tie.
-      .orderBy(asc(orderStatusHistory.createdAt), asc(sql`rowid`)),
+    db.batch([
+      db
+        .select()
+        .from(orderStatusHistory)
+        .where(eq(orderStatusHistory.orderId, orderId))
+        // rowid: entries written in one batch share a timestamp; insertion order breaks the tie.
+        .orderBy(asc(orderStatusHistory.createdAt), asc(sql`rowid`)),
+      db
+        .select()
+        .from(outbox)
+        .where(eq(outbox.aggregateId, orderId))
+        .orderBy(asc(outbox.createdAt), asc(sql`rowid`)),
+      db
+        .select()
+        .from(webhookDeliveries)
+        .where(eq(webhookDeliveries.orderId, orderId))
+        .orderBy(asc(webhookDeliveries.createdAt)),
+    ]),
   ]);
   return {
     ...view,
     status_history: history.map((h) => ({ status: h.status, note: h.note, created_at: iso(h.createdAt) })),
+    events: events.map((e) => ({
+      id: e.id,
+      type: e.type,
+      created_at: iso(e.createdAt),
+      sent_at: e.sentAt === null ? null : iso(e.sentAt),
+      send_attempts: e.sendAttempts,
+    })),
+    deliveries: deliveries.map((d) => ({
+      event_id: d.eventId,
+      event_type: d.eventType,
+      url: d.url,
+      attempt: d.attempt,
+      status_code: d.statusCode,
+      ok: d.ok,
+      error: d.error,
+      created_at: iso(d.createdAt),
+    })),
   };
 }
 
