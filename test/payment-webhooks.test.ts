@@ -263,6 +263,16 @@ describe("Stripe webhooks", () => {
     expect((await deliver(app, unknown)).status).toBe(200);
   });
 
+  it("publishes the webhook route in the OpenAPI document once mounted", async () => {
+    const { app } = appWithRecorder();
+    const doc = (await (await app.request("/openapi.json", {}, webhookEnv)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    expect(doc.paths["/webhooks/stripe"]?.post).toBeDefined();
+    expect(doc.paths["/api/orders/{id}"]?.get).toBeDefined();
+    expect(doc.paths["/admin/api/orders/{id}/refunds"]?.post).toBeDefined();
+  });
+
   it("answers 503 when no webhook secret is configured", async () => {
     const app = createApp();
     app.route(
