@@ -17,6 +17,8 @@ import { versionAffinity } from "../lib/version-affinity";
 import { versionHeaders } from "../lib/version-headers";
 import { renderApiReference } from "../ops/api-reference";
 import { opsRoutes } from "../ops/routes";
+import { orderRoutes } from "../orders/routes";
+import { paymentConfigRoutes } from "../payments/routes";
 
 const OPENAPI_INFO = {
   title: "Popcart API",
@@ -56,6 +58,8 @@ export function createApp() {
   app.route("/admin/api", catalogAdminRoutes);
   app.route("/admin/api/events", adminEventRoutes);
   app.route("/", devReceiverRoutes);
+  app.route("/", paymentConfigRoutes);
+  app.route("/", orderRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",
