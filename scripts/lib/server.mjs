@@ -30,6 +30,8 @@ export async function buildWorker(config) {
  * @property {string | false} [persist] state directory shared with `wrangler dev` and the
  *   seed scripts (`.wrangler/state`); `false` keeps everything in memory. Default `.wrangler/state`.
  * @property {boolean} [quiet] drop the worker's per-request logs (the bench sets this). Default false.
+ * @property {string} [envFile] secrets file instead of `.dev.vars`, relative to the repository
+ *   root; the bench uses `.dev.vars.example` so its results never depend on local secrets.
  *
  * @typedef {object} RunningServer
  * @property {URL} url base URL, e.g. http://127.0.0.1:8787/
@@ -50,6 +52,7 @@ export async function startServer({
   host = "127.0.0.1",
   persist = DEFAULT_PERSIST,
   quiet = false,
+  envFile,
 } = {}) {
   const workers = [];
   for (const config of WORKER_CONFIGS) {
@@ -58,6 +61,8 @@ export async function startServer({
     // extra modules) do not apply and Miniflare 5 refuses them.
     const { modulesRules: _unused, ...workerOptions } = unstable_getMiniflareWorkerOptions(
       join(ROOT, config),
+      undefined,
+      envFile ? { envFiles: [join(ROOT, envFile)] } : undefined,
     ).workerOptions;
     workers.push({
       ...workerOptions,
