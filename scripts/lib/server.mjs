@@ -1,7 +1,7 @@
-import { mkdir } from "node:fs/promises";
+import { access, mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 import { DEFAULT_PERSIST } from "./local-d1.mjs";
 import { ROOT, runWrangler, WORKER_CONFIGS } from "./wrangler.mjs";
 
@@ -24,14 +24,30 @@ export async function buildWorker(config) {
 }
 
 /**
+ * The secrets file for one Worker: `envFile` if given, else wrangler's default `.dev.vars`,
+ * else the committed `.dev.vars.example` so a fresh clone serves without `npm run dev` first.
+ * @returns {Promise<string | undefined>} a path, or undefined for wrangler's default lookup
+ */
+async function secretsFile(dir, envFile) {
+  if (envFile) return join(dir, envFile);
+  const found = (name) =>
+    access(join(dir, name)).then(
+      () => true,
+      () => false,
+    );
+  if (await found(".dev.vars")) return undefined;
+  return (await found(".dev.vars.example")) ? join(dir, ".dev.vars.example") : undefined;
+}
+
+/**
  * @typedef {object} StartServerOptions
  * @property {number} [port] listening port; 0 picks a free one. Default 8787.
  * @property {string} [host] Default "127.0.0.1".
  * @property {string | false} [persist] state directory shared with `wrangler dev` and the
  *   seed scripts (`.wrangler/state`); `false` keeps everything in memory. Default `.wrangler/state`.
  * @property {boolean} [quiet] drop the worker's per-request logs (the bench sets this). Default false.
- * @property {string} [envFile] secrets file instead of `.dev.vars`, relative to the repository
- *   root; the bench uses `.dev.vars.example` so its results never depend on local secrets.
+ * @property {string} [envFile] secrets file name to read instead of `.dev.vars`, beside each
+ *   Worker's config; the bench uses `.dev.vars.example` so results never depend on local secrets.
  *
  * @typedef {object} RunningServer
  * @property {URL} url base URL, e.g. http://127.0.0.1:8787/
@@ -57,14 +73,17 @@ export async function startServer({
   const workers = [];
   for (const config of WORKER_CONFIGS) {
     const scriptPath = await buildWorker(config);
+    const configPath = join(ROOT, config);
+    const secrets = await secretsFile(dirname(configPath), envFile);
     // The bundle is self-contained, so wrangler's module rules (only used to discover
     // extra modules) do not apply and Miniflare 5 refuses them.
     const { modulesRules: _unused, ...workerOptions } = unstable_getMiniflareWorkerOptions(
-      join(ROOT, config),
+      configPath,
       undefined,
-      envFile ? { envFiles: [join(ROOT, envFile)] } : undefined,
+      secrets ? { envFiles: [secrets] } : undefined,
     ).workerOptions;
     workers.push({
+      name: unstable_readConfig({ config: configPath }).name,
       ...workerOptions,
       modulesRoot: dirname(scriptPath),
       modules: [{ type: "ESModule", path: scriptPath }],
