@@ -15,10 +15,11 @@ const { convertV4MiniflareOptions, Log, LogLevel, Miniflare } = requireFromWrang
  * Bundles one Worker exactly as `wrangler deploy` would (`--dry-run --outdir`), so the
  * server runs the same code that ships.
  * @param {string} config wrangler config path, relative to the repository root
+ * @param {string} [distDir] where bundles go, default `dist/`
  * @returns {Promise<string>} path of the bundled entry module
  */
-export async function buildWorker(config) {
-  const outdir = join(ROOT, "dist", config.replace(/[^a-z0-9]+/gi, "-"));
+export async function buildWorker(config, distDir = join(ROOT, "dist")) {
+  const outdir = join(distDir, config.replace(/[^a-z0-9]+/gi, "-"));
   await runWrangler(["deploy", "--dry-run", "-c", config, "--outdir", outdir], { quiet: true });
   return join(outdir, "index.js");
 }
@@ -48,6 +49,7 @@ async function secretsFile(dir, envFile) {
  * @property {boolean} [quiet] drop the worker's per-request logs (the bench sets this). Default false.
  * @property {string} [envFile] secrets file name to read instead of `.dev.vars`, beside each
  *   Worker's config; the bench uses `.dev.vars.example` so results never depend on local secrets.
+ * @property {string} [distDir] where the bundles are written. Default `dist/`.
  *
  * @typedef {object} RunningServer
  * @property {URL} url base URL, e.g. http://127.0.0.1:8787/
@@ -69,10 +71,11 @@ export async function startServer({
   persist = DEFAULT_PERSIST,
   quiet = false,
   envFile,
+  distDir,
 } = {}) {
   const workers = [];
   for (const config of WORKER_CONFIGS) {
-    const scriptPath = await buildWorker(config);
+    const scriptPath = await buildWorker(config, distDir);
     const configPath = join(ROOT, config);
     const secrets = await secretsFile(dirname(configPath), envFile);
     // The bundle is self-contained, so wrangler's module rules (only used to discover
