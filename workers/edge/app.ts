@@ -1,4 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { catalogAdminRoutes } from "../catalog/admin-routes";
+import { catalogRoutes } from "../catalog/routes";
 import { adminEventRoutes } from "../events/routes";
 import { devReceiverRoutes } from "../fulfilment/dev-receiver";
 import { bodyLimit } from "../lib/body-limit";
@@ -50,6 +52,8 @@ export function createApp() {
   app.notFound(notFoundHandler);
 
   app.route("/", opsRoutes);
+  app.route("/api", catalogRoutes);
+  app.route("/admin/api", catalogAdminRoutes);
   app.route("/admin/api/events", adminEventRoutes);
   app.route("/", devReceiverRoutes);
 
