@@ -208,9 +208,9 @@ export async function getAvailability(
 async function publishedAvailable(env: Env, sku: string): Promise<number> {
   const head = await readSnapshot(env, sku, 0);
   if (!head) return 0;
-  const shards = await Promise.all(
-    Array.from({ length: head.shard_count - 1 }, (_, i) => readSnapshot(env, sku, i + 1)),
-  );
+  // Sharded SKUs: the coordinator's pool plus shards 1..N (retired shards hold nothing available).
+  const count = head.shard_count > 1 ? head.shard_count : 0;
+  const shards = await Promise.all(Array.from({ length: count }, (_, i) => readSnapshot(env, sku, i + 1)));
   return shards.reduce((total, s) => total + (s?.available ?? 0), head.available);
 }
 
