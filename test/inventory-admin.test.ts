@@ -325,7 +325,7 @@ describe("D1 reporting copy", () => {
         bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })),
       );
       const ctx = createExecutionContext();
-      await worker.queue(batch, env, ctx);
+      await worker.queue(batch, env);
       return getQueueResult(batch, ctx);
     };
     const result = await deliver([event(sku, 5, 4), event(sku, 3, 9), { nonsense: true }]);
