@@ -231,6 +231,7 @@ export class InventoryObject extends DurableObject<Env> {
   private alarmAt: number | null = null;
   private pulling: Promise<SyncReply> | null = null;
   private pushing = false;
+  private readonly stealing = new Map<number, Promise<void>>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -834,20 +835,31 @@ export class InventoryObject extends DurableObject<Env> {
     return reply;
   }
 
-  /** Coordinator: takes up to `need` available units back from the other shards, one at a time. */
+  /**
+   * Coordinator: takes up to `need` available units back from the other shards, asking them all
+   * at once. Concurrent callers for the same requester share one round (a sold-out SKU would
+   * otherwise see one round per refused buyer); anything collected beyond `need` joins the pool.
+   */
   private async steal(need: number, requester: number): Promise<void> {
-    const used = this.st.shards_used;
-    let remaining = need;
-    for (let i = 1; i < used && remaining > 0; i++) {
-      const shard = ((requester + i - 1) % (used - 1)) + 1;
-      if (shard === requester) continue;
-      const link = this.link(shard);
-      const reply = await this.stub(shard).giveBack(
-        { sku: this.st.sku, shard },
-        { grantedTotal: link.granted_total, want: remaining },
-      );
-      remaining -= this.applyReturn(shard, reply.returnedTotal);
+    let round = this.stealing.get(requester);
+    if (!round) {
+      round = this.stealRound(need, requester).finally(() => this.stealing.delete(requester));
+      this.stealing.set(requester, round);
     }
+    await round;
+  }
+
+  private async stealRound(need: number, requester: number): Promise<void> {
+    const shards = range(1, this.st.shards_used).filter((shard) => shard !== requester);
+    await Promise.all(
+      shards.map(async (shard) => {
+        const reply = await this.stub(shard).giveBack(
+          { sku: this.st.sku, shard },
+          { grantedTotal: this.link(shard).granted_total, want: need },
+        );
+        this.applyReturn(shard, reply.returnedTotal);
+      }),
+    );
   }
 
   private async pushConfig(): Promise<void> {
