@@ -66,6 +66,8 @@ interface StateRow extends Record<string, SqlStorageValue> {
   shard_count: number;
   shards_used: number;
   policy: string;
+  /** Shard emptied by a steal: units it frees go straight back to the coordinator. */
+  draining: number;
   version: number;
   published_version: number;
   published_at: number;
@@ -209,6 +211,7 @@ const MIGRATIONS: string[][] = [
       shard INTEGER PRIMARY KEY, granted_total INTEGER NOT NULL DEFAULT 0,
       returned_seen INTEGER NOT NULL DEFAULT 0)`,
   ],
+  ["ALTER TABLE state ADD COLUMN draining INTEGER NOT NULL DEFAULT 0"],
 ];
 
 /** KV allows about one write per second per key; the snapshot (and D1 event) honour it. */
@@ -230,8 +233,10 @@ export class InventoryObject extends DurableObject<Env> {
   private nextExpiry: number | null = null;
   private alarmAt: number | null = null;
   private pulling: Promise<SyncReply> | null = null;
-  private pushing = false;
+  private pushing: Promise<void> | null = null;
   private readonly stealing = new Map<number, Promise<void>>();
+  /** Coordinator: shards that may hold available units (null after a restart: all of them). */
+  private mayHave: Set<number> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -313,7 +318,7 @@ export class InventoryObject extends DurableObject<Env> {
   async resize(addr: ShardAddress, input: { reservationId: string; quantity: number; key: string }) {
     this.bind(addr);
     const memoKey = `resize:${input.key}`;
-    return this.withStock<ResizeResult>((final) => {
+    const result = await this.withStock<ResizeResult>((final) => {
       const prior = this.recall<ResizeResult>(memoKey);
       if (prior) return { done: prior };
       const now = Date.now();
@@ -352,6 +357,8 @@ export class InventoryObject extends DurableObject<Env> {
       });
       return { done: result };
     });
+    await this.pushReturns();
+    return result;
   }
 
   /** Moves a held reservation's deadline to now + `ttlSeconds`. */
@@ -386,12 +393,14 @@ export class InventoryObject extends DurableObject<Env> {
     if (!row) return { ok: false, reason: "not_found" };
     if (row.status === "committed") return { ok: false, reason: "already_committed" };
     if (row.status !== "held") return { ok: true };
-    return this.mutate((s) => {
+    this.mutate((s) => {
       this.sql.exec("UPDATE reservations SET status = 'released', updated_at = ? WHERE id = ?", now, row.id);
       s.reserved -= row.quantity;
       this.freeUnits(s, row.quantity);
-      return { ok: true };
     });
+    // Units freed on a retired or drained shard reach the coordinator before we answer.
+    await this.pushReturns();
+    return { ok: true };
   }
 
   /**
@@ -439,7 +448,7 @@ export class InventoryObject extends DurableObject<Env> {
     if (!row) return { ok: false, reason: "not_found" };
     if (row.returned) return { ok: true };
     if (row.status !== "committed") return { ok: false, reason: "not_committed" };
-    return this.mutate((s) => {
+    const result = this.mutate((s) => {
       this.sql.exec(
         "UPDATE reservations SET status = 'released', returned = 1, updated_at = ? WHERE id = ?",
         now,
@@ -452,6 +461,8 @@ export class InventoryObject extends DurableObject<Env> {
       this.store(memoKey, out, now);
       return out;
     });
+    await this.pushReturns();
+    return result;
   }
 
   // ---------------------------------------------------------------- admin (coordinator only)
@@ -591,6 +602,7 @@ export class InventoryObject extends DurableObject<Env> {
       active && input.want > 0
         ? Math.min(available, Math.max(input.want, Math.ceil(available / this.st.shard_count)))
         : 0;
+    if (give > 0) this.mayHave?.add(input.shard);
     const link = this.mutate((s) => {
       s.on_hand -= give;
       this.sql.exec(
@@ -620,7 +632,9 @@ export class InventoryObject extends DurableObject<Env> {
       const r = Math.min(s.on_hand - s.reserved - s.sold, input.want);
       s.on_hand -= r;
       s.returned_total += r;
-      return { returnedTotal: s.returned_total };
+      const remaining = s.on_hand - s.reserved - s.sold;
+      if (remaining === 0) s.draining = 1;
+      return { returnedTotal: s.returned_total, remaining, grantedSeen: s.granted_seen };
     });
   }
 
@@ -850,7 +864,9 @@ export class InventoryObject extends DurableObject<Env> {
   }
 
   private async stealRound(need: number, requester: number): Promise<void> {
-    const shards = range(1, this.st.shards_used).filter((shard) => shard !== requester);
+    this.mayHave ??= new Set(range(1, this.st.shards_used));
+    const candidates = this.mayHave;
+    const shards = [...candidates].filter((shard) => shard !== requester);
     await Promise.all(
       shards.map(async (shard) => {
         const reply = await this.stub(shard).giveBack(
@@ -858,11 +874,16 @@ export class InventoryObject extends DurableObject<Env> {
           { grantedTotal: this.link(shard).granted_total, want: need },
         );
         this.applyReturn(shard, reply.returnedTotal);
+        // A drained shard sends back whatever it frees, so until it is granted units again it has
+        // none; a grant made while this reply was on its way keeps it a candidate.
+        if (reply.remaining === 0 && this.link(shard).granted_total === reply.grantedSeen)
+          candidates.delete(shard);
       }),
     );
   }
 
   private async pushConfig(): Promise<void> {
+    this.mayHave = null;
     const used = this.st.shards_used;
     await Promise.all(
       range(1, used).map(async (shard) => {
@@ -883,14 +904,18 @@ export class InventoryObject extends DurableObject<Env> {
 
   /** Retired shards return freed units to the coordinator; retried from the alarm until acknowledged. */
   private async pushReturns(): Promise<void> {
-    if (this.pushing) return;
-    this.pushing = true;
-    try {
-      await this.pull(0);
-    } catch (error) {
-      log("warn", "inventory_return_push_failed", { object: objectName(this.st), error: String(error) });
-    } finally {
-      this.pushing = false;
+    for (let attempt = 0; attempt < 3 && this.returnsPending(); attempt++) {
+      this.pushing ??= this.pull(0)
+        .then(() => undefined)
+        .finally(() => {
+          this.pushing = null;
+        });
+      try {
+        await this.pushing;
+      } catch (error) {
+        log("warn", "inventory_return_push_failed", { object: objectName(this.st), error: String(error) });
+        return;
+      }
     }
   }
 
@@ -920,6 +945,7 @@ export class InventoryObject extends DurableObject<Env> {
     if (delta <= 0) return;
     s.granted_seen = grantedTotal;
     s.on_hand += delta;
+    s.draining = 0;
     if (s.shard > 0 && s.active === 0) this.retireUnits(s, delta);
   }
 
@@ -932,9 +958,12 @@ export class InventoryObject extends DurableObject<Env> {
     if (!config.active) this.retireUnits(s, s.on_hand - s.reserved - s.sold);
   }
 
-  /** Units that became available on a retired shard go back to the coordinator. */
+  /**
+   * Units freed on a retired or draining shard go straight back to the coordinator, so a shard
+   * the coordinator believes empty really holds nothing available: steals can skip it.
+   */
   private freeUnits(s: StateRow, units: number): void {
-    if (s.shard > 0 && s.active === 0) this.retireUnits(s, units);
+    if (s.shard > 0 && (s.active === 0 || s.draining === 1)) this.retireUnits(s, units);
   }
 
   private retireUnits(s: StateRow, units: number): void {
@@ -978,7 +1007,7 @@ export class InventoryObject extends DurableObject<Env> {
       this.sql.exec(
         `UPDATE state SET on_hand = ?, reserved = ?, sold = ?, sku_on_hand = ?, granted_seen = ?,
            returned_total = ?, returned_acked = ?, config_version = ?, active = ?, shard_count = ?,
-           shards_used = ?, policy = ?, version = ? WHERE id = 1`,
+           shards_used = ?, policy = ?, draining = ?, version = ? WHERE id = 1`,
         s.on_hand,
         s.reserved,
         s.sold,
@@ -991,6 +1020,7 @@ export class InventoryObject extends DurableObject<Env> {
         s.shard_count,
         s.shards_used,
         s.policy,
+        s.draining,
         s.version,
       );
       this.st = s;

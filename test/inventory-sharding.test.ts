@@ -71,6 +71,25 @@ describe("sharded inventory", () => {
     expect(coord.available + one.available + one.reserved).toBe(30);
   });
 
+  it("sells a unit released on a drained shard to a buyer on another shard", async () => {
+    const sku = randomSku("DRAINED");
+    await stockSku(sku, 2, { shards: 2 });
+    const first = await shard(sku, 1).reserve({ sku, shard: 1 }, { holder: "a", quantity: 2, key: key() });
+    if (!first.ok) throw new Error("expected a grant");
+    // Shard 2 finds nothing: the coordinator drains shard 1 (empty) and remembers it as empty.
+    expect(
+      await shard(sku, 2).reserve({ sku, shard: 2 }, { holder: "b", quantity: 1, key: key() }),
+    ).toMatchObject({
+      ok: false,
+      reason: "insufficient_stock",
+    });
+    await shard(sku, 1).release({ sku, shard: 1 }, { reservationId: first.reservation.id });
+    expect(
+      (await shard(sku, 2).reserve({ sku, shard: 2 }, { holder: "b", quantity: 2, key: key() })).ok,
+    ).toBe(true);
+    expect(await expectConsistent(sku)).toMatchObject({ reserved: 2, available: 0, in_transit: 0 });
+  });
+
   it("takes stock back from shards for a negative adjustment, and refuses one below what is committed", async () => {
     const sku = randomSku("SHRINK");
     await stockSku(sku, 20, { shards: 4 });
