@@ -102,7 +102,7 @@ describe("admin inventory API", () => {
       422,
       "validation_failed",
     );
-    expect(body.errors?.[0]?.path).toBe("json.sale_ends_at");
+    expect(body.errors?.[0]?.path).toBe("body.sale_ends_at");
     await expectProblem(
       await callJson(`/admin/api/inventory/${sku}/sale`, "PUT", { shards: 0 }, ADMIN),
       422,
@@ -325,7 +325,7 @@ describe("D1 reporting copy", () => {
         bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })),
       );
       const ctx = createExecutionContext();
-      await worker.queue(batch, env);
+      await worker.queue(batch, env, ctx);
       return getQueueResult(batch, ctx);
     };
     const result = await deliver([event(sku, 5, 4), event(sku, 3, 9), { nonsense: true }]);

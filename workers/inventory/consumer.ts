@@ -2,6 +2,9 @@ import { log } from "../lib/logging";
 import { InventoryLevelEventSchema } from "./events";
 import { applyLevelEvents } from "./service";
 
+/** The queue INVENTORY_EVENTS sends to (wrangler.toml). */
+export const INVENTORY_EVENTS_QUEUE = "popcart-inventory-events";
+
 /**
  * Consumes INVENTORY_EVENTS into D1's `inventory_levels`. A malformed message can never
  * succeed, so it is logged and acknowledged; a D1 failure retries the batch (then the DLQ).
