@@ -3,3 +3,4 @@
  * this barrel is what drizzle-kit and the query client see.
  */
 export * from "./tables/catalog";
+export * from "./tables/search";

@@ -7,6 +7,7 @@ import { requestLogger } from "../lib/request-logger";
 import { throwOnInvalid } from "../lib/validation";
 import { renderApiReference } from "../ops/api-reference";
 import { opsRoutes } from "../ops/routes";
+import { searchRoutes } from "../search/routes";
 
 const OPENAPI_INFO = {
   title: "Popcart API",
@@ -24,6 +25,7 @@ export function createApp() {
   app.notFound(notFoundHandler);
 
   app.route("/", opsRoutes);
+  app.route("/", searchRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",
