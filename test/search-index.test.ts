@@ -1,0 +1,177 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { handleSearchIndexEvent } from "../workers/search/indexer";
+import { ADMIN, call, expectProblem } from "./helpers";
+import {
+  indexProducts,
+  insertCategories,
+  insertProduct,
+  productEvent,
+  randomTag,
+  updateProduct,
+} from "./search-fixture";
+
+const titles = async (q: string) => {
+  const res = await call(`/api/search?q=${encodeURIComponent(q)}`);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { results: { title: string }[] }).results.map((r) => r.title);
+};
+interface Suggestions {
+  queries: { text: string }[];
+  products: { title: string; slug: string }[];
+  categories: { name: string; slug: string }[];
+}
+const suggest = async (q: string) => {
+  const res = await call(`/api/search/suggest?q=${encodeURIComponent(q)}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as Suggestions;
+};
+
+describe("index updates from catalog events", () => {
+  it("shows a created product in results and suggestions once its event is handled", async () => {
+    const tag = randomTag();
+    const id = await insertProduct({ title: `${tag}widget Deluxe`, variants: [] });
+    expect(await titles(`${tag}widget`)).toEqual([]);
+    expect((await suggest(`${tag}wid`)).products).toEqual([]);
+    const result = await handleSearchIndexEvent(env, await productEvent(id, "created"));
+    expect(result).toMatchObject({ applied: true, written: 1 });
+    expect(await titles(`${tag}widget`)).toEqual([`${tag}widget Deluxe`]);
+    const s = await suggest(`${tag}wid`);
+    expect(s.products.map((p) => p.title)).toEqual([`${tag}widget Deluxe`]);
+    expect(s.queries.map((q) => q.text)).toContain(`${tag}widget`);
+  });
+
+  it("reflects a renamed product and forgets its old words", async () => {
+    const tag = randomTag();
+    const id = await insertProduct({ title: `${tag}alpha lamp`, variants: [] });
+    await indexProducts(id);
+    await updateProduct(id, { title: `${tag}omega lamp` });
+    await handleSearchIndexEvent(env, await productEvent(id));
+    expect(await titles(`${tag}omega`)).toEqual([`${tag}omega lamp`]);
+    expect(await titles(`${tag}alpha`)).toEqual([]);
+    expect((await suggest(`${tag}al`)).products).toEqual([]);
+    expect((await suggest(`${tag}om`)).products.map((p) => p.title)).toEqual([`${tag}omega lamp`]);
+    // The old word left the vocabulary, so it is neither suggested nor used as a correction.
+    expect((await suggest(`${tag}al`)).queries).toEqual([]);
+  });
+
+  it("removes an archived product from results and suggestions", async () => {
+    const tag = randomTag();
+    const id = await insertProduct({ title: `${tag}gizmo`, variants: [] });
+    await indexProducts(id);
+    expect(await titles(`${tag}gizmo`)).toHaveLength(1);
+    await updateProduct(id, { status: "archived" });
+    const result = await handleSearchIndexEvent(env, await productEvent(id, "archived"));
+    expect(result).toMatchObject({ applied: true, removed: 1 });
+    expect(await titles(`${tag}gizmo`)).toEqual([]);
+    expect((await suggest(`${tag}giz`)).products).toEqual([]);
+  });
+
+  it("ignores replayed and stale events", async () => {
+    const tag = randomTag();
+    const id = await insertProduct({ title: `${tag}thing one`, variants: [] });
+    const created = await productEvent(id, "created");
+    await handleSearchIndexEvent(env, created);
+    expect(await handleSearchIndexEvent(env, created)).toMatchObject({ applied: false });
+    await updateProduct(id, { title: `${tag}thing two` });
+    const updated = await productEvent(id);
+    await handleSearchIndexEvent(env, updated);
+    // A late copy of the older event changes nothing.
+    expect(await handleSearchIndexEvent(env, created)).toMatchObject({ applied: false });
+    expect(await titles(`${tag}thing`)).toEqual([`${tag}thing two`]);
+  });
+
+  it("never indexes draft products", async () => {
+    const tag = randomTag();
+    const id = await insertProduct({ title: `${tag}draft`, status: "draft", variants: [] });
+    await indexProducts(id);
+    expect(await titles(`${tag}draft`)).toEqual([]);
+  });
+
+  it("re-indexes a category's products when the category is renamed", async () => {
+    const tag = randomTag();
+    await insertCategories({ [`${tag}-c`]: { name: `${tag}before`, parent: null } });
+    const id = await insertProduct({ title: "Plain mug", categories: [`${tag}-c`], variants: [] });
+    await indexProducts(id);
+    expect(await titles(`${tag}before`)).toEqual(["Plain mug"]);
+    await env.DB.prepare("UPDATE categories SET name = ?1 WHERE id = ?2")
+      .bind(`${tag}after`, `${tag}-c`)
+      .run();
+    await handleSearchIndexEvent(env, {
+      id: `evt_${tag}`,
+      type: "catalog.changed",
+      version: 1,
+      occurred_at: new Date().toISOString(),
+      entity: "category",
+      entity_id: `${tag}-c`,
+      revision: Date.now(),
+      change: "updated",
+      slugs: [],
+    });
+    expect(await titles(`${tag}after`)).toEqual(["Plain mug"]);
+    expect(await titles(`${tag}before`)).toEqual([]);
+    expect((await suggest(`${tag}af`)).categories.map((c) => c.slug)).toEqual([`${tag}-c`]);
+  });
+});
+
+describe("autocomplete", () => {
+  it("completes multi-word input, matching earlier words as prefixes", async () => {
+    const tag = randomTag();
+    const ids = [
+      await insertProduct({ title: `${tag}runner Blue Jacket`, popularity: 5, variants: [] }),
+      await insertProduct({ title: `${tag}runner Red Jacket`, popularity: 9, variants: [] }),
+      await insertProduct({ title: `${tag}runner Blue Cap`, variants: [] }),
+    ];
+    await indexProducts(...ids);
+    const all = await suggest(`${tag}run`);
+    expect(all.products.map((p) => p.title)).toEqual([
+      `${tag}runner Red Jacket`,
+      `${tag}runner Blue Jacket`,
+      `${tag}runner Blue Cap`,
+    ]);
+    const narrowed = await suggest(`blu ${tag}run`);
+    expect(narrowed.products.map((p) => p.title)).toEqual([
+      `${tag}runner Blue Jacket`,
+      `${tag}runner Blue Cap`,
+    ]);
+    expect(narrowed.queries[0]?.text).toBe(`blu ${tag}runner`);
+  });
+
+  it("answers short popular prefixes from the edge cache", async () => {
+    const first = await call("/api/search/suggest?q=zq");
+    expect(first.status).toBe(200);
+    expect(first.headers.get("x-suggest-cache")).toMatch(/hit|miss/);
+    // The cache write happens after the response; poll until it lands.
+    let cached = "";
+    for (let i = 0; i < 20 && cached !== "hit"; i++) {
+      cached = (await call("/api/search/suggest?q=zq")).headers.get("x-suggest-cache") ?? "";
+    }
+    expect(cached).toBe("hit");
+    const long = await call(`/api/search/suggest?q=${randomTag()}`);
+    expect(long.headers.get("x-suggest-cache")).toBe("bypass");
+  });
+
+  it("returns empty lists below two letters and for symbols only", async () => {
+    for (const q of ["", "a", "🙂", "***", '"']) {
+      const body = await suggest(q);
+      expect(body).toMatchObject({ queries: [], products: [], categories: [] });
+    }
+  });
+});
+
+describe("full rebuild", () => {
+  it("requires catalog:write and rebuilds search and suggestions from the catalog", async () => {
+    await expectProblem(await call("/admin/api/search/reindex", { method: "POST" }), 401, "unauthorized");
+    const tag = randomTag();
+    const id = await insertProduct({ title: `${tag}rebuilt`, variants: [] });
+    // No event: only the rebuild can find it.
+    expect(await titles(`${tag}rebuilt`)).toEqual([]);
+    const res = await call("/admin/api/search/reindex", { method: "POST", headers: ADMIN });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { indexed: number; shards: number };
+    expect(body.indexed).toBeGreaterThanOrEqual(1);
+    expect(await titles(`${tag}rebuilt`)).toEqual([`${tag}rebuilt`]);
+    expect((await suggest(`${tag}reb`)).products.map((p) => p.title)).toEqual([`${tag}rebuilt`]);
+    expect(id).toMatch(/^prod_/);
+  });
+});
