@@ -3,4 +3,6 @@
  * this barrel is what drizzle-kit and the query client see.
  */
 export * from "./tables/catalog";
+export * from "./tables/events";
+export * from "./tables/fulfilment";
 export * from "./tables/search";

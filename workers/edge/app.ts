@@ -1,4 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { adminEventRoutes } from "../events/routes";
+import { devReceiverRoutes } from "../fulfilment/dev-receiver";
 import { bodyLimit } from "../lib/body-limit";
 import type { AppEnv } from "../lib/env";
 import { notFoundHandler, problemHandler } from "../lib/error-handler";
@@ -26,6 +28,8 @@ export function createApp() {
 
   app.route("/", opsRoutes);
   app.route("/", searchRoutes);
+  app.route("/admin/api/events", adminEventRoutes);
+  app.route("/", devReceiverRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",
