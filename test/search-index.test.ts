@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { handleSearchIndexEvent } from "../workers/search/indexer";
+import { handleSearchIndexEvent, handleSearchIndexEvents } from "../workers/search/indexer";
 import { ADMIN, call, expectProblem } from "./helpers";
 import {
   indexProducts,
@@ -79,6 +79,22 @@ describe("index updates from catalog events", () => {
     // A late copy of the older event changes nothing.
     expect(await handleSearchIndexEvent(env, created)).toMatchObject({ applied: false });
     expect(await titles(`${tag}thing`)).toEqual([`${tag}thing two`]);
+  });
+
+  it("applies a queue batch once per product, latest revision winning", async () => {
+    const tag = randomTag();
+    const kept = await insertProduct({ title: `${tag}kept v1`, variants: [] });
+    const gone = await insertProduct({ title: `${tag}gone`, variants: [] });
+    await indexProducts(gone);
+    const created = await productEvent(kept, "created");
+    await updateProduct(kept, { title: `${tag}kept v2` });
+    const updated = await productEvent(kept);
+    await updateProduct(gone, { status: "archived" });
+    const archived = await productEvent(gone, "archived");
+    const result = await handleSearchIndexEvents(env, [updated, archived, created, updated]);
+    expect(result).toMatchObject({ applied: true, written: 1, removed: 1 });
+    expect(await titles(tag)).toEqual([`${tag}kept v2`]);
+    expect(await handleSearchIndexEvents(env, [created, updated])).toMatchObject({ applied: false });
   });
 
   it("never indexes draft products", async () => {

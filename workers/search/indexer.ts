@@ -259,20 +259,45 @@ export async function handleSearchIndexEvent(
   env: Env,
   event: CatalogChangedEvent,
 ): Promise<{ applied: boolean; written: number; removed: number }> {
-  if (event.entity === "product") {
-    const current = await env.DB.prepare("SELECT revision FROM search_docs WHERE product_id = ?1")
-      .bind(event.entity_id)
-      .first<{ revision: number }>();
-    const removal = event.change === "archived" || event.change === "deleted";
-    if (current && current.revision >= event.revision && !removal) {
-      return { applied: false, written: 0, removed: 0 };
-    }
-    const result = await reindexProducts(env, [event.entity_id]);
-    return { applied: true, ...result };
+  return handleSearchIndexEvents(env, [event]);
+}
+
+/**
+ * The batch form of `handleSearchIndexEvent`, for a queue batch: products named several times
+ * are indexed once and each autocomplete shard is rewritten once, which keeps bulk catalog
+ * imports under KV's one-write-per-second-per-key limit.
+ */
+export async function handleSearchIndexEvents(
+  env: Env,
+  events: CatalogChangedEvent[],
+): Promise<{ applied: boolean; written: number; removed: number }> {
+  const latest = new Map<string, CatalogChangedEvent>();
+  const categoryIds = new Set<string>();
+  for (const event of events) {
+    if (event.entity === "category") categoryIds.add(event.entity_id);
+    else if ((latest.get(event.entity_id)?.revision ?? -1) <= event.revision)
+      latest.set(event.entity_id, event);
   }
-  const productIds = await productsInCategoryTree(env.DB, event.entity_id);
-  const result = await reindexProducts(env, productIds);
-  await refreshSuggestShards(env, new Set(), { categories: true });
+  const productIds = new Set<string>();
+  if (latest.size > 0) {
+    const { results } = await env.DB.prepare(
+      "SELECT product_id, revision FROM search_docs WHERE product_id IN (SELECT value FROM json_each(?1))",
+    )
+      .bind(JSON.stringify([...latest.keys()]))
+      .all<{ product_id: string; revision: number }>();
+    const held = new Map(results.map((row) => [row.product_id, row.revision]));
+    for (const [id, event] of latest) {
+      const removal = event.change === "archived" || event.change === "deleted";
+      const current = held.get(id);
+      if (current !== undefined && current >= event.revision && !removal) continue;
+      productIds.add(id);
+    }
+  }
+  for (const categoryId of categoryIds) {
+    for (const id of await productsInCategoryTree(env.DB, categoryId)) productIds.add(id);
+  }
+  if (productIds.size === 0 && categoryIds.size === 0) return { applied: false, written: 0, removed: 0 };
+  const result = await reindexProducts(env, [...productIds]);
   return { applied: true, ...result };
 }
 
