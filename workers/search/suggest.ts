@@ -11,6 +11,25 @@ export const CACHED_PREFIX_LENGTH = 3;
 export const SUGGEST_CACHE_SECONDS = 30;
 /** Edge-cache lifetime of shard reads in KV (the minimum KV allows). */
 const KV_CACHE_TTL = 60;
+/** Parsed shards kept in isolate memory: a keystroke then costs no I/O and no JSON parse. */
+const MEMORY_TTL_MS = 15_000;
+const MEMORY_MAX_SHARDS = 128;
+const memory = new Map<string, { at: number; value: unknown }>();
+
+async function readShard<T>(env: Env, kvKey: string): Promise<T | null> {
+  const now = Date.now();
+  const held = memory.get(kvKey);
+  if (held && now - held.at < MEMORY_TTL_MS) return held.value as T | null;
+  const value = await env.CATALOG_KV.get<T>(kvKey, { type: "json", cacheTtl: KV_CACHE_TTL });
+  memory.delete(kvKey);
+  if (memory.size >= MEMORY_MAX_SHARDS) {
+    // Maps iterate in insertion order, so the first key is the least recently loaded.
+    const oldest = memory.keys().next().value;
+    if (oldest !== undefined) memory.delete(oldest);
+  }
+  memory.set(kvKey, { at: now, value });
+  return value;
+}
 
 /**
  * A shard: every suggestion whose word starts with the shard's two letters, best first.
@@ -110,16 +129,23 @@ export async function refreshSuggestShards(
       list.slice(i, i + 8).map(async (key) => {
         const shard = await buildShard(env.DB, key);
         const kvKey = SUGGEST_KEY_PREFIX + key;
-        writes.push(
+        const write =
           shard.queries.length === 0 && shard.products.length === 0
             ? env.CATALOG_KV.delete(kvKey)
-            : env.CATALOG_KV.put(kvKey, JSON.stringify(shard)),
-        );
+            : env.CATALOG_KV.put(kvKey, JSON.stringify(shard));
+        // Forget the parsed copy once the write lands: this isolate sees it at once, others
+        // within MEMORY_TTL_MS.
+        writes.push(write.then(() => memory.delete(kvKey)));
       }),
     );
   }
   if (options.categories !== false) {
-    writes.push(env.CATALOG_KV.put(CATEGORIES_KEY, JSON.stringify(await buildCategories(env.DB))));
+    const categories = await buildCategories(env.DB);
+    writes.push(
+      env.CATALOG_KV.put(CATEGORIES_KEY, JSON.stringify(categories)).then(() =>
+        memory.delete(CATEGORIES_KEY),
+      ),
+    );
   }
   await Promise.all(writes);
   return list.length;
@@ -148,7 +174,8 @@ const startsAnyWord = (wordList: string[], prefix: string) =>
   wordList.some((word) => word.startsWith(prefix));
 
 /**
- * Suggestions for a partly typed query, from the KV prefix index only (two reads, edge-cached):
+ * Suggestions for a partly typed query, from the KV prefix index only (two reads, edge-cached
+ * and held parsed in isolate memory):
  * the last word is a prefix, earlier words must each prefix some word of the suggestion.
  */
 export async function suggestFromIndex(env: Env, q: string, limit: number): Promise<Suggestions> {
@@ -159,8 +186,8 @@ export async function suggestFromIndex(env: Env, q: string, limit: number): Prom
   if (!last || !key) return empty;
   const earlier = typed.slice(0, -1);
   const [shard, categoryShard] = await Promise.all([
-    env.CATALOG_KV.get<SuggestShard>(SUGGEST_KEY_PREFIX + key, { type: "json", cacheTtl: KV_CACHE_TTL }),
-    env.CATALOG_KV.get<CategoryShard>(CATEGORIES_KEY, { type: "json", cacheTtl: KV_CACHE_TTL }),
+    readShard<SuggestShard>(env, SUGGEST_KEY_PREFIX + key),
+    readShard<CategoryShard>(env, CATEGORIES_KEY),
   ]);
   const queries: { text: string }[] = [];
   const products: Suggestions["products"] = [];
