@@ -1,6 +1,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { handleSearchIndexEvent, handleSearchIndexEvents } from "../workers/search/indexer";
+import {
+  decodeRebuildCursor,
+  handleSearchIndexEvent,
+  handleSearchIndexEvents,
+  type RebuildCursor,
+  rebuildSearchIndex,
+} from "../workers/search/indexer";
 import { ADMIN, call, expectProblem } from "./helpers";
 import {
   indexProducts,
@@ -182,12 +188,45 @@ describe("full rebuild", () => {
     const id = await insertProduct({ title: `${tag}rebuilt`, variants: [] });
     // No event: only the rebuild can find it.
     expect(await titles(`${tag}rebuilt`)).toEqual([]);
-    const res = await call("/admin/api/search/reindex", { method: "POST", headers: ADMIN });
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as { indexed: number; shards: number };
-    expect(body.indexed).toBeGreaterThanOrEqual(1);
+    let path = "/admin/api/search/reindex";
+    let indexed = 0;
+    for (let step = 0; step < 50; step++) {
+      const res = await call(path, { method: "POST", headers: ADMIN });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { done: boolean; next_cursor: string | null; indexed: number };
+      indexed += body.indexed;
+      if (body.done) break;
+      path = `/admin/api/search/reindex?cursor=${body.next_cursor}`;
+    }
+    expect(indexed).toBeGreaterThanOrEqual(1);
     expect(await titles(`${tag}rebuilt`)).toEqual([`${tag}rebuilt`]);
     expect((await suggest(`${tag}reb`)).products.map((p) => p.title)).toEqual([`${tag}rebuilt`]);
     expect(id).toMatch(/^prod_/);
+    await expectProblem(
+      await call("/admin/api/search/reindex?cursor=nonsense", { method: "POST", headers: ADMIN }),
+      422,
+      "validation_failed",
+    );
+  });
+
+  it("resumes from a cursor and removes products that stopped being active", async () => {
+    const tag = randomTag();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await insertProduct({ title: `${tag}step ${i}`, variants: [] }));
+    await indexProducts(...ids);
+    // Archived behind the index's back (no event): only the sweep can notice.
+    await env.DB.prepare("UPDATE products SET status = 'archived' WHERE id = ?1").bind(ids[0]).run();
+    let cursor: RebuildCursor | null = null;
+    let steps = 0;
+    let removed = 0;
+    for (; steps < 500; steps++) {
+      const step = await rebuildSearchIndex(env, { cursor, budgetMs: 0, chunkSize: 2 });
+      removed += step.removed;
+      if (step.done) break;
+      cursor = decodeRebuildCursor(step.next_cursor ?? "");
+    }
+    expect(steps).toBeGreaterThan(3);
+    expect(removed).toBeGreaterThanOrEqual(1);
+    expect((await titles(`${tag}step`)).sort()).toEqual([1, 2, 3, 4].map((i) => `${tag}step ${i}`));
   });
 });

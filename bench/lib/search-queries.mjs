@@ -4,20 +4,26 @@
  * seeded slugs, deterministically.
  */
 
-/** Rebuilds the search index unless it already holds the catalog (both scenarios call this). */
+/** Rebuilds the search index (resumable steps) unless it already holds the catalog; both scenarios call this. */
 export async function ensureSearchIndex(ctx) {
   const probe = await ctx.fetch("/api/search?limit=1");
   const { total } = await probe.json();
   if (total >= ctx.catalog.productSlugs.length * 0.9) return { indexed: total, rebuild_s: null };
   const started = performance.now();
-  const res = await ctx.fetch("/admin/api/search/reindex", {
-    method: "POST",
-    headers: { authorization: `Bearer ${ctx.adminToken}` },
-    signal: AbortSignal.timeout(30 * 60_000),
-  });
-  if (!res.ok) throw new Error(`reindex failed: ${res.status} ${await res.text()}`);
-  const body = await res.json();
-  return { indexed: body.indexed, rebuild_s: Number(((performance.now() - started) / 1000).toFixed(1)) };
+  let path = "/admin/api/search/reindex";
+  let indexed = 0;
+  for (;;) {
+    const res = await ctx.fetch(path, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ctx.adminToken}` },
+    });
+    if (!res.ok) throw new Error(`reindex failed: ${res.status} ${await res.text()}`);
+    const step = await res.json();
+    indexed += step.indexed;
+    if (step.done) break;
+    path = `/admin/api/search/reindex?cursor=${step.next_cursor}`;
+  }
+  return { indexed, rebuild_s: Number(((performance.now() - started) / 1000).toFixed(1)) };
 }
 
 /** Words of the seeded slugs, most frequent first (numbers and one-letter words dropped). */

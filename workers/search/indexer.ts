@@ -1,5 +1,7 @@
+import { z } from "@hono/zod-openapi";
 import type { CatalogChangedEvent } from "../catalog/events";
 import { log } from "../lib/logging";
+import { decodeCursor, encodeCursor } from "../lib/schemas";
 import { type DocumentText, loadCategoryTree, loadDocuments, type SearchDocument } from "./documents";
 import { rebuildSuggestIndex, refreshSuggestShards, shardKeysOf } from "./suggest";
 import { deletionVariants, MIN_CORRECTABLE_LENGTH, wordSet } from "./text";
@@ -301,50 +303,141 @@ export async function handleSearchIndexEvents(
   return { applied: true, ...result };
 }
 
+const RebuildCursorSchema = z.object({
+  phase: z.enum(["products", "sweep", "shards"]),
+  after: z.string(),
+});
+export type RebuildCursor = z.infer<typeof RebuildCursorSchema>;
+
+/** Wall-clock budget per rebuild call: keeps each request far inside Workers' CPU limits. */
+export const REBUILD_BUDGET_MS = 10_000;
+
+export interface RebuildProgress {
+  done: boolean;
+  /** Pass back to continue; null when done. */
+  next_cursor: string | null;
+  indexed: number;
+  removed: number;
+  shards: number;
+  duration_ms: number;
+}
+
+/** Parses a rebuild cursor from the admin route; null when it is not one of ours. */
+export function decodeRebuildCursor(cursor: string): RebuildCursor | null {
+  return decodeCursor(cursor, RebuildCursorSchema);
+}
+
 /**
- * Rebuilds the whole index from the catalog: clears it, indexes every active product in
- * keyset-ordered chunks, then rebuilds every autocomplete shard. Availability already known
- * (sold-out products) survives the rebuild. Used after seeding and for recovery; searches
- * running meanwhile see a partial index.
+ * Rebuilds the index from the catalog in resumable steps, each bounded by `budgetMs`: upserts
+ * every active product (keyset order by id), then sweeps out documents whose product is no
+ * longer active, then rewrites every autocomplete shard. Documents are replaced in place, so
+ * searches keep working throughout and known availability survives. Call again with
+ * `next_cursor` until `done` (the seed script and the admin route do).
  */
 export async function rebuildSearchIndex(
   env: Env,
-  options: { chunkSize?: number } = {},
-): Promise<{ indexed: number; shards: number; duration_ms: number }> {
+  options: { cursor?: RebuildCursor | null; budgetMs?: number; chunkSize?: number } = {},
+): Promise<RebuildProgress> {
   const started = Date.now();
+  const budget = options.budgetMs ?? REBUILD_BUDGET_MS;
   const chunkSize = options.chunkSize ?? INDEX_CHUNK_SIZE;
   const db = env.DB;
-  const { results: soldOutRows } = await db
-    .prepare("SELECT product_id FROM search_docs WHERE in_stock = 0")
-    .all<{ product_id: string }>();
-  const soldOut = new Set(soldOutRows.map((row) => row.product_id));
-  await db.batch([
-    db.prepare("DELETE FROM search_fts"),
-    db.prepare("DELETE FROM search_doc_facets"),
-    db.prepare("DELETE FROM search_doc_prices"),
-    db.prepare("DELETE FROM search_docs"),
-    db.prepare("DELETE FROM search_terms"),
-    db.prepare("DELETE FROM search_spellings"),
-  ]);
-  const tree = await loadCategoryTree(db);
-  let after = "";
+  let cursor: RebuildCursor = options.cursor ?? { phase: "products", after: "" };
   let indexed = 0;
-  for (;;) {
+  let removed = 0;
+  let shards = 0;
+  const tree = await loadCategoryTree(db);
+  // Every call makes at least one step of progress, however small the budget.
+  let stepped = false;
+  const inBudget = () => {
+    const go = !stepped || Date.now() - started < budget;
+    stepped = true;
+    return go;
+  };
+
+  while (cursor.phase === "products" && inBudget()) {
     const { results } = await db
       .prepare("SELECT id FROM products WHERE status = 'active' AND id > ?1 ORDER BY id LIMIT ?2")
-      .bind(after, chunkSize)
+      .bind(cursor.after, chunkSize)
       .all<{ id: string }>();
-    if (results.length === 0) break;
-    const ids = results.map((row) => row.id);
-    const { docs } = await loadDocuments(db, ids, tree);
-    const { written } = await writeDocuments(db, docs, [], (id) => !soldOut.has(id));
-    indexed += written;
-    after = ids[ids.length - 1] ?? after;
+    const last = results[results.length - 1]?.id;
+    if (!last) {
+      cursor = { phase: "sweep", after: "" };
+      break;
+    }
+    const { docs } = await loadDocuments(
+      db,
+      results.map((row) => row.id),
+      tree,
+    );
+    indexed += (await writeDocuments(db, docs, [])).written;
+    cursor = { phase: "products", after: last };
   }
-  const shards = await rebuildSuggestIndex(env);
+  while (cursor.phase === "sweep" && inBudget()) {
+    const { results } = await db
+      .prepare(
+        `SELECT d.product_id FROM search_docs d LEFT JOIN products p ON p.id = d.product_id
+         WHERE d.product_id > ?1 AND (p.id IS NULL OR p.status != 'active') ORDER BY d.product_id LIMIT ?2`,
+      )
+      .bind(cursor.after, chunkSize)
+      .all<{ product_id: string }>();
+    const last = results[results.length - 1]?.product_id;
+    if (!last) {
+      cursor = { phase: "shards", after: "" };
+      break;
+    }
+    removed += (
+      await writeDocuments(
+        db,
+        [],
+        results.map((row) => row.product_id),
+      )
+    ).removed;
+    cursor = { phase: "sweep", after: last };
+  }
+  let done = false;
+  while (cursor.phase === "shards" && inBudget()) {
+    const step = await rebuildSuggestIndex(env, cursor.after, 64);
+    shards += step.built;
+    if (step.next === null) {
+      done = true;
+      break;
+    }
+    cursor = { phase: "shards", after: step.next };
+  }
   const duration = Date.now() - started;
-  log("info", "search_index_rebuilt", { indexed, shards, duration_ms: duration });
-  return { indexed, shards, duration_ms: duration };
+  log("info", "search_index_rebuild_step", {
+    phase: cursor.phase,
+    indexed,
+    removed,
+    shards,
+    done,
+    duration_ms: duration,
+  });
+  return {
+    done,
+    next_cursor: done ? null : encodeCursor(cursor),
+    indexed,
+    removed,
+    shards,
+    duration_ms: duration,
+  };
+}
+
+/** Runs `rebuildSearchIndex` to completion in-process (tests, scripts with no request limits). */
+export async function rebuildSearchIndexFully(env: Env): Promise<Omit<RebuildProgress, "next_cursor">> {
+  const total = { done: false, indexed: 0, removed: 0, shards: 0, duration_ms: 0 };
+  let cursor: RebuildCursor | null = null;
+  while (!total.done) {
+    const step = await rebuildSearchIndex(env, { cursor });
+    total.done = step.done;
+    total.indexed += step.indexed;
+    total.removed += step.removed;
+    total.shards += step.shards;
+    total.duration_ms += step.duration_ms;
+    cursor = step.next_cursor ? decodeRebuildCursor(step.next_cursor) : null;
+  }
+  return total;
 }
 
 /**

@@ -3,8 +3,9 @@ import { requireScope } from "../lib/admin-auth";
 import { problems } from "../lib/problem";
 import { createRouter } from "../lib/router";
 import { problemResponses } from "../lib/schemas";
-import { rebuildSearchIndex } from "./indexer";
+import { decodeRebuildCursor, REBUILD_BUDGET_MS, rebuildSearchIndex } from "./indexer";
 import {
+  ReindexQuerySchema,
   ReindexResponseSchema,
   SearchQuerySchema,
   SearchResponseSchema,
@@ -71,12 +72,17 @@ const reindex = createRoute({
   method: "post",
   path: "/admin/api/search/reindex",
   tags: ["Search admin"],
-  summary: "Rebuild the search index and autocomplete shards from the catalog",
+  summary: "Rebuild the search index and autocomplete shards from the catalog, in resumable steps",
+  description: `Each call works for about ${REBUILD_BUDGET_MS / 1000} s; repeat with \`?cursor=next_cursor\` until \`done\`. Searches keep working throughout.`,
   security: [{ adminToken: [] }],
   middleware: [requireScope("catalog:write")] as const,
+  request: { query: ReindexQuerySchema },
   responses: {
-    200: { description: "Rebuilt", content: { "application/json": { schema: ReindexResponseSchema } } },
-    ...problemResponses(401, 403),
+    200: {
+      description: "One rebuild step",
+      content: { "application/json": { schema: ReindexResponseSchema } },
+    },
+    ...problemResponses(401, 403, 422),
   },
 });
 
@@ -133,6 +139,12 @@ export const searchRoutes = createRouter()
     return c.json({ queries }, 200);
   })
   .openapi(reindex, async (c) => {
-    const result = await rebuildSearchIndex(c.env);
+    const { cursor } = c.req.valid("query");
+    const decoded = cursor === undefined ? null : decodeRebuildCursor(cursor);
+    if (cursor !== undefined && decoded === null) {
+      throw problems.validation([{ path: "query.cursor", message: "Not a reindex cursor" }]);
+    }
+    const result = await rebuildSearchIndex(c.env, { cursor: decoded });
+    c.header("cache-control", "no-store");
     return c.json(result, 200);
   });

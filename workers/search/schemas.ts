@@ -128,6 +128,17 @@ export const ZeroResultsResponseSchema = z
   })
   .openapi("SearchZeroResults");
 
+export const ReindexQuerySchema = z.object({
+  cursor: z.string().max(512).optional().openapi({ description: "`next_cursor` of the previous step" }),
+});
+
 export const ReindexResponseSchema = z
-  .object({ indexed: z.number().int(), shards: z.number().int(), duration_ms: z.number() })
-  .openapi("SearchReindex");
+  .object({
+    done: z.boolean(),
+    next_cursor: z.string().nullable().openapi({ description: "Call again with `?cursor=` until `done`" }),
+    indexed: z.number().int(),
+    removed: z.number().int(),
+    shards: z.number().int(),
+    duration_ms: z.number(),
+  })
+  .openapi("SearchReindexStep");

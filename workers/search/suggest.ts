@@ -151,23 +151,39 @@ export async function refreshSuggestShards(
   return list.length;
 }
 
-/** Rebuilds every shard (one per two-letter prefix in the vocabulary) and drops orphaned ones. */
-export async function rebuildSuggestIndex(env: Env): Promise<number> {
+/**
+ * Rebuilds up to `limit` shards (one per two-letter prefix in the vocabulary) after `after`,
+ * in key order, dropping orphaned shards in that range. `next` is null once all are done.
+ */
+export async function rebuildSuggestIndex(
+  env: Env,
+  after = "",
+  limit = 64,
+): Promise<{ built: number; next: string | null }> {
   const { results } = await env.DB.prepare(
-    "SELECT DISTINCT substr(term, 1, 2) AS key FROM search_terms WHERE length(term) >= 2",
-  ).all<{ key: string }>();
-  const keys = new Set(results.map((row) => row.key));
-  const built = await refreshSuggestShards(env, keys);
+    `SELECT DISTINCT substr(term, 1, 2) AS key FROM search_terms
+     WHERE length(term) >= 2 AND substr(term, 1, 2) > ?1 ORDER BY key LIMIT ?2`,
+  )
+    .bind(after, limit + 1)
+    .all<{ key: string }>();
+  const batch = results.slice(0, limit).map((row) => row.key);
+  const next = results.length > limit ? (batch[batch.length - 1] ?? null) : null;
+  const keys = new Set(batch);
+  const built = await refreshSuggestShards(env, keys, { categories: after === "" });
+  const upper = next ?? "\u{10FFFF}";
   let cursor: string | undefined;
   do {
     const page = await env.CATALOG_KV.list({ prefix: SUGGEST_KEY_PREFIX, ...(cursor ? { cursor } : {}) });
     const orphans = page.keys
       .map((entry) => entry.name)
-      .filter((name) => name !== CATEGORIES_KEY && !keys.has(name.slice(SUGGEST_KEY_PREFIX.length)));
+      .filter((name) => {
+        const key = name.slice(SUGGEST_KEY_PREFIX.length);
+        return name !== CATEGORIES_KEY && key > after && key <= upper && !keys.has(key);
+      });
     await Promise.all(orphans.map((name) => env.CATALOG_KV.delete(name)));
     cursor = page.list_complete ? undefined : page.cursor;
   } while (cursor);
-  return built;
+  return { built, next };
 }
 
 const startsAnyWord = (wordList: string[], prefix: string) =>
