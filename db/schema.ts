@@ -5,4 +5,6 @@
 export * from "./tables/catalog";
 export * from "./tables/events";
 export * from "./tables/fulfilment";
+export * from "./tables/orders";
+export * from "./tables/payments";
 export * from "./tables/search";
