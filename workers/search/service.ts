@@ -130,11 +130,15 @@ function filterGroups(input: SearchInput): FilterGroup[] {
 }
 
 /**
- * Every filter is a `d.doc_id IN (…)` membership test and every facet row belongs to a live
- * doc (they are written in one batch), so facet counts can test the facet rows' own doc_id and
- * skip a join per counted row.
+ * Facet rows of the docs matching `filterSql`. With any filter, the matching doc ids drive the
+ * join (CROSS JOIN pins that order) and each probes the covering (doc_id, facet, value) index:
+ * left to itself SQLite scans every facet row and probes the match set, 10–20× slower at
+ * 100 000 products. With no filter at all, scanning the facet index in order is the best plan.
  */
-const onFacets = (filterSql: string) => filterSql.replaceAll("d.doc_id IN", "f.doc_id IN");
+const facetRowsOf = (filterSql: string) =>
+  filterSql === "1"
+    ? "search_doc_facets f"
+    : `(SELECT d.doc_id FROM search_docs d WHERE ${filterSql}) m CROSS JOIN search_doc_facets f ON f.doc_id = m.doc_id`;
 
 function where(conditions: { sql: string; params: unknown[] }[]): { sql: string; params: unknown[] } {
   if (conditions.length === 0) return { sql: "1", params: [] };
@@ -220,8 +224,8 @@ export async function searchProducts(db: D1Database, input: SearchInput): Promis
   // Facets nobody selected are counted under every selection at once.
   const shared = ["category", "brand", "availability", priceName].filter((f) => !selectedFacets.includes(f));
   facetStatements.push({
-    sql: `SELECT f.facet, f.value, count(*) AS n FROM search_doc_facets f
-      WHERE ${onFacets(all.sql)} AND (f.facet IN (SELECT value FROM json_each(?))
+    sql: `SELECT f.facet, f.value, count(*) AS n FROM ${facetRowsOf(all.sql)}
+      WHERE (f.facet IN (SELECT value FROM json_each(?))
         OR (f.facet >= 'attr:' AND f.facet < 'attr;' AND f.facet NOT IN (SELECT value FROM json_each(?))))
       GROUP BY f.facet, f.value`,
     params: [...all.params, JSON.stringify(shared), JSON.stringify(selectedFacets)],
@@ -229,8 +233,8 @@ export async function searchProducts(db: D1Database, input: SearchInput): Promis
   for (const group of groups) {
     const others = where([...textCondition, ...groups.filter((g) => g !== group)]);
     facetStatements.push({
-      sql: `SELECT f.facet, f.value, count(*) AS n FROM search_doc_facets f
-        WHERE ${onFacets(others.sql)} AND f.facet = ? GROUP BY f.facet, f.value`,
+      sql: `SELECT f.facet, f.value, count(*) AS n FROM ${facetRowsOf(others.sql)}
+        WHERE f.facet = ? GROUP BY f.facet, f.value`,
       params: [...others.params, group.facet],
     });
   }
