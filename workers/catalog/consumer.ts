@@ -1,6 +1,7 @@
 import { database } from "../../db/client";
 import { deadLetterMessage, retryOrDeadLetter } from "../events/consumer";
 import { describeError, log } from "../lib/logging";
+import { handleSearchIndexEvents } from "../search/indexer";
 import { type CatalogChangedEvent, CatalogChangedEventSchema } from "./events";
 import { ALL_SCOPE, PRODUCT_DOC_TTL_SECONDS } from "./kv-keys";
 import {
@@ -80,6 +81,7 @@ export async function handleCatalogEvents(batch: MessageBatch<unknown>, env: Env
   const scopes = new Set<string>();
   const slugs = new Set<string>();
   const projected: Message<unknown>[] = [];
+  const projectedEvents: CatalogChangedEvent[] = [];
   for (const group of groups.values()) {
     try {
       const result =
@@ -89,6 +91,7 @@ export async function handleCatalogEvents(batch: MessageBatch<unknown>, env: Env
       for (const scope of result.scopes) scopes.add(scope);
       for (const slug of result.slugs) slugs.add(slug);
       projected.push(...group.messages);
+      projectedEvents.push(group.newest);
     } catch (error) {
       log("error", "catalog_projection_failed", {
         entity: group.newest.entity,
@@ -104,6 +107,8 @@ export async function handleCatalogEvents(batch: MessageBatch<unknown>, env: Env
     // One write per scope per batch, however many products changed: KV allows ~1 write/s per key.
     await bumpListingGenerations(env.CATALOG_KV, scopes);
     await purgeProductResponses(slugs);
+    // The search index is another projection of the same events (a queue has one consumer).
+    await handleSearchIndexEvents(env, projectedEvents);
     for (const message of projected) message.ack();
   } catch (error) {
     log("error", "catalog_projection_failed", { stage: "invalidate", ...describeError(error) });

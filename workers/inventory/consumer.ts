@@ -1,6 +1,7 @@
 import { deadLetterMessage } from "../events/consumer";
+import { syncSearchAvailability } from "../search/indexer";
 import { InventoryLevelEventSchema } from "./events";
-import { applyLevelEvents } from "./service";
+import { applyLevelEvents, getAvailability } from "./service";
 
 /** The queue INVENTORY_EVENTS sends to (wrangler.toml). */
 export const INVENTORY_EVENTS_QUEUE = "popcart-inventory-events";
@@ -26,5 +27,7 @@ export async function handleInventoryEvents(batch: MessageBatch<unknown>, env: E
     }
   }
   await applyLevelEvents(env, valid);
+  // Search ranks in-stock products first: refresh the flag from the same published snapshot.
+  await syncSearchAvailability(env, [...new Set(valid.map((event) => event.sku))], getAvailability);
   batch.ackAll();
 }
