@@ -3,6 +3,7 @@
 // Extra arguments go to wrangler dev, e.g. `npm run dev -- --port 8788`.
 import { access, copyFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
+import { bootstrapDemo, waitForHealth } from "./lib/bootstrap.mjs";
 import { migrateLocal, seedLocal } from "./lib/local-d1.mjs";
 import { ROOT, spawnWrangler, WORKER_CONFIGS } from "./lib/wrangler.mjs";
 
@@ -37,3 +38,13 @@ const port = extra.some((arg) => arg.startsWith("--port")) ? [] : ["--port", "87
 const wrangler = spawnWrangler(["dev", ...configArgs, ...port, ...extra]);
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => wrangler.kill(signal));
 wrangler.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+
+// Stock, the flash sale and the search index live behind the API (Durable Objects, FTS), so
+// they are set up through it once the server answers.
+const portIndex = extra.findIndex((arg) => arg.startsWith("--port"));
+const portValue = portIndex < 0 ? "8787" : (extra[portIndex]?.split("=")[1] ?? extra[portIndex + 1]);
+const url = `http://localhost:${portValue}`;
+waitForHealth(url)
+  .then(() => bootstrapDemo({ url }))
+  .then(() => console.log(`\nPopcart is ready: storefront ${url}/  ·  API reference ${url}/docs\n`))
+  .catch((error) => console.error(`Demo bootstrap failed (the server still runs): ${error.message}`));

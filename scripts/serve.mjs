@@ -2,6 +2,7 @@
 // `npm run serve`: the production bundle on Miniflare against the same local state as
 // `npm run dev` (run that once first to migrate and seed). Suited to load tests.
 import { parseArgs } from "node:util";
+import { bootstrapDemo } from "./lib/bootstrap.mjs";
 import { startServer } from "./lib/server.mjs";
 
 const { values } = parseArgs({
@@ -13,6 +14,7 @@ const { values } = parseArgs({
 });
 
 const server = await startServer({ port: Number(values.port), host: values.host, quiet: values.quiet });
+await bootstrapDemo({ url: server.url });
 console.log(`Popcart (production bundle on Miniflare) listening on ${server.url}`);
 
 for (const signal of ["SIGINT", "SIGTERM"]) {

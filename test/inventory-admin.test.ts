@@ -8,6 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../workers/edge/index";
 import type { InventoryLevelEvent } from "../workers/inventory/events";
+import { getInventory } from "../workers/inventory/service";
 import { ADMIN, call, callJson, expectProblem } from "./helpers";
 import { coordinator, randomSku, stockSku } from "./inventory-fixtures";
 
@@ -348,5 +349,41 @@ describe("D1 reporting copy", () => {
       (r) => r !== null,
     );
     expect(row).toEqual({ sku_on_hand: 12, available: 12 });
+  });
+});
+
+describe("bulk initial stock", () => {
+  it("stocks never-stocked SKUs and leaves stocked ones alone, so re-running a seed is safe", async () => {
+    const fresh = randomSku("INIT");
+    const touched = randomSku("INIT");
+    await stockSku(touched, 3);
+    const body = {
+      items: [
+        { sku: fresh, on_hand: 40 },
+        { sku: touched, on_hand: 99 },
+      ],
+    };
+    const first = await callJson("/admin/api/inventory/initial-stock", "POST", body, ADMIN);
+    expect(await first.json()).toEqual({ initialised: 1, skipped: 1 });
+    const again = await callJson("/admin/api/inventory/initial-stock", "POST", body, ADMIN);
+    expect(await again.json()).toEqual({ initialised: 0, skipped: 2 });
+    expect((await getInventory(env, fresh)).on_hand).toBe(40);
+    expect((await getInventory(env, touched)).on_hand).toBe(3);
+
+    await expectProblem(
+      await callJson(
+        "/admin/api/inventory/initial-stock",
+        "POST",
+        { items: [{ sku: fresh, on_hand: -1 }] },
+        ADMIN,
+      ),
+      422,
+      "validation_failed",
+    );
+    await expectProblem(
+      await callJson("/admin/api/inventory/initial-stock", "POST", body),
+      401,
+      "unauthorized",
+    );
   });
 });

@@ -4,6 +4,7 @@ import { catalogRoutes } from "../catalog/routes";
 import { adminEventRoutes } from "../events/routes";
 import { devReceiverRoutes } from "../fulfilment/dev-receiver";
 import { inventoryAdminRoutes } from "../inventory/admin-routes";
+import { initialStockRoutes } from "../inventory/initial-stock-routes";
 import { inventoryRoutes } from "../inventory/routes";
 import { bodyLimit } from "../lib/body-limit";
 import { cors } from "../lib/cors";
@@ -67,6 +68,7 @@ export function createApp() {
   app.route("/", orderRoutes);
   app.route("/", orderActionRoutes);
   app.route("/", inventoryRoutes);
+  app.route("/", initialStockRoutes);
   app.route("/", inventoryAdminRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {

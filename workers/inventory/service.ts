@@ -301,3 +301,37 @@ export async function applyLevelEvents(env: Env, events: InventoryLevelEvent[]):
   const [first, ...rest] = statements;
   if (first) await db.batch([first, ...rest]);
 }
+
+/**
+ * Stocks SKUs that have never been stocked (`known: false`), leaving every SKU a merchant has
+ * touched alone, so a demo seed or an import can be re-run safely. At most 16 objects at once.
+ */
+export async function initialiseStock(
+  env: Env,
+  items: readonly { sku: string; on_hand: number }[],
+): Promise<{ initialised: number; skipped: number }> {
+  let initialised = 0;
+  let skipped = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      if (!item) break;
+      const view = await getInventory(env, item.sku);
+      if (view.known) {
+        skipped++;
+        continue;
+      }
+      const result = await setStock(env, {
+        sku: item.sku,
+        onHand: item.on_hand,
+        reason: "initial stock",
+        key: `initial:${item.sku}`,
+      });
+      if (result.ok) initialised++;
+      else skipped++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, items.length) }, worker));
+  return { initialised, skipped };
+}
