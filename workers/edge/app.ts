@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { cartRoutes } from "../cart/routes";
 import { bodyLimit } from "../lib/body-limit";
 import type { AppEnv } from "../lib/env";
 import { notFoundHandler, problemHandler } from "../lib/error-handler";
@@ -7,6 +8,7 @@ import { requestLogger } from "../lib/request-logger";
 import { throwOnInvalid } from "../lib/validation";
 import { renderApiReference } from "../ops/api-reference";
 import { opsRoutes } from "../ops/routes";
+import { promotionAdminRoutes } from "../promotions/routes";
 
 const OPENAPI_INFO = {
   title: "Popcart API",
@@ -24,6 +26,8 @@ export function createApp() {
   app.notFound(notFoundHandler);
 
   app.route("/", opsRoutes);
+  app.route("/api/carts", cartRoutes);
+  app.route("/admin/api/promotions", promotionAdminRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",
