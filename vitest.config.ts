@@ -16,6 +16,7 @@ export default defineConfig({
           STRIPE_SECRET_KEY: "",
           STRIPE_PUBLISHABLE_KEY: "",
           STRIPE_WEBHOOK_SECRET: "",
+          FULFILMENT_WEBHOOK_SECRET: "test-fulfilment-secret",
         },
       },
     }),
@@ -24,5 +25,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     setupFiles: ["./test/setup.ts"],
     testTimeout: 30_000,
+    // Structured request/event logs only matter when a test fails.
+    silent: "passed-only",
   },
 });

@@ -1,5 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cartRoutes } from "../cart/routes";
+import { adminEventRoutes } from "../events/routes";
+import { devReceiverRoutes } from "../fulfilment/dev-receiver";
 import { bodyLimit } from "../lib/body-limit";
 import type { AppEnv } from "../lib/env";
 import { notFoundHandler, problemHandler } from "../lib/error-handler";
@@ -28,6 +30,8 @@ export function createApp() {
   app.route("/", opsRoutes);
   app.route("/api/carts", cartRoutes);
   app.route("/admin/api/promotions", promotionAdminRoutes);
+  app.route("/admin/api/events", adminEventRoutes);
+  app.route("/", devReceiverRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",

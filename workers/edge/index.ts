@@ -1,4 +1,6 @@
 import { createApp } from "./app";
+import { dispatchQueue } from "./queue";
+import { runScheduled } from "./scheduled";
 
 export { CartObject } from "../../durable-objects/cart";
 export { InventoryObject } from "../../durable-objects/inventory";
@@ -7,4 +9,6 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
+  queue: dispatchQueue,
+  scheduled: runScheduled,
 } satisfies ExportedHandler<Env>;
