@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { holdPromotionUses, redeemPromotionUses, releasePromotionUses } from "../workers/promotions/service";
 import { ADMIN, call, callJson, expectProblem } from "./helpers";
@@ -135,5 +136,49 @@ describe("promotion usage limits", () => {
     });
     expect(refused).toEqual({ ok: false, reason: "customer_limit_reached", promotionId: once.id });
     expect(await timesUsed(other.id)).toBe(0);
+  });
+
+  it("keeps times_used equal to the live uses and within the limit under any interleaving of holds, releases and redemptions", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(
+          fc.array(
+            fc.record({
+              op: fc.constantFrom("hold", "release", "redeem"),
+              checkout: fc.integer({ min: 0, max: 5 }),
+            }),
+            { minLength: 1, maxLength: 4 },
+          ),
+          { minLength: 1, maxLength: 6 },
+        ),
+        async (limit, rounds) => {
+          const { id } = await seedPromotion({ type: "percentage", percentage_bp: 100, usage_limit: limit });
+          const checkouts = Array.from({ length: 6 }, checkoutId);
+          for (const round of rounds) {
+            // Each round's operations race each other, as concurrent checkouts would.
+            await Promise.all(
+              round.map(({ op, checkout }) => {
+                const target = checkouts[checkout] ?? "";
+                const email = `model${checkout}@example.com`;
+                if (op === "hold")
+                  return holdPromotionUses(env, { checkoutId: target, email, promotionIds: [id] });
+                if (op === "release") return releasePromotionUses(env, target);
+                return redeemPromotionUses(env, { checkoutId: target, email, promotionIds: [] });
+              }),
+            );
+            const live = await env.DB.prepare(
+              "SELECT count(*) AS n FROM promotion_redemptions WHERE promotion_id = ?1 AND status IN ('held', 'redeemed')",
+            )
+              .bind(id)
+              .first<{ n: number }>();
+            const used = await timesUsed(id);
+            expect(used).toBe(live?.n);
+            expect(used).toBeLessThanOrEqual(limit);
+          }
+        },
+      ),
+      { numRuns: 15 },
+    );
   });
 });
