@@ -1,5 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cartRoutes } from "../cart/routes";
+import { catalogAdminRoutes } from "../catalog/admin-routes";
+import { catalogRoutes } from "../catalog/routes";
 import { adminEventRoutes } from "../events/routes";
 import { devReceiverRoutes } from "../fulfilment/dev-receiver";
 import { bodyLimit } from "../lib/body-limit";
@@ -16,6 +18,8 @@ import { versionAffinity } from "../lib/version-affinity";
 import { versionHeaders } from "../lib/version-headers";
 import { renderApiReference } from "../ops/api-reference";
 import { opsRoutes } from "../ops/routes";
+import { orderRoutes } from "../orders/routes";
+import { paymentConfigRoutes } from "../payments/routes";
 import { promotionAdminRoutes } from "../promotions/routes";
 
 const OPENAPI_INFO = {
@@ -54,8 +58,12 @@ export function createApp() {
   app.route("/", opsRoutes);
   app.route("/api/carts", cartRoutes);
   app.route("/admin/api/promotions", promotionAdminRoutes);
+  app.route("/api", catalogRoutes);
+  app.route("/admin/api", catalogAdminRoutes);
   app.route("/admin/api/events", adminEventRoutes);
   app.route("/", devReceiverRoutes);
+  app.route("/", paymentConfigRoutes);
+  app.route("/", orderRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",

@@ -1,3 +1,4 @@
+import { CATALOG_EVENTS_QUEUE, handleCatalogEvents } from "../catalog/consumer";
 import { recordDeadLetters } from "../events/dead-letters";
 import { log } from "../lib/logging";
 
@@ -6,6 +7,7 @@ type QueueHandler = (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionConte
 /** Which consumer handles which queue (the names in wrangler.toml's `[[queues.consumers]]`). */
 const CONSUMERS: Record<string, QueueHandler> = {
   "popcart-dead-letters": recordDeadLetters,
+  [CATALOG_EVENTS_QUEUE]: handleCatalogEvents,
 };
 
 /** The edge worker's `queue` handler: dispatches a batch to its queue's consumer. */
