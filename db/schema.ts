@@ -6,6 +6,7 @@ export * from "./tables/catalog";
 export * from "./tables/checkouts";
 export * from "./tables/events";
 export * from "./tables/fulfilment";
+export * from "./tables/inventory";
 export * from "./tables/orders";
 export * from "./tables/payments";
 export * from "./tables/promotions";

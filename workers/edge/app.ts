@@ -4,6 +4,8 @@ import { catalogAdminRoutes } from "../catalog/admin-routes";
 import { catalogRoutes } from "../catalog/routes";
 import { adminEventRoutes } from "../events/routes";
 import { devReceiverRoutes } from "../fulfilment/dev-receiver";
+import { inventoryAdminRoutes } from "../inventory/admin-routes";
+import { inventoryRoutes } from "../inventory/routes";
 import { bodyLimit } from "../lib/body-limit";
 import { cors } from "../lib/cors";
 import type { AppEnv } from "../lib/env";
@@ -18,6 +20,7 @@ import { versionAffinity } from "../lib/version-affinity";
 import { versionHeaders } from "../lib/version-headers";
 import { renderApiReference } from "../ops/api-reference";
 import { opsRoutes } from "../ops/routes";
+import { orderActionRoutes } from "../orders/action-routes";
 import { orderRoutes } from "../orders/routes";
 import { paymentConfigRoutes } from "../payments/routes";
 import { promotionAdminRoutes } from "../promotions/routes";
@@ -64,6 +67,9 @@ export function createApp() {
   app.route("/", devReceiverRoutes);
   app.route("/", paymentConfigRoutes);
   app.route("/", orderRoutes);
+  app.route("/", orderActionRoutes);
+  app.route("/", inventoryRoutes);
+  app.route("/", inventoryAdminRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",
