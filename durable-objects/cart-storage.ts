@@ -44,7 +44,8 @@ const MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL,
      updated_at INTEGER NOT NULL,
      expires_at INTEGER NOT NULL
-   );`,
+   );
+   CREATE TABLE order_tokens (checkout_id TEXT PRIMARY KEY, token TEXT NOT NULL);`,
 ];
 
 export function migrateCartStorage(sql: SqlStorage): void {
