@@ -5,6 +5,7 @@ import type { CartResult } from "../../durable-objects/cart";
 import type { AppEnv } from "../lib/env";
 import { createRouter } from "../lib/router";
 import { problemResponses } from "../lib/schemas";
+import { useCartVersionKey } from "../lib/version-affinity";
 import { cartProblem } from "./problems";
 import {
   AddLineBodySchema,
@@ -169,6 +170,7 @@ export const cartRoutes = createRouter()
   .openapi(create, async (c) => {
     const { cart, token } = await createCart(c.env, c.req.valid("json"));
     c.get("log").fields.cart_id = cart.id;
+    await useCartVersionKey(c, cart.id);
     c.header("cache-control", "no-store");
     return c.json({ ...cart, token }, 201);
   })

@@ -24,6 +24,7 @@ import { renderApiReference } from "../ops/api-reference";
 import { opsRoutes } from "../ops/routes";
 import { orderActionRoutes } from "../orders/action-routes";
 import { orderRoutes } from "../orders/routes";
+import type { PaymentOutcomeHandler } from "../payments/provider";
 import { paymentConfigRoutes } from "../payments/routes";
 import { createPaymentWebhookRoutes } from "../payments/webhook-routes";
 import { promotionAdminRoutes } from "../promotions/routes";
@@ -38,8 +39,13 @@ const OPENAPI_INFO = {
     "Rate-limited requests answer 429 `rate_limited` with `Retry-After`.",
 };
 
+export interface AppOptions {
+  /** What a verified payment outcome is handed to; tests swap in a recorder. */
+  paymentOutcomeHandler?: PaymentOutcomeHandler;
+}
+
 /** Builds the edge app: cross-cutting middleware, then one sub-app per domain. */
-export function createApp() {
+export function createApp(options: AppOptions = {}) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid });
 
   app.use(
@@ -112,7 +118,7 @@ export function createApp() {
   app.route("/", opsRoutes);
   app.route("/api/carts", cartRoutes);
   app.route("/api", checkoutRoutes);
-  app.route("/", createPaymentWebhookRoutes(applyPaymentOutcome));
+  app.route("/", createPaymentWebhookRoutes(options.paymentOutcomeHandler ?? applyPaymentOutcome));
   app.route("/admin/api/promotions", promotionAdminRoutes);
   app.route("/api", catalogRoutes);
   app.route("/admin/api", catalogAdminRoutes);
