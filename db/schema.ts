@@ -3,9 +3,11 @@
  * this barrel is what drizzle-kit and the query client see.
  */
 export * from "./tables/catalog";
+export * from "./tables/checkouts";
 export * from "./tables/events";
 export * from "./tables/fulfilment";
 export * from "./tables/inventory";
 export * from "./tables/orders";
 export * from "./tables/payments";
 export * from "./tables/search";
+export * from "./tables/promotions";

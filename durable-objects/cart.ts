@@ -1,4 +1,1103 @@
 import { DurableObject } from "cloudflare:workers";
+import { loadCatalogItems } from "../workers/cart/catalog-prices";
+import { holdLineStock, type LineHold, releaseLineStock } from "../workers/cart/line-stock";
+import { type PricedCart, priceCart } from "../workers/cart/pricing";
+import {
+  type Address,
+  type CartView,
+  MAX_LINE_QUANTITY,
+  MAX_LINES,
+  MAX_PROMOTION_CODES,
+} from "../workers/cart/schemas";
+import { SHIPPING_RATES, shippingRate } from "../workers/cart/shipping-rates";
+import { regionForCurrency, TAX_REGIONS, type TaxRegion } from "../workers/cart/tax-rates";
+import {
+  commitCheckoutReservations,
+  releaseCheckoutReservations,
+  reserveCheckoutLines,
+  returnCheckoutReservations,
+} from "../workers/checkout/reservations";
+import type { CheckoutStatus, CheckoutView } from "../workers/checkout/schemas";
+import {
+  type CheckoutReservation,
+  type CheckoutSnapshot,
+  orderDraftFrom,
+} from "../workers/checkout/snapshot";
+import { newId, newSecret } from "../workers/lib/ids";
+import { describeError, log } from "../workers/lib/logging";
+import type { Currency } from "../workers/lib/money";
+import { MAX_AMOUNT } from "../workers/lib/money";
+import { placeOrder, refundOrder } from "../workers/orders/service";
+import {
+  type PaymentOutcome,
+  type PaymentSession,
+  paymentIdempotencyKey,
+  paymentProviderFor,
+} from "../workers/payments/provider";
+import { evaluatePromotion } from "../workers/promotions/rules";
+import {
+  customerUses,
+  holdPromotionUses,
+  loadPromotionRules,
+  redeemPromotionUses,
+  releasePromotionUses,
+} from "../workers/promotions/service";
+import { type CartRow, type CheckoutRow, type LineRow, migrateCartStorage } from "./cart-storage";
 
-/** One object per cart. The revenue-path issue fills in lines, totals and expiry. */
-export class CartObject extends DurableObject<Env> {}
+/** A cart nobody touched for this long is deleted (and its reservations released). */
+export const CART_IDLE_TTL_MS = 3 * 24 * 60 * 60 * 1000;
+
+/**
+ * Keeps any one line's subtotal far enough below 2^53 that basis-point maths on a whole
+ * cart (50 lines × 10 000 bp) stays exact.
+ */
+export const MAX_LINE_SUBTOTAL = 10_000_000_000;
+
+export type CartRefusalReason =
+  | "cart_not_found"
+  | "cart_locked"
+  | "unknown_sku"
+  | "sku_unavailable"
+  | "sold_out"
+  | "sale_not_started"
+  | "sale_ended"
+  | "purchase_limit_exceeded"
+  | "quantity_limit_exceeded"
+  | "too_many_lines"
+  | "line_total_too_large"
+  | "line_not_found"
+  | "address_outside_region"
+  | "unknown_shipping_method"
+  | "promotion_invalid"
+  | "too_many_promotions"
+  | "promotion_not_on_cart"
+  | "checkout_not_found"
+  | "checkout_in_progress"
+  | "checkout_incomplete"
+  | "cart_empty"
+  | "cart_total_too_large"
+  | "promotion_unavailable"
+  | "payment_unavailable"
+  | "confirmation_not_supported"
+  | "card_invalid";
+
+/** A domain refusal, returned (not thrown) across RPC; `data` lands in the problem body. */
+export interface CartRefusal {
+  ok: false;
+  reason: CartRefusalReason;
+  detail?: string;
+  data?: Record<string, string | number | null>;
+}
+
+export type CartResult = { ok: true; cart: CartView } | CartRefusal;
+export type CheckoutResult = { ok: true; checkout: CheckoutView; created: boolean } | CartRefusal;
+
+/** How long a shopper has to pay once a checkout starts. */
+export const PAYMENT_WINDOW_MS = 15 * 60 * 1000;
+/**
+ * Reservations outlive the payment window by this much, so the window's alarm can still
+ * cancel the payment and release the stock itself before the holds lapse on their own.
+ */
+export const RESERVATION_GRACE_SECONDS = 5 * 60;
+
+const ACTIVE_CHECKOUT = "status IN ('pending', 'awaiting_payment', 'requires_action')";
+
+type StoredStatus = "pending" | CheckoutStatus;
+
+const refuse = (reason: CartRefusalReason, detail?: string, data?: CartRefusal["data"]): CartRefusal => ({
+  ok: false,
+  reason,
+  ...(detail === undefined ? {} : { detail }),
+  ...(data === undefined ? {} : { data }),
+});
+
+const STOCK_REFUSALS = {
+  insufficient_stock: "sold_out",
+  sale_not_started: "sale_not_started",
+  sale_ended: "sale_ended",
+  limit_exceeded: "purchase_limit_exceeded",
+  quantity_too_large: "quantity_limit_exceeded",
+} as const satisfies Record<string, CartRefusalReason>;
+
+/** Maps an inventory refusal onto the cart's problem codes (insufficient stock → `sold_out`). */
+export function stockRefusal(
+  hold: Extract<LineHold, { ok: false }>,
+  target: { sku: string; line_id?: string },
+): CartRefusal {
+  const reason = STOCK_REFUSALS[hold.reason];
+  const detail =
+    reason === "sold_out"
+      ? `${target.sku} is sold out: ${hold.available} left.`
+      : `${target.sku} cannot be reserved right now (${hold.reason}).`;
+  return refuse(reason, detail, { ...target, available: hold.available });
+}
+
+/** Constant-time comparison of two hex digests (both always 64 characters here). */
+function sameDigest(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * One object per cart: the single writer for its lines, promotions, addresses and checkouts.
+ * Every mutation runs through `exclusive`, so a mutation that awaits D1, an inventory shard or
+ * the payment provider finishes before the next one starts: an update racing an add, or two
+ * checkouts of the same cart, are applied one after the other, never interleaved.
+ */
+export class CartObject extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    void ctx.blockConcurrencyWhile(async () => migrateCartStorage(this.sql));
+  }
+
+  /** Initialises a new cart. The id and token hash come from the caller (the token never reaches us). */
+  async create(init: {
+    id: string;
+    tokenHash: string;
+    currency: Currency;
+    email?: string;
+  }): Promise<CartView> {
+    return this.exclusive(async () => {
+      if (this.cartRow()) throw new Error(`cart ${init.id} already exists`);
+      const now = Date.now();
+      const region = regionForCurrency(init.currency);
+      this.sql.exec(
+        `INSERT INTO cart (singleton, id, token_hash, currency, region, email, status, created_at, updated_at, expires_at)
+         VALUES (1, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
+        init.id,
+        init.tokenHash,
+        init.currency,
+        region.code,
+        init.email ?? null,
+        now,
+        now,
+        now + CART_IDLE_TTL_MS,
+      );
+      await this.scheduleAlarm();
+      return this.render(this.requireCart());
+    });
+  }
+
+  async view(tokenHash: string): Promise<CartResult> {
+    const cart = this.authorize(tokenHash);
+    if (!cart) return refuse("cart_not_found");
+    return { ok: true, cart: await this.render(cart) };
+  }
+
+  async addLine(tokenHash: string, input: { sku: string; quantity: number }): Promise<CartResult> {
+    return this.mutate(tokenHash, async (cart) => {
+      const catalog = await loadCatalogItems(this.env, [input.sku], cart.currency as Currency);
+      const item = catalog.get(input.sku);
+      if (!item) return refuse("unknown_sku", `No product variant has SKU ${input.sku}.`, { sku: input.sku });
+      if (!item.purchasable || item.unitPrice === null) {
+        return refuse("sku_unavailable", `${input.sku} cannot be bought in ${cart.currency}.`, {
+          sku: input.sku,
+        });
+      }
+      const existing = this.lineBySku(input.sku);
+      const quantity = (existing?.quantity ?? 0) + input.quantity;
+      if (quantity > MAX_LINE_QUANTITY) {
+        return refuse("quantity_limit_exceeded", `At most ${MAX_LINE_QUANTITY} of one SKU per cart.`, {
+          sku: input.sku,
+          max: MAX_LINE_QUANTITY,
+        });
+      }
+      if (!existing && this.lineCount() >= MAX_LINES) {
+        return refuse("too_many_lines", `A cart holds at most ${MAX_LINES} lines.`, { max: MAX_LINES });
+      }
+      if (item.unitPrice * quantity > MAX_LINE_SUBTOTAL) {
+        return refuse("line_total_too_large", "This line exceeds the largest amount a cart accepts.");
+      }
+      const hold = await holdLineStock(this.env, {
+        cartId: cart.id,
+        sku: input.sku,
+        quantity,
+        email: cart.email,
+        reservationId: existing?.reservation_id ?? null,
+      });
+      if (!hold.ok) return stockRefusal(hold, { sku: input.sku });
+      const reservationId = hold.reservation?.id ?? null;
+      const reservationExpiresAt = hold.reservation ? Date.parse(hold.reservation.expires_at) : null;
+      const now = Date.now();
+      if (existing) {
+        this.sql.exec(
+          `UPDATE lines SET quantity = ?, acknowledged_price = ?, reservation_id = ?, reservation_expires_at = ?,
+             updated_at = ? WHERE id = ?`,
+          quantity,
+          item.unitPrice,
+          reservationId,
+          reservationExpiresAt,
+          now,
+          existing.id,
+        );
+      } else {
+        this.sql.exec(
+          `INSERT INTO lines (id, sku, quantity, acknowledged_price, reservation_id, reservation_expires_at,
+             created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          newId("line"),
+          input.sku,
+          quantity,
+          item.unitPrice,
+          reservationId,
+          reservationExpiresAt,
+          now,
+          now,
+        );
+      }
+      return null;
+    });
+  }
+
+  /** Sets a line's quantity (0 removes it) and acknowledges its current price. */
+  async updateLine(tokenHash: string, lineId: string, quantity: number): Promise<CartResult> {
+    return this.mutate(tokenHash, async (cart) => {
+      const line = this.lineById(lineId);
+      if (!line) return refuse("line_not_found");
+      if (quantity === 0) {
+        await this.deleteLine(line);
+        return null;
+      }
+      const item = (await loadCatalogItems(this.env, [line.sku], cart.currency as Currency)).get(line.sku);
+      const price = item?.purchasable && item.unitPrice !== null ? item.unitPrice : line.acknowledged_price;
+      if (price * quantity > MAX_LINE_SUBTOTAL) {
+        return refuse("line_total_too_large", "This line exceeds the largest amount a cart accepts.");
+      }
+      const hold = await holdLineStock(this.env, {
+        cartId: cart.id,
+        sku: line.sku,
+        quantity,
+        email: cart.email,
+        reservationId: line.reservation_id,
+      });
+      if (!hold.ok) return stockRefusal(hold, { sku: line.sku, line_id: line.id });
+      this.sql.exec(
+        `UPDATE lines SET quantity = ?, acknowledged_price = ?, reservation_id = ?, reservation_expires_at = ?,
+           updated_at = ? WHERE id = ?`,
+        quantity,
+        price,
+        hold.reservation?.id ?? null,
+        hold.reservation ? Date.parse(hold.reservation.expires_at) : null,
+        Date.now(),
+        line.id,
+      );
+      return null;
+    });
+  }
+
+  async removeLine(tokenHash: string, lineId: string): Promise<CartResult> {
+    return this.mutate(tokenHash, async () => {
+      const line = this.lineById(lineId);
+      if (!line) return refuse("line_not_found");
+      await this.deleteLine(line);
+      return null;
+    });
+  }
+
+  async setEmail(tokenHash: string, email: string): Promise<CartResult> {
+    return this.mutate(tokenHash, async () => {
+      this.sql.exec("UPDATE cart SET email = ?", email);
+      return null;
+    });
+  }
+
+  async setShippingAddress(tokenHash: string, address: Address): Promise<CartResult> {
+    return this.mutate(tokenHash, async (cart) => {
+      const region = this.region(cart);
+      if (!region.countries.includes(address.country)) {
+        return refuse(
+          "address_outside_region",
+          `A ${cart.currency} cart ships to ${region.countries.join(", ")}.`,
+          { country: address.country },
+        );
+      }
+      this.sql.exec("UPDATE cart SET shipping_address = ?", JSON.stringify(address));
+      return null;
+    });
+  }
+
+  async setShippingMethod(tokenHash: string, methodId: string): Promise<CartResult> {
+    return this.mutate(tokenHash, async (cart) => {
+      if (!shippingRate(this.region(cart).code, methodId)) {
+        return refuse(
+          "unknown_shipping_method",
+          `Shipping method ${methodId} is not offered for this cart.`,
+          {
+            id: methodId,
+          },
+        );
+      }
+      this.sql.exec("UPDATE cart SET shipping_method = ?", methodId);
+      return null;
+    });
+  }
+
+  /**
+   * Attaches a code. Codes that can never apply to this cart are refused; a code that only
+   * misses its minimum subtotal stays attached and starts applying once the cart qualifies.
+   */
+  async addPromotion(tokenHash: string, code: string): Promise<CartResult> {
+    return this.mutate(tokenHash, async (cart) => {
+      if (this.promotionCodes().includes(code)) return null;
+      if (this.promotionCodes().length >= MAX_PROMOTION_CODES) {
+        return refuse("too_many_promotions", `At most ${MAX_PROMOTION_CODES} codes per cart.`);
+      }
+      const rule = (await loadPromotionRules(this.env, [code])).get(code);
+      if (!rule)
+        return refuse("promotion_invalid", `${code} is not a valid code.`, {
+          promotion_code: code,
+          why: "unknown_code",
+        });
+      const evaluation = evaluatePromotion(rule, {
+        subtotal: rule.minimumSubtotal ?? 0,
+        currency: cart.currency as Currency,
+        now: Date.now(),
+      });
+      if (!evaluation.applies) {
+        return refuse("promotion_invalid", `${code} cannot be used: ${evaluation.reason}.`, {
+          promotion_code: code,
+          why: evaluation.reason,
+        });
+      }
+      if (cart.email && rule.perCustomerLimit !== null) {
+        if ((await customerUses(this.env, rule.id, cart.email)) >= rule.perCustomerLimit) {
+          return refuse("promotion_invalid", `${code} has already been used by this customer.`, {
+            promotion_code: code,
+            why: "customer_limit_reached",
+          });
+        }
+      }
+      this.sql.exec("INSERT OR IGNORE INTO promotion_codes (code, added_at) VALUES (?, ?)", code, Date.now());
+      return null;
+    });
+  }
+
+  async removePromotion(tokenHash: string, code: string): Promise<CartResult> {
+    return this.mutate(tokenHash, async () => {
+      const removed = this.sql.exec("DELETE FROM promotion_codes WHERE code = ?", code).rowsWritten;
+      return removed === 0 ? refuse("promotion_not_on_cart", `${code} is not applied to this cart.`) : null;
+    });
+  }
+
+  /**
+   * Starts (or replays) a checkout. The same idempotency key returns the same checkout and
+   * creates nothing; a different key while a checkout awaits payment is refused, so a cart
+   * has at most one live payment. Everything runs inside `exclusive`, so racing requests for
+   * this cart are applied one after the other.
+   */
+  async checkout(tokenHash: string, idempotencyKey: string): Promise<CheckoutResult> {
+    return this.exclusive(async () => {
+      const cart = this.authorize(tokenHash);
+      if (!cart) return refuse("cart_not_found");
+      const replay = this.sql
+        .exec<CheckoutRow>("SELECT * FROM checkouts WHERE idempotency_key = ?", idempotencyKey)
+        .toArray()[0];
+      if (replay) {
+        if (replay.status === "pending") return this.startPayment(replay);
+        return { ok: true, checkout: this.checkoutView(replay), created: false };
+      }
+      const active = this.sql
+        .exec<CheckoutRow>(`SELECT * FROM checkouts WHERE ${ACTIVE_CHECKOUT}`)
+        .toArray()[0];
+      if (active) {
+        return refuse("checkout_in_progress", "This cart already has a checkout awaiting payment.", {
+          checkout_id: active.id,
+        });
+      }
+      if (cart.status === "completed") return refuse("cart_locked", "This cart has been checked out.");
+      const snapshot = await this.snapshot(cart);
+      if (!snapshot.ok) return snapshot;
+
+      const checkoutId = newId("chk");
+      const now = Date.now();
+      await this.env.DB.prepare("INSERT INTO checkout_index (id, cart_id, created_at) VALUES (?1, ?2, ?3)")
+        .bind(checkoutId, cart.id, now)
+        .run();
+      const lines = this.lines();
+      const reserved = await reserveCheckoutLines(this.env, {
+        checkoutId,
+        cartId: cart.id,
+        email: snapshot.value.email,
+        lines: lines.map((line) => ({
+          line_id: line.id,
+          sku: line.sku,
+          quantity: line.quantity,
+          reservation_id: line.reservation_id,
+        })),
+        ttlSeconds: PAYMENT_WINDOW_MS / 1000 + RESERVATION_GRACE_SECONDS,
+      });
+      if (!reserved.ok) {
+        return stockRefusal(reserved, { sku: reserved.sku, line_id: reserved.line_id });
+      }
+      // Persist before holding promotion uses: from here on the checkout's alarm (or a replay)
+      // can always find and give back what it took.
+      this.sql.exec(
+        `INSERT INTO checkouts (id, idempotency_key, status, snapshot, reservations, promotion_ids, created_at,
+           updated_at, expires_at)
+         VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?)`,
+        checkoutId,
+        idempotencyKey,
+        JSON.stringify(snapshot.value),
+        JSON.stringify(reserved.reservations),
+        JSON.stringify(snapshot.value.promotions.map((promotion) => promotion.promotion_id)),
+        now,
+        now,
+        now + PAYMENT_WINDOW_MS,
+      );
+      this.sql.exec("UPDATE cart SET status = 'checking_out', updated_at = ?", now);
+      await this.scheduleAlarm();
+      return this.startPayment(this.requireCheckout(checkoutId));
+    });
+  }
+
+  /** A checkout of this cart, reconciled with the provider while it still awaits payment. */
+  async getCheckout(tokenHash: string, checkoutId: string): Promise<CheckoutResult> {
+    return this.exclusive(async () => {
+      if (!this.authorize(tokenHash)) return refuse("cart_not_found");
+      const row = this.checkoutRow(checkoutId);
+      if (!row) return refuse("checkout_not_found");
+      if ((row.status === "awaiting_payment" || row.status === "requires_action") && row.payment_id) {
+        // The "client confirmed" path: Stripe.js confirmed in the browser and the client
+        // polls; if the webhook has not arrived (or never will), ask the provider directly.
+        const session = await paymentProviderFor(this.env).getPayment(row.payment_id);
+        await this.applySession(row, session);
+      }
+      return { ok: true, checkout: this.checkoutView(this.requireCheckout(checkoutId)), created: false };
+    });
+  }
+
+  /** The payment id of a checkout, for the test provider's confirmation route. */
+  async checkoutPayment(
+    tokenHash: string,
+    checkoutId: string,
+  ): Promise<{ ok: true; provider: string | null; payment_id: string | null } | CartRefusal> {
+    if (!this.authorize(tokenHash)) return refuse("cart_not_found");
+    const row = this.checkoutRow(checkoutId);
+    if (!row) return refuse("checkout_not_found");
+    return { ok: true, provider: row.provider, payment_id: row.payment_id };
+  }
+
+  /**
+   * Applies a payment outcome (webhook, test confirmation or reconciliation). Idempotent and
+   * order-insensitive: a success after a failure or an expiry still completes (re-reserving
+   * stock, refunding if it is gone); a failure after a success is ignored.
+   */
+  async applyPaymentOutcome(
+    outcome: PaymentOutcome,
+  ): Promise<{ ok: true; checkout: CheckoutView } | CartRefusal> {
+    return this.exclusive(async () => {
+      const row = this.checkoutRow(outcome.checkout_id);
+      if (!row || row.payment_id !== outcome.payment_id) return refuse("checkout_not_found");
+      await this.applyOutcome(row, outcome);
+      return { ok: true, checkout: this.checkoutView(this.requireCheckout(row.id)) };
+    });
+  }
+
+  private async snapshot(cart: CartRow): Promise<{ ok: true; value: CheckoutSnapshot } | CartRefusal> {
+    const lines = this.lines();
+    if (lines.length === 0) return refuse("cart_empty", "The cart has no lines.");
+    const missing = [
+      ...(cart.email ? [] : ["email"]),
+      ...(cart.shipping_address ? [] : ["shipping_address"]),
+      ...(cart.shipping_method ? [] : ["shipping_method"]),
+    ];
+    if (missing.length > 0) {
+      return refuse("checkout_incomplete", `The cart needs ${missing.join(", ")} before checkout.`, {
+        missing: missing.join(","),
+      });
+    }
+    const region = this.region(cart);
+    const method = shippingRate(region.code, cart.shipping_method ?? "");
+    if (!method) return refuse("unknown_shipping_method", "The chosen shipping method is no longer offered.");
+    const priced = await this.price(cart);
+    const unavailable = priced.lines.find((line) => !line.purchasable || !line.item);
+    if (unavailable) {
+      return refuse(
+        "sku_unavailable",
+        `${unavailable.sku} can no longer be bought; remove it to check out.`,
+        {
+          sku: unavailable.sku,
+          line_id: unavailable.id,
+        },
+      );
+    }
+    if (priced.total > MAX_AMOUNT || priced.total < 1) {
+      return refuse("cart_total_too_large", "The cart total is outside what can be charged.", {
+        total: priced.total,
+      });
+    }
+    return {
+      ok: true,
+      value: {
+        cart_id: cart.id,
+        email: cart.email ?? "",
+        currency: cart.currency as Currency,
+        tax_inclusive: priced.taxInclusive,
+        shipping_address: JSON.parse(cart.shipping_address ?? "null") as Address,
+        shipping_method: { id: method.id, name: method.name, amount: method.amount },
+        lines: priced.lines.map((line) => ({
+          line_id: line.id,
+          sku: line.sku,
+          variant_id: line.item?.variantId ?? "",
+          product_id: line.item?.productId ?? "",
+          title: line.item?.title ?? line.sku,
+          variant_title: line.item?.variantTitle ?? "",
+          quantity: line.quantity,
+          unit_price: line.unitPrice,
+          discount: line.discount,
+          tax: line.tax,
+          total: line.total,
+        })),
+        promotions: priced.promotions.flatMap((promotion) =>
+          promotion.applied && promotion.promotionId
+            ? [{ code: promotion.code, promotion_id: promotion.promotionId, discount: promotion.discount }]
+            : [],
+        ),
+        subtotal: priced.subtotal,
+        discount: priced.discount,
+        shipping: priced.shipping,
+        tax: priced.tax,
+        total: priced.total,
+      },
+    };
+  }
+
+  /**
+   * Takes the promotion uses and creates the payment for a `pending` checkout. Both steps are
+   * idempotent (per checkout), so a replay after a crash or timeout resumes here safely.
+   */
+  private async startPayment(row: CheckoutRow): Promise<CheckoutResult> {
+    const snapshot = JSON.parse(row.snapshot) as CheckoutSnapshot;
+    const promotionIds = JSON.parse(row.promotion_ids) as string[];
+    const held = await holdPromotionUses(this.env, {
+      checkoutId: row.id,
+      email: snapshot.email,
+      promotionIds,
+    });
+    if (!held.ok) {
+      await this.abandon(row, "failed", {
+        code: "promotion_unavailable",
+        message: "A promotion code ran out.",
+      });
+      const code =
+        snapshot.promotions.find((promotion) => promotion.promotion_id === held.promotionId)?.code ?? null;
+      return refuse(
+        "promotion_unavailable",
+        held.reason === "customer_limit_reached"
+          ? `${code} has already been used by this customer.`
+          : `${code} has reached its usage limit.`,
+        { promotion_code: code, why: held.reason },
+      );
+    }
+    let session: PaymentSession;
+    try {
+      session = await paymentProviderFor(this.env).createPayment({
+        checkoutId: row.id,
+        cartId: snapshot.cart_id,
+        amount: { amount: snapshot.total, currency: snapshot.currency },
+        email: snapshot.email,
+        idempotencyKey: paymentIdempotencyKey(row.id, "create"),
+      });
+    } catch (error) {
+      log("error", "checkout_payment_create_failed", { checkout_id: row.id, ...describeError(error) });
+      await this.abandon(row, "failed", {
+        code: "payment_unavailable",
+        message: "The payment could not be started.",
+      });
+      return refuse("payment_unavailable", "The payment provider is unavailable; try again shortly.");
+    }
+    this.sql.exec(
+      `UPDATE checkouts SET status = ?, provider = ?, payment_id = ?, client_secret = ?, next_action = ?, updated_at = ?
+       WHERE id = ?`,
+      session.status === "requires_action" ? "requires_action" : "awaiting_payment",
+      session.provider,
+      session.payment_id,
+      session.client_secret,
+      session.next_action ? JSON.stringify(session.next_action) : null,
+      Date.now(),
+      row.id,
+    );
+    const current = this.requireCheckout(row.id);
+    // A provider that answers synchronously (or a replay after success) is settled now.
+    await this.applySession(current, session);
+    return { ok: true, checkout: this.checkoutView(this.requireCheckout(row.id)), created: true };
+  }
+
+  /** Applies a provider's view of the payment when it is terminal (or needs action). */
+  private async applySession(row: CheckoutRow, session: PaymentSession): Promise<void> {
+    const status =
+      session.status === "succeeded" || session.status === "failed" || session.status === "canceled"
+        ? session.status
+        : session.status === "requires_action"
+          ? "requires_action"
+          : null;
+    if (status === null) return;
+    await this.applyOutcome(row, {
+      event_id: `reconcile:${session.payment_id}:${session.status}`,
+      provider: session.provider,
+      payment_id: session.payment_id,
+      checkout_id: row.id,
+      cart_id: this.requireCart().id,
+      status,
+      amount: session.amount,
+    });
+  }
+
+  private async applyOutcome(row: CheckoutRow, outcome: PaymentOutcome): Promise<void> {
+    const status = row.status as StoredStatus;
+    switch (outcome.status) {
+      case "succeeded":
+        if (status !== "completed" && row.order_id === null) await this.complete(row, outcome);
+        return;
+      case "requires_action":
+        if (status === "awaiting_payment") {
+          this.sql.exec(
+            "UPDATE checkouts SET status = 'requires_action', updated_at = ? WHERE id = ?",
+            Date.now(),
+            row.id,
+          );
+        }
+        return;
+      case "failed":
+      case "canceled":
+        if (status === "pending" || status === "awaiting_payment" || status === "requires_action") {
+          await this.closeUnpaid(row, "failed", {
+            code: outcome.status === "failed" ? "payment_failed" : "payment_canceled",
+            message:
+              outcome.failure_message ??
+              (outcome.status === "failed" ? "The payment failed." : "The payment was canceled."),
+          });
+        }
+        return;
+    }
+  }
+
+  /**
+   * Ends a checkout whose payment did not succeed. The payment is cancelled first, so it can
+   * never succeed after its stock and promotion uses were given back; if the cancel reveals
+   * that it succeeded meanwhile, the checkout completes instead.
+   */
+  private async closeUnpaid(
+    row: CheckoutRow,
+    status: "failed" | "expired",
+    failure: { code: string; message: string },
+  ): Promise<void> {
+    if (row.payment_id) {
+      const provider = paymentProviderFor(this.env);
+      const session = await provider.cancelPayment(row.payment_id, paymentIdempotencyKey(row.id, "cancel"));
+      if (session.status === "succeeded") {
+        await this.applySession(row, session);
+        return;
+      }
+    }
+    await this.abandon(row, status, failure);
+  }
+
+  /** Gives back a checkout's stock and promotion uses and reopens the cart for a retry. */
+  private async abandon(
+    row: CheckoutRow,
+    status: "failed" | "expired",
+    failure: { code: string; message: string },
+  ) {
+    const reservations = JSON.parse(row.reservations) as CheckoutReservation[];
+    await releaseCheckoutReservations(this.env, reservations, { includeLineHolds: false });
+    await releasePromotionUses(this.env, row.id);
+    const now = Date.now();
+    this.sql.exec(
+      "UPDATE checkouts SET status = ?, failure = ?, updated_at = ? WHERE id = ?",
+      status,
+      JSON.stringify(failure),
+      now,
+      row.id,
+    );
+    this.sql.exec("UPDATE cart SET status = 'open', updated_at = ? WHERE status = 'checking_out'", now);
+    await this.touch();
+  }
+
+  /**
+   * Paid: commit the stock, then write the order once (`placeOrder` writes `order.placed` and
+   * `order.paid` to the outbox in the same D1 batch). If stock was lost
+   * (the payment outlived its reservations and the units were sold), nothing is oversold: the
+   * units that were committed go back, the order is written flagged and refunded in full.
+   */
+  private async complete(row: CheckoutRow, outcome: PaymentOutcome): Promise<void> {
+    const snapshot = JSON.parse(row.snapshot) as CheckoutSnapshot;
+    const reservations = JSON.parse(row.reservations) as CheckoutReservation[];
+    const { committed, lost } = await commitCheckoutReservations(this.env, {
+      checkoutId: row.id,
+      cartId: snapshot.cart_id,
+      email: snapshot.email,
+      reservations,
+    });
+    const flags: string[] = [];
+    if (outcome.amount.amount !== snapshot.total || outcome.amount.currency !== snapshot.currency) {
+      flags.push("payment_amount_mismatch");
+    }
+    if (lost.length > 0) {
+      await returnCheckoutReservations(this.env, row.id, committed, "stock lost before payment completed");
+      await releasePromotionUses(this.env, row.id);
+      flags.push("stock_lost_refunded");
+    } else {
+      const { overLimit } = await redeemPromotionUses(this.env, {
+        checkoutId: row.id,
+        email: snapshot.email,
+        promotionIds: snapshot.promotions.map((promotion) => promotion.promotion_id),
+      });
+      if (overLimit.length > 0) flags.push("promotion_limit_exceeded");
+    }
+    const lookupToken = this.lookupToken(row);
+    const payment = {
+      ...outcome,
+      provider: (row.provider ?? outcome.provider) as PaymentOutcome["provider"],
+    };
+    const { order } = await placeOrder(
+      this.env,
+      orderDraftFrom(row.id, snapshot, payment, {
+        flags,
+        lookupToken,
+        // Stock-lost orders were returned to stock already: nothing for a cancellation to restock.
+        reservations: new Map(lost.length > 0 ? [] : committed.map((r) => [r.line_id, r.reservation_id])),
+      }),
+    );
+    if (lost.length > 0) {
+      await refundOrder(this.env, paymentProviderFor(this.env), {
+        orderId: order.id,
+        reason: `stock lost for ${lost.map((reservation) => reservation.sku).join(", ")}`,
+        idempotencyKey: paymentIdempotencyKey(row.id, "refund:stock_lost"),
+      });
+    }
+    const now = Date.now();
+    this.sql.exec(
+      "UPDATE checkouts SET status = ?, order_id = ?, failure = ?, updated_at = ? WHERE id = ?",
+      lost.length > 0 ? "failed" : "completed",
+      JSON.stringify({ id: order.id, number: order.number }),
+      lost.length > 0
+        ? JSON.stringify({
+            code: "stock_lost_refunded",
+            message: "An item sold out before the payment completed; the payment was refunded in full.",
+          })
+        : null,
+      now,
+      row.id,
+    );
+    // Line holds were consumed by the commit (or returned); the cart no longer owns them.
+    const lineIds = reservations.filter((reservation) => reservation.source === "line").map((r) => r.line_id);
+    for (const lineId of lineIds) {
+      this.sql.exec(
+        "UPDATE lines SET reservation_id = NULL, reservation_expires_at = NULL WHERE id = ?",
+        lineId,
+      );
+    }
+    this.sql.exec("UPDATE cart SET status = ?, updated_at = ?", lost.length > 0 ? "open" : "completed", now);
+    await this.touch();
+  }
+
+  /** The guest lookup token for the checkout's order: chosen once, stored so replays can show it. */
+  private lookupToken(row: CheckoutRow): string {
+    const existing = this.sql
+      .exec<{ token: string }>("SELECT token FROM order_tokens WHERE checkout_id = ?", row.id)
+      .toArray()[0];
+    if (existing) return existing.token;
+    const token = newSecret();
+    this.sql.exec("INSERT INTO order_tokens (checkout_id, token) VALUES (?, ?)", row.id, token);
+    return token;
+  }
+
+  /** Payment window over: settle with the provider, else cancel and give everything back. */
+  private async expireCheckout(row: CheckoutRow): Promise<void> {
+    if (row.payment_id) {
+      const session = await paymentProviderFor(this.env).getPayment(row.payment_id);
+      if (session.status === "succeeded") {
+        await this.applySession(row, session);
+        return;
+      }
+    }
+    await this.closeUnpaid(row, "expired", {
+      code: "payment_window_expired",
+      message: "The payment was not completed in time; start a new checkout.",
+    });
+  }
+
+  private checkoutRow(id: string): CheckoutRow | null {
+    return this.sql.exec<CheckoutRow>("SELECT * FROM checkouts WHERE id = ?", id).toArray()[0] ?? null;
+  }
+
+  private requireCheckout(id: string): CheckoutRow {
+    const row = this.checkoutRow(id);
+    if (!row) throw new Error(`checkout ${id} missing`);
+    return row;
+  }
+
+  private checkoutView(row: CheckoutRow): CheckoutView {
+    const snapshot = JSON.parse(row.snapshot) as CheckoutSnapshot;
+    const m = (amount: number) => ({ amount, currency: snapshot.currency });
+    const order = row.order_id ? (JSON.parse(row.order_id) as { id: string; number: string }) : null;
+    const status: CheckoutStatus =
+      row.status === "pending" ? "awaiting_payment" : (row.status as CheckoutStatus);
+    return {
+      id: row.id,
+      cart_id: snapshot.cart_id,
+      status,
+      payment:
+        row.provider && row.payment_id
+          ? {
+              provider: row.provider as "stripe" | "test",
+              payment_id: row.payment_id,
+              client_secret: status === "completed" ? null : row.client_secret,
+              next_action: row.next_action
+                ? (JSON.parse(row.next_action) as { type: string; url?: string })
+                : null,
+            }
+          : null,
+      lines: snapshot.lines.map((line) => ({
+        sku: line.sku,
+        quantity: line.quantity,
+        unit_price: m(line.unit_price),
+        total: m(line.total),
+      })),
+      totals: {
+        subtotal: m(snapshot.subtotal),
+        discount: m(snapshot.discount),
+        shipping: m(snapshot.shipping),
+        tax: m(snapshot.tax),
+        total: m(snapshot.total),
+        tax_inclusive: snapshot.tax_inclusive,
+      },
+      order: order ? { ...order, lookup_token: this.lookupToken(row) } : null,
+      failure: row.failure ? (JSON.parse(row.failure) as { code: string; message: string }) : null,
+      expires_at: iso(row.expires_at),
+      created_at: iso(row.created_at),
+    };
+  }
+
+  /** Inactivity expiry. At-least-once: re-checks the deadline and re-arms if the cart was used since. */
+  override async alarm(): Promise<void> {
+    await this.exclusive(async () => {
+      const cart = this.cartRow();
+      if (!cart) return;
+      const now = Date.now();
+      const due = this.sql
+        .exec<CheckoutRow>(`SELECT * FROM checkouts WHERE ${ACTIVE_CHECKOUT} AND expires_at <= ?`, now)
+        .toArray();
+      for (const row of due) await this.expireCheckout(row);
+      const active = this.sql
+        .exec<{ n: number }>(`SELECT count(*) AS n FROM checkouts WHERE ${ACTIVE_CHECKOUT}`)
+        .one().n;
+      if (active > 0 || this.requireCart().expires_at > now) {
+        await this.scheduleAlarm();
+        return;
+      }
+      await this.expire();
+    });
+  }
+
+  /** Releases every hold the cart has, then forgets the cart. Safe to repeat after a crash. */
+  private async expire(): Promise<void> {
+    await Promise.all(
+      this.lines().map((line) =>
+        releaseLineStock(this.env, { sku: line.sku, reservationId: line.reservation_id }),
+      ),
+    );
+    await this.ctx.storage.deleteAll();
+    // deleteAll drops the SQLite tables too; recreate them so this instance stays usable.
+    migrateCartStorage(this.sql);
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private mutate(
+    tokenHash: string,
+    change: (cart: CartRow) => Promise<CartRefusal | null>,
+  ): Promise<CartResult> {
+    return this.exclusive(async () => {
+      const cart = this.authorize(tokenHash);
+      if (!cart) return refuse("cart_not_found");
+      if (cart.status !== "open") {
+        return refuse(
+          "cart_locked",
+          cart.status === "completed"
+            ? "This cart has been checked out."
+            : "A checkout of this cart is awaiting payment; wait for it to finish or fail.",
+        );
+      }
+      const refusal = await change(cart);
+      if (refusal) return refusal;
+      await this.touch();
+      return { ok: true, cart: await this.render(this.requireCart()) };
+    });
+  }
+
+  private authorize(tokenHash: string): CartRow | null {
+    const cart = this.cartRow();
+    return cart && sameDigest(cart.token_hash, tokenHash) ? cart : null;
+  }
+
+  private cartRow(): CartRow | null {
+    return this.sql.exec<CartRow>("SELECT * FROM cart").toArray()[0] ?? null;
+  }
+
+  private requireCart(): CartRow {
+    const cart = this.cartRow();
+    if (!cart) throw new Error("cart state missing");
+    return cart;
+  }
+
+  private region(cart: CartRow): TaxRegion {
+    return TAX_REGIONS[cart.region as keyof typeof TAX_REGIONS];
+  }
+
+  private lines(): LineRow[] {
+    return this.sql.exec<LineRow>("SELECT * FROM lines ORDER BY created_at, id").toArray();
+  }
+
+  private lineById(id: string): LineRow | null {
+    return this.sql.exec<LineRow>("SELECT * FROM lines WHERE id = ?", id).toArray()[0] ?? null;
+  }
+
+  private lineBySku(sku: string): LineRow | null {
+    return this.sql.exec<LineRow>("SELECT * FROM lines WHERE sku = ?", sku).toArray()[0] ?? null;
+  }
+
+  private lineCount(): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM lines").one().n;
+  }
+
+  /** Releases the line's stock first: a crash in between leaves a line without stock, never stock without a line. */
+  private async deleteLine(line: LineRow): Promise<void> {
+    await releaseLineStock(this.env, { sku: line.sku, reservationId: line.reservation_id });
+    this.sql.exec("DELETE FROM lines WHERE id = ?", line.id);
+  }
+
+  private promotionCodes(): string[] {
+    return this.sql
+      .exec<{ code: string }>("SELECT code FROM promotion_codes ORDER BY added_at, code")
+      .toArray()
+      .map((row) => row.code);
+  }
+
+  private async touch(): Promise<void> {
+    const now = Date.now();
+    this.sql.exec("UPDATE cart SET updated_at = ?, expires_at = ?", now, now + CART_IDLE_TTL_MS);
+    await this.scheduleAlarm();
+  }
+
+  /** The next deadline: the end of an open payment window, else the inactivity expiry. */
+  private async scheduleAlarm(): Promise<void> {
+    const cart = this.cartRow();
+    if (!cart) return;
+    const checkout = this.sql
+      .exec<{ at: number | null }>(`SELECT min(expires_at) AS at FROM checkouts WHERE ${ACTIVE_CHECKOUT}`)
+      .one().at;
+    await this.ctx.storage.setAlarm(
+      checkout === null ? cart.expires_at : Math.min(checkout, cart.expires_at),
+    );
+  }
+
+  /** Prices the cart against D1 right now. */
+  private async price(cart: CartRow): Promise<PricedCart> {
+    const lines = this.lines();
+    const codes = this.promotionCodes();
+    const currency = cart.currency as Currency;
+    const region = this.region(cart);
+    const [catalog, promotionRules] = await Promise.all([
+      loadCatalogItems(
+        this.env,
+        lines.map((line) => line.sku),
+        currency,
+      ),
+      loadPromotionRules(this.env, codes),
+    ]);
+    return priceCart({
+      lines: lines.map((line) => ({
+        id: line.id,
+        sku: line.sku,
+        quantity: line.quantity,
+        acknowledgedPrice: line.acknowledged_price,
+      })),
+      catalog,
+      promotionCodes: codes,
+      promotionRules,
+      shipping: cart.shipping_method ? (shippingRate(region.code, cart.shipping_method) ?? null) : null,
+      region,
+      now: Date.now(),
+    });
+  }
+
+  private async render(cart: CartRow): Promise<CartView> {
+    const priced = await this.price(cart);
+    const currency = cart.currency as Currency;
+    const m = (amount: number) => ({ amount, currency });
+    const region = this.region(cart);
+    const reservations = new Map(this.lines().map((line) => [line.id, line]));
+    const method = cart.shipping_method ? shippingRate(region.code, cart.shipping_method) : undefined;
+    const shippingMethod = (rate: (typeof SHIPPING_RATES)[keyof typeof SHIPPING_RATES][number]) => ({
+      id: rate.id,
+      name: rate.name,
+      amount: m(rate.amount),
+      min_days: rate.min_days,
+      max_days: rate.max_days,
+    });
+    return {
+      id: cart.id,
+      status: cart.status,
+      currency,
+      region: region.code,
+      email: cart.email,
+      shipping_address: cart.shipping_address ? (JSON.parse(cart.shipping_address) as Address) : null,
+      shipping_method: method ? shippingMethod(method) : null,
+      shipping_methods: SHIPPING_RATES[region.code].map(shippingMethod),
+      lines: priced.lines.map((line) => {
+        const row = reservations.get(line.id);
+        return {
+          id: line.id,
+          sku: line.sku,
+          quantity: line.quantity,
+          title: line.item?.title ?? null,
+          variant_title: line.item?.variantTitle ?? null,
+          unit_price: m(line.unitPrice),
+          subtotal: m(line.lineSubtotal),
+          discount: m(line.discount),
+          tax: m(line.tax),
+          total: m(line.total),
+          available: line.purchasable,
+          price_changed: line.priceChanged
+            ? { previous: m(line.priceChanged.previous), current: m(line.priceChanged.current) }
+            : null,
+          reservation:
+            row?.reservation_id && row.reservation_expires_at
+              ? { id: row.reservation_id, expires_at: iso(row.reservation_expires_at) }
+              : null,
+        };
+      }),
+      promotions: priced.promotions.map((promotion) => ({
+        code: promotion.code,
+        applied: promotion.applied,
+        reason: promotion.reason,
+        discount: m(promotion.discount),
+      })),
+      totals: {
+        subtotal: m(priced.subtotal),
+        discount: m(priced.discount),
+        shipping: m(priced.shipping),
+        tax: m(priced.tax),
+        total: m(priced.total),
+        tax_inclusive: priced.taxInclusive,
+      },
+      expires_at: iso(cart.expires_at),
+      created_at: iso(cart.created_at),
+      updated_at: iso(cart.updated_at),
+    };
+  }
+}

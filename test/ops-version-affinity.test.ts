@@ -1,33 +1,15 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../workers/edge/app";
 import { newId } from "../workers/lib/ids";
-import { problems } from "../workers/lib/problem";
-import { cartVersionKey, useCartVersionKey } from "../workers/lib/version-affinity";
-import { call } from "./helpers";
-
-/** The edge app plus stand-in cart routes, so affinity is tested without the cart domain. */
-function appWithCartRoutes() {
-  const app = createApp();
-  app.post("/api/carts", async (c) => {
-    const id = newId("cart");
-    await useCartVersionKey(c, id);
-    return c.json({ id }, 201);
-  });
-  app.get("/api/carts/:id", (c) => c.json({ id: c.req.param("id") }));
-  app.post("/api/carts/:id/lines", (c) => {
-    if (c.req.header("x-cart-token") !== "ok") throw problems.notFound("Cart", "cart_not_found");
-    return c.json({ id: c.req.param("id") }, 201);
-  });
-  app.get("/api/checkouts/:id", (c) => c.json({ id: c.req.param("id") }));
-  return app;
-}
+import { cartVersionKey } from "../workers/lib/version-affinity";
+import { call, callJson } from "./helpers";
+import { newCart } from "./revenue-fixtures";
 
 const cookieKey = (res: Response) => /popcart_vk=([^;]+)/.exec(res.headers.get("set-cookie") ?? "")?.[1];
 
 describe("version affinity", () => {
   it("pins a new cart's shopper to the key derived from the cart id", async () => {
-    const res = await appWithCartRoutes().request("/api/carts", { method: "POST" }, env);
+    const res = await callJson("/api/carts", "POST", { currency: "USD" });
+    expect(res.status).toBe(201);
     const { id } = (await res.json()) as { id: string };
     const key = await cartVersionKey(id);
     expect(key).toMatch(/^vk_[0-9a-f]{32}$/);
@@ -40,18 +22,21 @@ describe("version affinity", () => {
   });
 
   it("answers every cart route with the cart's key, whatever key the request carried", async () => {
-    const app = appWithCartRoutes();
-    const id = newId("cart");
+    const { id, token } = await newCart();
     const key = await cartVersionKey(id);
-    for (const [path, method] of [
-      [`/api/carts/${id}`, "GET"],
-      [`/api/carts/${id}/lines`, "POST"],
+    for (const [path, method, body] of [
+      [`/api/carts/${id}`, "GET", undefined],
+      [`/api/carts/${id}/email`, "PUT", JSON.stringify({ email: "affinity@example.com" })],
     ] as const) {
-      const res = await app.request(
-        path,
-        { method, headers: { "cloudflare-workers-version-key": "vk_session", "x-cart-token": "ok" } },
-        env,
-      );
+      const res = await call(path, {
+        method,
+        headers: {
+          "cloudflare-workers-version-key": "vk_session",
+          "x-cart-token": token,
+          "content-type": "application/json",
+        },
+        ...(body ? { body } : {}),
+      });
       expect(res.status, path).toBeLessThan(300);
       expect(res.headers.get("x-popcart-version-key"), path).toBe(key);
     }
@@ -60,32 +45,29 @@ describe("version affinity", () => {
   it("does not set a cookie again when the request already carries the right key", async () => {
     const id = newId("cart");
     const key = await cartVersionKey(id);
-    const res = await appWithCartRoutes().request(
-      `/api/carts/${id}`,
-      { headers: { cookie: `popcart_vk=${key}` } },
-      env,
-    );
+    const res = await call(`/api/carts/${id}`, { headers: { cookie: `popcart_vk=${key}` } });
     expect(res.headers.get("x-popcart-version-key")).toBe(key);
     expect(res.headers.has("set-cookie")).toBe(false);
   });
 
   it("never derives a key from a cart the caller could not open", async () => {
     const id = newId("cart");
-    const res = await appWithCartRoutes().request(
+    const res = await callJson(
       `/api/carts/${id}/lines`,
-      { method: "POST", headers: { "cloudflare-workers-version-key": "vk_mine" } },
-      env,
+      "POST",
+      { sku: "ANY-SKU", quantity: 1 },
+      {
+        "cloudflare-workers-version-key": "vk_mine",
+      },
     );
     expect(res.status).toBe(404);
     expect(res.headers.get("x-popcart-version-key")).toBe("vk_mine");
   });
 
   it("keeps the key a checkout request carries (the cart's) instead of minting one", async () => {
-    const res = await appWithCartRoutes().request(
-      `/api/checkouts/${newId("chk")}`,
-      { headers: { cookie: "popcart_vk=vk_from_cart" } },
-      env,
-    );
+    const res = await call(`/api/checkouts/${newId("chk")}`, {
+      headers: { cookie: "popcart_vk=vk_from_cart" },
+    });
     expect(res.headers.get("x-popcart-version-key")).toBe("vk_from_cart");
     expect(res.headers.has("set-cookie")).toBe(false);
   });

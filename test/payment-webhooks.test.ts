@@ -4,25 +4,22 @@ import { describe, expect, it } from "vitest";
 import { createApp } from "../workers/edge/app";
 import { placeOrder } from "../workers/orders/service";
 import type { PaymentOutcome } from "../workers/payments/provider";
-import { createPaymentWebhookRoutes } from "../workers/payments/webhook-routes";
 import { expectProblem } from "./helpers";
 
 const SECRET = "whsec_test_popcart";
 const crypto_ = Stripe.createSubtleCryptoProvider();
 const webhookEnv = { ...env, STRIPE_WEBHOOK_SECRET: SECRET };
 
-/** The edge app with the webhook factory mounted on a handler that records what it is given. */
+/** The edge app with its webhook route handing outcomes to a recorder instead of checkout. */
 function appWithRecorder(delayMs = 0) {
   const outcomes: PaymentOutcome[] = [];
-  const app = createApp();
-  app.route(
-    "/",
-    createPaymentWebhookRoutes(async (_env, outcome) => {
+  const app = createApp({
+    paymentOutcomeHandler: async (_env, outcome) => {
       // Let concurrent duplicate deliveries overlap with this one.
       if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
       outcomes.push(outcome);
-    }),
-  );
+    },
+  });
   return { app, outcomes };
 }
 
@@ -179,15 +176,13 @@ describe("Stripe webhooks", () => {
   it("releases the claim when the handler fails, so Stripe's retry applies the event", async () => {
     let attempts = 0;
     const applied: string[] = [];
-    const app = createApp();
-    app.route(
-      "/",
-      createPaymentWebhookRoutes(async (_env, outcome) => {
+    const app = createApp({
+      paymentOutcomeHandler: async (_env, outcome) => {
         attempts++;
         if (attempts === 1) throw new Error("database briefly unavailable");
         applied.push(outcome.event_id);
-      }),
-    );
+      },
+    });
     const event = intentEvent("payment_intent.succeeded");
     expect((await deliver(app, event)).status).toBe(500);
     expect((await deliver(app, event)).status).toBe(200);
@@ -274,12 +269,7 @@ describe("Stripe webhooks", () => {
   });
 
   it("answers 503 when no webhook secret is configured", async () => {
-    const app = createApp();
-    app.route(
-      "/",
-      createPaymentWebhookRoutes(async () => {}),
-    );
-    const res = await app.request(
+    const res = await createApp().request(
       "/webhooks/stripe",
       { method: "POST", body: "{}" },
       { ...env, STRIPE_WEBHOOK_SECRET: "" },

@@ -1,6 +1,9 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { cartRoutes } from "../cart/routes";
 import { catalogAdminRoutes } from "../catalog/admin-routes";
 import { catalogRoutes } from "../catalog/routes";
+import { checkoutRoutes } from "../checkout/routes";
+import { applyPaymentOutcome } from "../checkout/service";
 import { adminEventRoutes } from "../events/routes";
 import { devReceiverRoutes } from "../fulfilment/dev-receiver";
 import { inventoryAdminRoutes } from "../inventory/admin-routes";
@@ -10,7 +13,7 @@ import { bodyLimit } from "../lib/body-limit";
 import { cors } from "../lib/cors";
 import type { AppEnv } from "../lib/env";
 import { notFoundHandler, problemHandler } from "../lib/error-handler";
-import { clientKey, rateLimit } from "../lib/rate-limit";
+import { cartKey, clientCartKey, clientKey, rateLimit, WRITE_METHODS } from "../lib/rate-limit";
 import { requestId } from "../lib/request-id";
 import { requestLogger } from "../lib/request-logger";
 import { securityHeaders } from "../lib/security-headers";
@@ -22,8 +25,11 @@ import { renderApiReference } from "../ops/api-reference";
 import { opsRoutes } from "../ops/routes";
 import { orderActionRoutes } from "../orders/action-routes";
 import { orderRoutes } from "../orders/routes";
+import type { PaymentOutcomeHandler } from "../payments/provider";
 import { paymentConfigRoutes } from "../payments/routes";
 import { searchRoutes } from "../search/routes";
+import { createPaymentWebhookRoutes } from "../payments/webhook-routes";
+import { promotionAdminRoutes } from "../promotions/routes";
 
 const OPENAPI_INFO = {
   title: "Popcart API",
@@ -35,8 +41,13 @@ const OPENAPI_INFO = {
     "Rate-limited requests answer 429 `rate_limited` with `Retry-After`.",
 };
 
+export interface AppOptions {
+  /** What a verified payment outcome is handed to; tests swap in a recorder. */
+  paymentOutcomeHandler?: PaymentOutcomeHandler;
+}
+
 /** Builds the edge app: cross-cutting middleware, then one sub-app per domain. */
-export function createApp() {
+export function createApp(options: AppOptions = {}) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid });
 
   app.use(
@@ -55,11 +66,63 @@ export function createApp() {
   app.use("/api/checkouts/*", versionAffinity());
   // Bearer-token auth is the admin API's login: bound guessing per client.
   app.use("/admin/api/*", rateLimit({ binding: "ADMIN_RATE_LIMITER", key: clientKey, periodSeconds: 60 }));
+  // Shopper abuse limits (README.md#rate-limits): per cart for writes and checkout attempts,
+  // per client for cart creation and stock-reserving line changes, client+cart for codes.
+  app.use(
+    "/api/carts",
+    rateLimit({ binding: "CART_WRITE_RATE_LIMITER", key: clientKey, periodSeconds: 10, methods: ["POST"] }),
+  );
+  app.use(
+    "/api/carts/:id/*",
+    rateLimit({
+      binding: "CART_WRITE_RATE_LIMITER",
+      key: cartKey(),
+      periodSeconds: 10,
+      methods: WRITE_METHODS,
+    }),
+  );
+  for (const path of ["/api/carts/:id/lines", "/api/carts/:id/lines/*"]) {
+    app.use(
+      path,
+      rateLimit({
+        binding: "RESERVATION_RATE_LIMITER",
+        key: clientKey,
+        periodSeconds: 10,
+        methods: ["POST", "PATCH"],
+      }),
+    );
+  }
+  app.use(
+    "/api/carts/:id/promotions",
+    rateLimit({
+      binding: "PROMO_CODE_RATE_LIMITER",
+      key: clientCartKey(),
+      periodSeconds: 60,
+      methods: ["POST"],
+    }),
+  );
+  app.use(
+    "/api/carts/:id/checkout",
+    rateLimit({ binding: "CHECKOUT_RATE_LIMITER", key: cartKey(), periodSeconds: 60, methods: ["POST"] }),
+  );
+  app.use(
+    "/api/checkouts/:id/confirm",
+    rateLimit({
+      binding: "CHECKOUT_RATE_LIMITER",
+      key: (c) => `checkout:${c.req.param("id")}`,
+      periodSeconds: 60,
+      methods: ["POST"],
+    }),
+  );
   app.onError(problemHandler);
   app.notFound(notFoundHandler);
 
   app.route("/", opsRoutes);
   app.route("/", searchRoutes);
+  app.route("/api/carts", cartRoutes);
+  app.route("/api", checkoutRoutes);
+  app.route("/", createPaymentWebhookRoutes(options.paymentOutcomeHandler ?? applyPaymentOutcome));
+  app.route("/admin/api/promotions", promotionAdminRoutes);
   app.route("/api", catalogRoutes);
   app.route("/admin/api", catalogAdminRoutes);
   app.route("/admin/api/events", adminEventRoutes);

@@ -1,0 +1,102 @@
+/**
+ * SQLite schema of a cart object, applied once per object in the constructor. Each entry is
+ * a migration step; `cart_schema` records how many have run.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE cart (
+     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+     id TEXT NOT NULL,
+     token_hash TEXT NOT NULL,
+     currency TEXT NOT NULL,
+     region TEXT NOT NULL,
+     email TEXT,
+     shipping_address TEXT,
+     shipping_method TEXT,
+     status TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE TABLE lines (
+     id TEXT PRIMARY KEY,
+     sku TEXT NOT NULL UNIQUE,
+     quantity INTEGER NOT NULL CHECK (quantity BETWEEN 1 AND 99),
+     acknowledged_price INTEGER NOT NULL,
+     reservation_id TEXT,
+     reservation_expires_at INTEGER,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE TABLE promotion_codes (code TEXT PRIMARY KEY, added_at INTEGER NOT NULL);
+   CREATE TABLE checkouts (
+     id TEXT PRIMARY KEY,
+     idempotency_key TEXT NOT NULL UNIQUE,
+     status TEXT NOT NULL,
+     snapshot TEXT NOT NULL,
+     reservations TEXT NOT NULL,
+     promotion_ids TEXT NOT NULL,
+     provider TEXT,
+     payment_id TEXT,
+     client_secret TEXT,
+     next_action TEXT,
+     order_id TEXT,
+     failure TEXT,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE TABLE order_tokens (checkout_id TEXT PRIMARY KEY, token TEXT NOT NULL);`,
+];
+
+export function migrateCartStorage(sql: SqlStorage): void {
+  sql.exec("CREATE TABLE IF NOT EXISTS cart_schema (version INTEGER NOT NULL)");
+  const current = sql.exec<{ version: number }>("SELECT version FROM cart_schema").toArray()[0]?.version ?? 0;
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    sql.exec(MIGRATIONS[version] ?? "");
+  }
+  if (current === 0) sql.exec("INSERT INTO cart_schema (version) VALUES (?)", MIGRATIONS.length);
+  else if (current < MIGRATIONS.length) sql.exec("UPDATE cart_schema SET version = ?", MIGRATIONS.length);
+}
+
+export interface CartRow extends Record<string, SqlStorageValue> {
+  id: string;
+  token_hash: string;
+  currency: string;
+  region: string;
+  email: string | null;
+  shipping_address: string | null;
+  shipping_method: string | null;
+  status: "open" | "checking_out" | "completed";
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+}
+
+export interface LineRow extends Record<string, SqlStorageValue> {
+  id: string;
+  sku: string;
+  quantity: number;
+  acknowledged_price: number;
+  reservation_id: string | null;
+  reservation_expires_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CheckoutRow extends Record<string, SqlStorageValue> {
+  id: string;
+  idempotency_key: string;
+  status: string;
+  snapshot: string;
+  reservations: string;
+  promotion_ids: string;
+  provider: string | null;
+  payment_id: string | null;
+  client_secret: string | null;
+  next_action: string | null;
+  order_id: string | null;
+  failure: string | null;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+}

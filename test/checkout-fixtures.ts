@@ -1,0 +1,150 @@
+import { env } from "cloudflare:workers";
+import Stripe from "stripe";
+import { createApp } from "../workers/edge/app";
+import { configureSale, getInventory, setStock } from "../workers/inventory/service";
+import { callJson } from "./helpers";
+import { newCart, seedSku, type TestCart, US_ADDRESS } from "./revenue-fixtures";
+
+export const CARDS = {
+  ok: "4242424242424242",
+  declined: "4000000000000002",
+  threeDs: "4000000000003220",
+} as const;
+
+/** A SKU priced in USD with `stock` units on hand; `flash` makes it reserve at add-to-cart. */
+export async function stockedSku(
+  stock: number,
+  options: { price?: number; flash?: boolean; ttlSeconds?: number } = {},
+): Promise<string> {
+  const { sku } = await seedSku({ USD: options.price ?? 1000 });
+  const stocked = await setStock(env, { sku, onHand: stock, reason: "test stock", key: `stock:${sku}` });
+  if (!stocked.ok) throw new Error(`could not stock ${sku}`);
+  if (options.flash) {
+    await configureSale(env, {
+      sku,
+      policy: { reserve_on_add_to_cart: true, reservation_ttl_seconds: options.ttlSeconds ?? 600 },
+    });
+  }
+  return sku;
+}
+
+/** Exact counters for a SKU across shards. */
+export async function stockOf(sku: string) {
+  const view = await getInventory(env, sku);
+  return { available: view.available, reserved: view.reserved, sold: view.sold };
+}
+
+/** A cart with the given lines, an email, a US address and standard shipping: ready to check out. */
+export async function readyCart(
+  lines: { sku: string; quantity: number }[],
+  options: { email?: string; promotion?: string } = {},
+): Promise<TestCart> {
+  const cart = await newCart("USD");
+  for (const line of lines) {
+    const res = await callJson(`/api/carts/${cart.id}/lines`, "POST", line, cart.headers);
+    if (res.status !== 200) throw new Error(`add line failed: ${res.status} ${await res.text()}`);
+  }
+  const email = options.email ?? `buyer-${crypto.randomUUID()}@example.com`;
+  await callJson(`/api/carts/${cart.id}/email`, "PUT", { email }, cart.headers);
+  await callJson(`/api/carts/${cart.id}/shipping-address`, "PUT", US_ADDRESS, cart.headers);
+  await callJson(`/api/carts/${cart.id}/shipping-method`, "PUT", { id: "us_standard" }, cart.headers);
+  if (options.promotion) {
+    const res = await callJson(
+      `/api/carts/${cart.id}/promotions`,
+      "POST",
+      { code: options.promotion },
+      cart.headers,
+    );
+    if (res.status !== 200) throw new Error(`promotion failed: ${res.status} ${await res.text()}`);
+  }
+  return cart;
+}
+
+export interface CheckoutBody {
+  id: string;
+  cart_id: string;
+  status: string;
+  payment: { provider: string; payment_id: string; client_secret: string | null } | null;
+  totals: { total: { amount: number; currency: string } };
+  order: { id: string; number: string; lookup_token: string } | null;
+  failure: { code: string; message: string } | null;
+}
+
+export function checkout(cart: TestCart, key: string = crypto.randomUUID()) {
+  return callJson(`/api/carts/${cart.id}/checkout`, "POST", {}, { ...cart.headers, "idempotency-key": key });
+}
+
+export function confirm(cart: TestCart, checkoutId: string, card: string) {
+  return callJson(`/api/checkouts/${checkoutId}/confirm`, "POST", { card_number: card }, cart.headers);
+}
+
+export async function body<T = CheckoutBody>(res: Response, status = [200, 201]): Promise<T> {
+  if (!status.includes(res.status)) throw new Error(`unexpected ${res.status}: ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+export async function ordersFor(checkoutId: string) {
+  const { results } = await env.DB.prepare(
+    "SELECT id, flags, refunded_total FROM orders WHERE checkout_id = ?1",
+  )
+    .bind(checkoutId)
+    .all<{ id: string; flags: string; refunded_total: number }>();
+  return results;
+}
+
+const WEBHOOK_SECRET = "whsec_revenue_tests";
+const webhookApp = createApp();
+const cryptoProvider = Stripe.createSubtleCryptoProvider();
+
+/**
+ * Delivers a Stripe-signed `payment_intent.*` event for a checkout's payment through the real
+ * webhook route (signature verification, event de-duplication, then `applyPaymentOutcome`).
+ */
+export async function deliverWebhook(
+  checkoutBody: Pick<CheckoutBody, "id" | "cart_id" | "payment" | "totals">,
+  type: "payment_intent.succeeded" | "payment_intent.payment_failed" | "payment_intent.canceled",
+  eventId = `evt_${crypto.randomUUID().replaceAll("-", "")}`,
+) {
+  const status = {
+    "payment_intent.succeeded": "succeeded",
+    "payment_intent.payment_failed": "requires_payment_method",
+    "payment_intent.canceled": "canceled",
+  }[type];
+  const event = {
+    id: eventId,
+    object: "event",
+    api_version: "2026-10-28.endive",
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    type,
+    data: {
+      object: {
+        id: checkoutBody.payment?.payment_id,
+        object: "payment_intent",
+        amount: checkoutBody.totals.total.amount,
+        currency: checkoutBody.totals.total.currency.toLowerCase(),
+        status,
+        metadata: { checkout_id: checkoutBody.id, cart_id: checkoutBody.cart_id },
+        last_payment_error:
+          type === "payment_intent.payment_failed" ? { message: "Your card was declined." } : null,
+      },
+    },
+  };
+  const payload = JSON.stringify(event);
+  const signature = await Stripe.webhooks.generateTestHeaderStringAsync({
+    payload,
+    secret: WEBHOOK_SECRET,
+    cryptoProvider,
+  });
+  return webhookApp.request(
+    "/webhooks/stripe",
+    {
+      method: "POST",
+      headers: { "content-type": "application/json", "stripe-signature": signature },
+      body: payload,
+    },
+    { ...env, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET },
+  );
+}

@@ -1,0 +1,58 @@
+import { and, eq, inArray } from "drizzle-orm";
+import { database } from "../../db/client";
+import { prices, products, variants } from "../../db/schema";
+import type { Currency } from "../lib/money";
+
+/** What the catalog says about a SKU right now, in one currency. */
+export interface CatalogItem {
+  sku: string;
+  variantId: string;
+  productId: string;
+  title: string;
+  variantTitle: string;
+  /** Current price in the cart currency; null when the variant has none in it. */
+  unitPrice: number | null;
+  /** Active product, active variant, priced in the currency. */
+  purchasable: boolean;
+}
+
+/**
+ * Authoritative prices straight from D1 (never the client, never a KV projection that may
+ * lag a price change). Unknown SKUs are absent from the map.
+ */
+export async function loadCatalogItems(
+  env: Env,
+  skus: readonly string[],
+  currency: Currency,
+): Promise<Map<string, CatalogItem>> {
+  if (skus.length === 0) return new Map();
+  const rows = await database(env.DB)
+    .select({
+      sku: variants.sku,
+      variantId: variants.id,
+      productId: products.id,
+      title: products.title,
+      variantTitle: variants.title,
+      variantStatus: variants.status,
+      productStatus: products.status,
+      amount: prices.amount,
+    })
+    .from(variants)
+    .innerJoin(products, eq(products.id, variants.productId))
+    .leftJoin(prices, and(eq(prices.variantId, variants.id), eq(prices.currency, currency)))
+    .where(inArray(variants.sku, [...new Set(skus)]));
+  return new Map(
+    rows.map((row) => [
+      row.sku,
+      {
+        sku: row.sku,
+        variantId: row.variantId,
+        productId: row.productId,
+        title: row.title,
+        variantTitle: row.variantTitle,
+        unitPrice: row.amount,
+        purchasable: row.productStatus === "active" && row.variantStatus === "active" && row.amount !== null,
+      },
+    ]),
+  );
+}

@@ -1,0 +1,59 @@
+import {
+  getSkuPolicy,
+  type ReservationView,
+  type ReserveRefusal,
+  releaseReservation,
+  reserveStock,
+  resizeReservation,
+} from "../inventory/service";
+import { newId } from "../lib/ids";
+
+/** A line's stock hold: flash-sale SKUs hold stock from add-to-cart, others hold none until checkout. */
+export type LineHold =
+  | { ok: true; reservation: ReservationView | null }
+  | { ok: false; reason: ReserveRefusal; available: number };
+
+/**
+ * Makes a line's hold match `quantity` under the SKU's policy. A line keeps one reservation
+ * per cart per SKU: a second add or an update resizes it atomically instead of taking a new
+ * one, so duplicate adds can never allocate twice. A hold that expired is replaced.
+ */
+export async function holdLineStock(
+  env: Env,
+  line: { cartId: string; sku: string; quantity: number; email: string | null; reservationId: string | null },
+): Promise<LineHold> {
+  const policy = await getSkuPolicy(env, line.sku);
+  if (!policy.reserve_on_add_to_cart && line.reservationId === null) return { ok: true, reservation: null };
+  if (line.reservationId !== null) {
+    const resized = await resizeReservation(env, {
+      sku: line.sku,
+      reservationId: line.reservationId,
+      quantity: line.quantity,
+      key: newId("res"),
+    });
+    if (resized.ok) return { ok: true, reservation: resized.reservation };
+    if (resized.reason !== "not_found" && resized.reason !== "not_held") {
+      return { ok: false, reason: resized.reason, available: resized.available };
+    }
+    // The old hold lapsed: try a fresh one below.
+  }
+  if (!policy.reserve_on_add_to_cart) return { ok: true, reservation: null };
+  const reserved = await reserveStock(env, {
+    sku: line.sku,
+    holder: line.cartId,
+    ...(line.email ? { customer: line.email } : {}),
+    quantity: line.quantity,
+    ttlSeconds: policy.reservation_ttl_seconds,
+    key: newId("res"),
+  });
+  return reserved.ok ? { ok: true, reservation: reserved.reservation } : reserved;
+}
+
+/** Gives a line's held stock back (idempotent: released or expired holds are fine). */
+export async function releaseLineStock(
+  env: Env,
+  line: { sku: string; reservationId: string | null },
+): Promise<void> {
+  if (line.reservationId === null) return;
+  await releaseReservation(env, { sku: line.sku, reservationId: line.reservationId });
+}

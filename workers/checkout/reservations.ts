@@ -1,0 +1,172 @@
+import {
+  commitReservation,
+  extendReservation,
+  type ReserveRefusal,
+  releaseReservation,
+  reserveStock,
+  returnCommitted,
+} from "../inventory/service";
+import type { CheckoutReservation } from "./snapshot";
+
+export interface ReservableLine {
+  line_id: string;
+  sku: string;
+  quantity: number;
+  /** The line's own hold (flash-sale SKUs), reused and extended rather than doubled. */
+  reservation_id: string | null;
+}
+
+export type ReserveAllResult =
+  | { ok: true; reservations: CheckoutReservation[] }
+  | { ok: false; line_id: string; sku: string; reason: ReserveRefusal; available: number };
+
+/**
+ * Holds stock for every line for `ttlSeconds`, all or nothing. Lines that already hold stock
+ * have their hold extended; the others reserve now, keyed by checkout and SKU so a retried
+ * call takes nothing twice. If any line is refused, every hold taken here is released and
+ * the first refused line is named.
+ */
+export async function reserveCheckoutLines(
+  env: Env,
+  input: {
+    checkoutId: string;
+    cartId: string;
+    email: string;
+    lines: readonly ReservableLine[];
+    ttlSeconds: number;
+  },
+): Promise<ReserveAllResult> {
+  const attempts = await Promise.all(
+    input.lines.map(async (line) => {
+      if (line.reservation_id !== null) {
+        const extended = await extendReservation(env, {
+          sku: line.sku,
+          reservationId: line.reservation_id,
+          ttlSeconds: input.ttlSeconds,
+        });
+        if (extended.ok && extended.reservation.quantity === line.quantity) {
+          return { ok: true as const, reservation: hold(line, line.reservation_id, "line") };
+        }
+      }
+      const reserved = await reserveStock(env, {
+        sku: line.sku,
+        holder: input.cartId,
+        customer: input.email,
+        quantity: line.quantity,
+        ttlSeconds: input.ttlSeconds,
+        key: `${input.checkoutId}:${line.sku}`,
+      });
+      if (!reserved.ok)
+        return { ok: false as const, line, reason: reserved.reason, available: reserved.available };
+      return { ok: true as const, reservation: hold(line, reserved.reservation.id, "checkout") };
+    }),
+  );
+  const taken = attempts.flatMap((attempt) => (attempt.ok ? [attempt.reservation] : []));
+  const refused = attempts.find((attempt) => !attempt.ok);
+  if (refused && !refused.ok) {
+    await releaseCheckoutReservations(env, taken, { includeLineHolds: false });
+    return {
+      ok: false,
+      line_id: refused.line.line_id,
+      sku: refused.line.sku,
+      reason: refused.reason,
+      available: refused.available,
+    };
+  }
+  return { ok: true, reservations: taken };
+}
+
+function hold(
+  line: ReservableLine,
+  reservationId: string,
+  source: CheckoutReservation["source"],
+): CheckoutReservation {
+  return {
+    sku: line.sku,
+    line_id: line.line_id,
+    quantity: line.quantity,
+    reservation_id: reservationId,
+    source,
+  };
+}
+
+/**
+ * Releases a checkout's holds (idempotent). Holds that belong to cart lines stay unless
+ * `includeLineHolds`: a failed payment leaves the shopper's flash-sale items held in the cart.
+ */
+export async function releaseCheckoutReservations(
+  env: Env,
+  reservations: readonly CheckoutReservation[],
+  options: { includeLineHolds: boolean },
+): Promise<void> {
+  await Promise.all(
+    reservations
+      .filter((reservation) => options.includeLineHolds || reservation.source === "checkout")
+      .map((reservation) =>
+        releaseReservation(env, { sku: reservation.sku, reservationId: reservation.reservation_id }),
+      ),
+  );
+}
+
+/**
+ * Commits every hold to the checkout (the inventory objects are idempotent per order, and
+ * the checkout maps to exactly one order). A hold that lapsed is re-reserved and committed if
+ * stock is still there; otherwise it is reported lost and nothing is oversold.
+ */
+export async function commitCheckoutReservations(
+  env: Env,
+  input: { checkoutId: string; cartId: string; email: string; reservations: readonly CheckoutReservation[] },
+): Promise<{ committed: CheckoutReservation[]; lost: CheckoutReservation[] }> {
+  const results = await Promise.all(
+    input.reservations.map(async (reservation) => {
+      const committed = await commitReservation(env, {
+        sku: reservation.sku,
+        reservationId: reservation.reservation_id,
+        orderId: input.checkoutId,
+      });
+      if (committed.ok) return { ok: true as const, reservation };
+      const again = await reserveStock(env, {
+        sku: reservation.sku,
+        holder: input.cartId,
+        customer: input.email,
+        quantity: reservation.quantity,
+        key: `${input.checkoutId}:${reservation.sku}:recovery`,
+      });
+      if (!again.ok) return { ok: false as const, reservation };
+      const recovered: CheckoutReservation = {
+        ...reservation,
+        reservation_id: again.reservation.id,
+        source: "checkout",
+      };
+      const retried = await commitReservation(env, {
+        sku: recovered.sku,
+        reservationId: recovered.reservation_id,
+        orderId: input.checkoutId,
+      });
+      return retried.ok ? { ok: true as const, reservation: recovered } : { ok: false as const, reservation };
+    }),
+  );
+  return {
+    committed: results.flatMap((result) => (result.ok ? [result.reservation] : [])),
+    lost: results.flatMap((result) => (result.ok ? [] : [result.reservation])),
+  };
+}
+
+/** Puts committed units back on sale (an order that could not be fulfilled and was refunded). */
+export async function returnCheckoutReservations(
+  env: Env,
+  checkoutId: string,
+  committed: readonly CheckoutReservation[],
+  reason: string,
+): Promise<void> {
+  await Promise.all(
+    committed.map((reservation) =>
+      returnCommitted(env, {
+        sku: reservation.sku,
+        reservationId: reservation.reservation_id,
+        reason,
+        key: `${checkoutId}:${reservation.sku}:return`,
+      }),
+    ),
+  );
+}

@@ -1,0 +1,107 @@
+import type { CartObject, CartRefusal, CheckoutResult } from "../../durable-objects/cart";
+import { cartStub, cartTokenHash } from "../cart/service";
+import { log } from "../lib/logging";
+import {
+  type PaymentOutcome,
+  type PaymentOutcomeHandler,
+  PaymentProviderError,
+  paymentIdempotencyKey,
+  paymentProviderFor,
+} from "../payments/provider";
+import { confirmTestPayment } from "../payments/test-provider";
+
+const CHECKOUT_ID = /^chk_[0-9a-z]{20}$/;
+
+const notFound = (): CartRefusal => ({ ok: false, reason: "checkout_not_found" });
+
+/** Starts or replays the checkout of a cart under the client's idempotency key. */
+export async function startCheckout(
+  env: Env,
+  input: { cartId: string; token: string | undefined; idempotencyKey: string },
+): Promise<CheckoutResult> {
+  const stub = cartStub(env, input.cartId);
+  if (!stub || !input.token) return { ok: false, reason: "cart_not_found" };
+  return stub.checkout(await cartTokenHash(input.token), input.idempotencyKey);
+}
+
+async function checkoutCart(env: Env, checkoutId: string): Promise<DurableObjectStub<CartObject> | null> {
+  if (!CHECKOUT_ID.test(checkoutId)) return null;
+  const row = await env.DB.prepare("SELECT cart_id FROM checkout_index WHERE id = ?1")
+    .bind(checkoutId)
+    .first<{ cart_id: string }>();
+  return row ? cartStub(env, row.cart_id) : null;
+}
+
+/** A checkout for the holder of its cart's token (anyone else: not found). */
+export async function getCheckout(
+  env: Env,
+  checkoutId: string,
+  token: string | undefined,
+): Promise<CheckoutResult> {
+  const stub = await checkoutCart(env, checkoutId);
+  if (!stub || !token) return notFound();
+  const result = await stub.getCheckout(await cartTokenHash(token), checkoutId);
+  return !result.ok && result.reason === "cart_not_found" ? notFound() : result;
+}
+
+/**
+ * Confirms a test-provider payment with a test card, as Stripe.js would confirm a
+ * PaymentIntent, and applies the outcome at once (the webhook equivalent).
+ */
+export async function confirmCheckout(
+  env: Env,
+  input: { checkoutId: string; token: string | undefined; cardNumber: string },
+): Promise<CheckoutResult> {
+  const stub = await checkoutCart(env, input.checkoutId);
+  if (!stub || !input.token) return notFound();
+  const tokenHash = await cartTokenHash(input.token);
+  const payment = await stub.checkoutPayment(tokenHash, input.checkoutId);
+  if (!payment.ok) return payment.reason === "cart_not_found" ? notFound() : payment;
+  if (payment.provider !== "test" || paymentProviderFor(env).name !== "test") {
+    return {
+      ok: false,
+      reason: "confirmation_not_supported",
+      detail: "Payments are confirmed with Stripe.js; this route only serves the offline test provider.",
+    };
+  }
+  if (payment.payment_id) {
+    let outcome: PaymentOutcome;
+    try {
+      outcome = await confirmTestPayment(env, payment.payment_id, input.cardNumber);
+    } catch (error) {
+      if (error instanceof PaymentProviderError && error.code === "invalid_request") {
+        return { ok: false, reason: "card_invalid", detail: error.message };
+      }
+      throw error;
+    }
+    await applyPaymentOutcome(env, outcome);
+  }
+  return stub.getCheckout(tokenHash, input.checkoutId);
+}
+
+/**
+ * The checkout domain's `PaymentOutcomeHandler`, for Stripe webhooks and test confirmations.
+ * The cart object applies it idempotently. A successful payment for a checkout that does not
+ * exist (its cart is gone) is refunded: money is never kept without an order.
+ */
+export const applyPaymentOutcome: PaymentOutcomeHandler = async (env, outcome) => {
+  const stub = cartStub(env, outcome.cart_id);
+  const result = stub ? await stub.applyPaymentOutcome(outcome) : notFound();
+  if (result.ok) return;
+  log("error", "payment_outcome_without_checkout", {
+    checkout_id: outcome.checkout_id,
+    cart_id: outcome.cart_id,
+    payment_id: outcome.payment_id,
+    status: outcome.status,
+  });
+  if (outcome.status === "succeeded") {
+    const provider = paymentProviderFor(env);
+    if (provider.name === outcome.provider) {
+      await provider.refund({
+        paymentId: outcome.payment_id,
+        idempotencyKey: paymentIdempotencyKey(outcome.checkout_id, "refund:orphan"),
+        reason: "no checkout for this payment",
+      });
+    }
+  }
+};

@@ -1,0 +1,60 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireScope } from "../lib/admin-auth";
+import { problems } from "../lib/problem";
+import { createRouter } from "../lib/router";
+import { decodeCursor, encodeCursor, PaginationQuery, problemResponses } from "../lib/schemas";
+import { CreatePromotionBodySchema, PromotionListSchema, PromotionSchema } from "./schemas";
+import { createPromotion, listPromotions } from "./service";
+
+const PromotionCursor = z.object({ created_at: z.number().int(), id: z.string() });
+
+const list = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["Admin: promotions"],
+  summary: "List promotion codes with their usage",
+  security: [{ adminToken: [] }],
+  middleware: [requireScope("promotions:write")] as const,
+  request: { query: PaginationQuery },
+  responses: {
+    200: {
+      description: "A page of promotions",
+      content: { "application/json": { schema: PromotionListSchema } },
+    },
+    ...problemResponses(401, 403, 422),
+  },
+});
+
+const create = createRoute({
+  method: "post",
+  path: "/",
+  tags: ["Admin: promotions"],
+  summary: "Create a percentage or fixed-amount promotion code",
+  security: [{ adminToken: [] }],
+  middleware: [requireScope("promotions:write")] as const,
+  request: {
+    body: { required: true, content: { "application/json": { schema: CreatePromotionBodySchema } } },
+  },
+  responses: {
+    201: { description: "Created", content: { "application/json": { schema: PromotionSchema } } },
+    ...problemResponses(400, 401, 403, 409, 422),
+  },
+});
+
+/** `/admin/api/promotions`: codes, limits, windows. */
+export const promotionAdminRoutes = createRouter()
+  .openapi(list, async (c) => {
+    const { cursor, limit } = c.req.valid("query");
+    const after = cursor === undefined ? null : decodeCursor(cursor, PromotionCursor);
+    if (cursor !== undefined && after === null) {
+      throw problems.validation([{ path: "query.cursor", message: "Invalid cursor" }]);
+    }
+    const page = await listPromotions(c.env, { after, limit });
+    return c.json({ data: page.data, next_cursor: page.last ? encodeCursor(page.last) : null }, 200);
+  })
+  .openapi(create, async (c) => {
+    const result = await createPromotion(c.env, c.req.valid("json"));
+    if (!result.ok)
+      throw problems.conflict("promotion_code_taken", "A promotion with this code already exists.");
+    return c.json(result.promotion, 201);
+  });
