@@ -9,5 +9,5 @@ export * from "./tables/fulfilment";
 export * from "./tables/inventory";
 export * from "./tables/orders";
 export * from "./tables/payments";
-export * from "./tables/search";
 export * from "./tables/promotions";
+export * from "./tables/search";

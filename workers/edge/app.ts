@@ -27,9 +27,9 @@ import { orderActionRoutes } from "../orders/action-routes";
 import { orderRoutes } from "../orders/routes";
 import type { PaymentOutcomeHandler } from "../payments/provider";
 import { paymentConfigRoutes } from "../payments/routes";
-import { searchRoutes } from "../search/routes";
 import { createPaymentWebhookRoutes } from "../payments/webhook-routes";
 import { promotionAdminRoutes } from "../promotions/routes";
+import { searchRoutes } from "../search/routes";
 
 const OPENAPI_INFO = {
   title: "Popcart API",
