@@ -1,4 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { catalogAdminRoutes } from "../catalog/admin-routes";
+import { catalogRoutes } from "../catalog/routes";
 import { bodyLimit } from "../lib/body-limit";
 import type { AppEnv } from "../lib/env";
 import { notFoundHandler, problemHandler } from "../lib/error-handler";
@@ -24,6 +26,8 @@ export function createApp() {
   app.notFound(notFoundHandler);
 
   app.route("/", opsRoutes);
+  app.route("/api", catalogRoutes);
+  app.route("/admin/api", catalogAdminRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",

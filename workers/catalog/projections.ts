@@ -1,0 +1,238 @@
+import type { Currency } from "../lib/money";
+import { CATEGORIES_KEY, LISTING_PAGE_TTL_SECONDS, listingGenerationKey, productKey } from "./kv-keys";
+import type { CategoryRow, ProductRecord } from "./queries";
+import type { CategoryNode, ProductDetail, ProductList } from "./schemas";
+
+/**
+ * The denormalised product document stored at `catalog:v1:product:{slug}`. It holds every
+ * currency's prices so one document serves all currencies. `revision` is the product's D1
+ * revision at build time; a document never replaces one with a higher revision of the same
+ * product. A tombstone (`visible: false`) answers 404 for drafts, archived products and
+ * slugs a product has moved away from.
+ */
+export type ProductDocument = LiveProductDocument | ProductTombstone;
+
+interface DocumentBase {
+  schema: 1;
+  product_id: string;
+  revision: number;
+  slug: string;
+  /** Listing scopes (category slugs with ancestors) the product appeared in at build time. */
+  scopes: string[];
+  built_at: string;
+}
+
+export interface LiveProductDocument extends DocumentBase {
+  visible: true;
+  product: Omit<ProductDetail, "currency" | "variants"> & {
+    variants: (Omit<ProductDetail["variants"][number], "price" | "compare_at_price"> & {
+      prices: Record<string, { amount: number; compare_at_amount: number | null }>;
+    })[];
+  };
+}
+
+export interface ProductTombstone extends DocumentBase {
+  visible: false;
+}
+
+/** Builds the document for `record` as published at `slug` (which may be a former slug). */
+export function buildProductDocument(
+  record: ProductRecord,
+  scopes: Iterable<string>,
+  slug = record.slug,
+): ProductDocument {
+  const base: DocumentBase = {
+    schema: 1,
+    product_id: record.id,
+    revision: record.revision,
+    slug,
+    scopes: [...scopes].sort(),
+    built_at: new Date().toISOString(),
+  };
+  if (record.status !== "active" || slug !== record.slug) return { ...base, visible: false };
+  const activeVariants = record.variants.filter((v) => v.status === "active");
+  const optionValues = new Map<string, string[]>();
+  for (const variant of activeVariants) {
+    for (const [name, value] of Object.entries(variant.options)) {
+      const values = optionValues.get(name) ?? [];
+      if (!values.includes(value)) values.push(value);
+      optionValues.set(name, values);
+    }
+  }
+  return {
+    ...base,
+    visible: true,
+    product: {
+      id: record.id,
+      slug: record.slug,
+      title: record.title,
+      description: record.description,
+      brand: record.brand,
+      revision: record.revision,
+      options: [...optionValues].map(([name, values]) => ({ name, values })),
+      variants: activeVariants.map((v) => ({
+        id: v.id,
+        sku: v.sku,
+        title: v.title,
+        options: v.options,
+        weight_grams: v.weightGrams,
+        barcode: v.barcode,
+        prices: Object.fromEntries(
+          v.prices.map((p) => [p.currency, { amount: p.amount, compare_at_amount: p.compareAtAmount }]),
+        ),
+      })),
+      media: record.media,
+      categories: record.categories.map(({ id, slug: categorySlug, name }) => ({
+        id,
+        slug: categorySlug,
+        name,
+      })),
+      attributes: record.attributes,
+      updated_at: new Date(record.updatedAt).toISOString(),
+    },
+  };
+}
+
+/** The public product payload in one currency, from a live document. */
+export function renderProduct(doc: LiveProductDocument, currency: Currency): ProductDetail {
+  const { variants, ...rest } = doc.product;
+  return {
+    ...rest,
+    currency,
+    variants: variants.map(({ prices, ...variant }) => {
+      const price = prices[currency];
+      return {
+        ...variant,
+        price: price ? { amount: price.amount, currency } : null,
+        compare_at_price:
+          price && price.compare_at_amount !== null ? { amount: price.compare_at_amount, currency } : null,
+      };
+    }),
+  };
+}
+
+/** Strong ETag of a product representation: it is fully determined by revision and currency. */
+export const productEtag = (doc: ProductDocument, currency: Currency) =>
+  `"${doc.product_id}.r${doc.revision}.${currency}"`;
+
+export async function readProductDocument(kv: KVNamespace, slug: string): Promise<ProductDocument | null> {
+  const doc = await kv.get<ProductDocument>(productKey(slug), "json");
+  return doc?.schema === 1 ? doc : null;
+}
+
+/**
+ * Writes `doc` unless KV already holds the same or a newer revision of the same product.
+ * A document of a different product at the slug is replaced: `doc` was built from D1, which
+ * says the slug belongs to `doc.product_id` now. Returns whether it wrote.
+ */
+export async function writeProductDocument(
+  kv: KVNamespace,
+  doc: ProductDocument,
+  ttlSeconds: number,
+  existing?: ProductDocument | null,
+): Promise<boolean> {
+  const current = existing === undefined ? await readProductDocument(kv, doc.slug) : existing;
+  if (current && current.product_id === doc.product_id && current.revision >= doc.revision) return false;
+  await kv.put(productKey(doc.slug), JSON.stringify(doc), {
+    expirationTtl: ttlSeconds,
+    metadata: { product_id: doc.product_id, revision: doc.revision },
+  });
+  return true;
+}
+
+/** The category tree document at `catalog:v1:categories`. */
+export interface CategoryTreeDocument {
+  schema: 1;
+  /** Newest `updated_at` among the categories plus their count: grows with every change. */
+  version: string;
+  etag: string;
+  categories: CategoryNode[];
+}
+
+export function buildCategoryTree(rows: CategoryRow[]): CategoryTreeDocument {
+  const nodes = new Map<string, CategoryNode & { parentId: string | null }>();
+  for (const row of rows) {
+    nodes.set(row.id, {
+      id: row.id,
+      slug: row.slug,
+      name: row.name,
+      description: row.description,
+      position: row.position,
+      children: [],
+      parentId: row.parentId,
+    });
+  }
+  const roots: CategoryNode[] = [];
+  for (const node of nodes.values()) {
+    const parent = node.parentId ? nodes.get(node.parentId) : undefined;
+    (parent ? parent.children : roots).push(node);
+  }
+  const strip = (node: CategoryNode & { parentId?: string | null }): CategoryNode => ({
+    id: node.id,
+    slug: node.slug,
+    name: node.name,
+    description: node.description,
+    position: node.position,
+    children: node.children
+      .sort((a, b) => a.position - b.position || a.slug.localeCompare(b.slug))
+      .map(strip),
+  });
+  const newest = rows.reduce((max, row) => Math.max(max, row.updatedAt), 0);
+  const version = `${newest.toString(36)}-${rows.length.toString(36)}`;
+  return {
+    schema: 1,
+    version,
+    etag: `"categories.${version}"`,
+    categories: roots.sort((a, b) => a.position - b.position || a.slug.localeCompare(b.slug)).map(strip),
+  };
+}
+
+export async function readCategoryTree(kv: KVNamespace): Promise<CategoryTreeDocument | null> {
+  const doc = await kv.get<CategoryTreeDocument>(CATEGORIES_KEY, "json");
+  return doc?.schema === 1 ? doc : null;
+}
+
+/** Categories are only ever added or edited, so a newer tree has a larger `version` ordering. */
+const treeVersionParts = (version: string) => version.split("-").map((part) => Number.parseInt(part, 36));
+function isNewerTree(candidate: string, current: string): boolean {
+  const [a = 0, b = 0] = treeVersionParts(candidate);
+  const [c = 0, d = 0] = treeVersionParts(current);
+  return a > c || (a === c && b > d);
+}
+
+export async function writeCategoryTree(kv: KVNamespace, doc: CategoryTreeDocument, ttlSeconds: number) {
+  const current = await readCategoryTree(kv);
+  if (current && !isNewerTree(doc.version, current.version)) return false;
+  await kv.put(CATEGORIES_KEY, JSON.stringify(doc), { expirationTtl: ttlSeconds });
+  return true;
+}
+
+/** One cached listing page, keyed by scope, generation and normalised query. */
+export interface ListingPageDocument {
+  schema: 1;
+  etag: string;
+  body: ProductList;
+}
+
+export async function readListingGeneration(kv: KVNamespace, scope: string): Promise<string> {
+  return (await kv.get(listingGenerationKey(scope))) ?? "0";
+}
+
+/**
+ * Starts a new generation for each scope: every cached page of the scope becomes
+ * unreachable at once. Generations only need to differ, not to order.
+ */
+export async function bumpListingGenerations(kv: KVNamespace, scopes: Iterable<string>): Promise<void> {
+  const random = crypto.getRandomValues(new Uint8Array(4));
+  const generation = `${Date.now().toString(36)}${[...random].map((b) => b.toString(36)).join("")}`;
+  await Promise.all([...scopes].map((scope) => kv.put(listingGenerationKey(scope), generation)));
+}
+
+export async function readListingPage(kv: KVNamespace, key: string): Promise<ListingPageDocument | null> {
+  const doc = await kv.get<ListingPageDocument>(key, "json");
+  return doc?.schema === 1 ? doc : null;
+}
+
+export async function writeListingPage(kv: KVNamespace, key: string, doc: ListingPageDocument) {
+  await kv.put(key, JSON.stringify(doc), { expirationTtl: LISTING_PAGE_TTL_SECONDS });
+}

@@ -1,0 +1,80 @@
+import { CURRENCY_CODES } from "../lib/money";
+import { PUBLIC_CACHE_CONTROL } from "./kv-keys";
+
+/**
+ * Cache API layer in front of the KV projections. Entries live `CATALOG_CACHE_TTL` seconds;
+ * listing entries are keyed by generation (a bump makes them unreachable everywhere), while
+ * product entries are purged by the queue consumer — in its own colo only, since the Cache
+ * API is per data centre, which is why their TTL is short.
+ */
+const CACHE_ORIGIN = "https://catalog-cache.popcart.internal";
+
+export const productCacheKey = (slug: string, currency: string) =>
+  `${CACHE_ORIGIN}/v1/products/${encodeURIComponent(slug)}?currency=${currency}`;
+export const listingCacheKey = (kvKey: string) => `${CACHE_ORIGIN}/${encodeURIComponent(kvKey)}`;
+
+const cacheTtl = (env: Env) => {
+  const seconds = Number.parseInt(env.CATALOG_CACHE_TTL, 10);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : 60;
+};
+
+/** True when `If-None-Match` names `etag` (weak comparison, as RFC 9110 asks for GET). */
+export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  const bare = (tag: string) => tag.trim().replace(/^W\//, "");
+  return ifNoneMatch.split(",").some((tag) => tag.trim() === "*" || bare(tag) === bare(etag));
+}
+
+/** A JSON catalog response with its validators and CDN caching headers. */
+export function catalogResponse(
+  body: string,
+  etag: string,
+  ifNoneMatch: string | undefined,
+  source: string,
+): Response {
+  const headers = new Headers({
+    etag,
+    "cache-control": PUBLIC_CACHE_CONTROL,
+    "x-catalog-source": source,
+  });
+  // Varies by currency and cursor through the URL only; no header affects the body.
+  if (etagMatches(ifNoneMatch, etag)) return new Response(null, { status: 304, headers });
+  headers.set("content-type", "application/json; charset=utf-8");
+  return new Response(body, { status: 200, headers });
+}
+
+export interface CachedEntry {
+  body: string;
+  etag: string;
+}
+
+export async function readCached(key: string): Promise<CachedEntry | null> {
+  const hit = await caches.default.match(key);
+  if (!hit) return null;
+  const etag = hit.headers.get("etag");
+  if (!etag) return null;
+  return { body: await hit.text(), etag };
+}
+
+export function storeCached(env: Env, key: string, entry: CachedEntry): Promise<void> {
+  return caches.default.put(
+    key,
+    new Response(entry.body, {
+      headers: {
+        "content-type": "application/json; charset=utf-8",
+        etag: entry.etag,
+        "cache-control": `public, max-age=${cacheTtl(env)}`,
+      },
+    }),
+  );
+}
+
+/** Drops this colo's cached product responses for `slugs` in every currency. */
+export async function purgeProductResponses(slugs: Iterable<string>): Promise<void> {
+  const deletions: Promise<boolean>[] = [];
+  for (const slug of slugs) {
+    for (const currency of CURRENCY_CODES)
+      deletions.push(caches.default.delete(productCacheKey(slug, currency)));
+  }
+  await Promise.all(deletions);
+}
