@@ -9,6 +9,7 @@ import { requestLogger } from "../lib/request-logger";
 import { throwOnInvalid } from "../lib/validation";
 import { renderApiReference } from "../ops/api-reference";
 import { opsRoutes } from "../ops/routes";
+import { storefrontRoutes } from "../storefront/routes";
 
 const OPENAPI_INFO = {
   title: "Popcart API",
@@ -28,6 +29,7 @@ export function createApp() {
   app.route("/", opsRoutes);
   app.route("/api", catalogRoutes);
   app.route("/admin/api", catalogAdminRoutes);
+  app.route("/", storefrontRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",

@@ -1,0 +1,131 @@
+// Cart page: quantities, remove, promotion codes and totals, all through the Store API.
+import {
+  ApiProblem,
+  api,
+  cartAuth,
+  countItems,
+  escapeHtml,
+  formatMoney,
+  loadCart,
+  showError,
+  updateCartCount,
+} from "./api.js";
+import {
+  linePriceChanged,
+  lineTitle,
+  lineTotal,
+  lineUnit,
+  lineVariant,
+  promotionCodes,
+  totalsHtml,
+} from "./cart-view.js";
+
+const root = document.querySelector("[data-cart]");
+const body = root.querySelector("[data-cart-body]");
+const linesEl = root.querySelector("[data-lines]");
+const totalsEl = root.querySelector("[data-totals]");
+const promoForm = root.querySelector("[data-promo]");
+const promoError = root.querySelector("[data-promo-error]");
+const promoList = root.querySelector("[data-promo-list]");
+const pageError = root.querySelector("[data-cart-error]");
+const status = root.querySelector("[data-cart-status]");
+
+const base = () => {
+  const auth = cartAuth();
+  return { path: `/api/carts/${encodeURIComponent(auth.id)}`, token: auth.token };
+};
+
+function render(cart) {
+  const lines = cart?.lines ?? [];
+  updateCartCount(countItems(cart));
+  if (!lines.length) {
+    status.textContent = "Your cart is empty.";
+    body.hidden = true;
+    return;
+  }
+  status.textContent = `${countItems(cart)} item(s) in your cart.`;
+  body.hidden = false;
+  linesEl.innerHTML = lines
+    .map(
+      (line) => `<li class="cart-line" data-line="${escapeHtml(line.id)}">
+  <div>
+    <strong>${escapeHtml(lineTitle(line))}</strong>
+    ${lineVariant(line) ? `<div>${escapeHtml(lineVariant(line))}</div>` : ""}
+    <div>${escapeHtml(formatMoney(lineUnit(line)))} each${linePriceChanged(line) ? ' <span class="badge">Price updated</span>' : ""}</div>
+    <form class="qty" data-qty>
+      <label class="visually-hidden" for="qty-${escapeHtml(line.id)}">Quantity of ${escapeHtml(lineTitle(line))}</label>
+      <input id="qty-${escapeHtml(line.id)}" name="quantity" type="number" inputmode="numeric" min="0" max="99" value="${line.quantity}">
+      <button type="submit" class="secondary">Update</button>
+      <button type="button" class="secondary" data-remove aria-label="Remove ${escapeHtml(lineTitle(line))}">Remove</button>
+    </form>
+    <p class="error-message" role="alert" data-line-error></p>
+  </div>
+  <div class="price">${escapeHtml(formatMoney(lineTotal(line)))}</div>
+</li>`,
+    )
+    .join("");
+  totalsEl.innerHTML = totalsHtml(cart);
+  const codes = promotionCodes(cart);
+  promoList.innerHTML = codes
+    .map(
+      (code) =>
+        `<li>Code <strong>${escapeHtml(code)}</strong> applied <button type="button" class="secondary" data-remove-promo="${escapeHtml(code)}">Remove<span class="visually-hidden"> code ${escapeHtml(code)}</span></button></li>`,
+    )
+    .join("");
+}
+
+async function mutate(slot, request) {
+  showError(slot, null);
+  try {
+    const updated = await request();
+    render(updated?.lines ? updated : await loadCart());
+  } catch (error) {
+    showError(slot, error);
+    if (error instanceof ApiProblem && error.status === 404) render(await loadCart().catch(() => null));
+  }
+}
+
+linesEl.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const li = event.target.closest("[data-line]");
+  const quantity = Number(event.target.quantity.value);
+  const { path, token } = base();
+  mutate(li.querySelector("[data-line-error]"), () =>
+    api(`${path}/lines/${encodeURIComponent(li.dataset.line)}`, {
+      method: "PATCH",
+      body: { quantity },
+      cartToken: token,
+    }),
+  );
+});
+linesEl.addEventListener("click", (event) => {
+  if (!event.target.matches("[data-remove]")) return;
+  const li = event.target.closest("[data-line]");
+  const { path, token } = base();
+  mutate(li.querySelector("[data-line-error]"), () =>
+    api(`${path}/lines/${encodeURIComponent(li.dataset.line)}`, { method: "DELETE", cartToken: token }),
+  );
+});
+promoForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const code = promoForm.code.value.trim();
+  if (!code) return showError(promoError, new Error("Enter a promotion code."));
+  const { path, token } = base();
+  mutate(promoError, async () => {
+    const cart = await api(`${path}/promotions`, { method: "POST", body: { code }, cartToken: token });
+    promoForm.reset();
+    return cart;
+  });
+});
+promoList.addEventListener("click", (event) => {
+  const code = event.target.closest("[data-remove-promo]")?.dataset.removePromo;
+  if (!code) return;
+  const { path, token } = base();
+  mutate(promoError, () =>
+    api(`${path}/promotions/${encodeURIComponent(code)}`, { method: "DELETE", cartToken: token }),
+  );
+});
+
+loadCart()
+  .then(render)
+  .catch((error) => showError(pageError, error));
