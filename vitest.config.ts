@@ -20,6 +20,7 @@ export default defineConfig({
           STRIPE_SECRET_KEY: "",
           STRIPE_PUBLISHABLE_KEY: "",
           STRIPE_WEBHOOK_SECRET: "",
+          FULFILMENT_WEBHOOK_SECRET: "test-fulfilment-secret",
         },
       },
     }),

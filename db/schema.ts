@@ -3,3 +3,5 @@
  * this barrel is what drizzle-kit and the query client see.
  */
 export * from "./tables/catalog";
+export * from "./tables/events";
+export * from "./tables/fulfilment";

@@ -1,6 +1,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { catalogAdminRoutes } from "../catalog/admin-routes";
 import { catalogRoutes } from "../catalog/routes";
+import { adminEventRoutes } from "../events/routes";
+import { devReceiverRoutes } from "../fulfilment/dev-receiver";
 import { bodyLimit } from "../lib/body-limit";
 import type { AppEnv } from "../lib/env";
 import { notFoundHandler, problemHandler } from "../lib/error-handler";
@@ -30,6 +32,8 @@ export function createApp() {
   app.route("/api", catalogRoutes);
   app.route("/admin/api", catalogAdminRoutes);
   app.route("/", storefrontRoutes);
+  app.route("/admin/api/events", adminEventRoutes);
+  app.route("/", devReceiverRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",

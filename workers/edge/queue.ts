@@ -1,0 +1,26 @@
+import { CATALOG_EVENTS_QUEUE, handleCatalogEvents } from "../catalog/consumer";
+import { recordDeadLetters } from "../events/dead-letters";
+import { log } from "../lib/logging";
+
+type QueueHandler = (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext) => Promise<void>;
+
+/** Which consumer handles which queue (the names in wrangler.toml's `[[queues.consumers]]`). */
+const CONSUMERS: Record<string, QueueHandler> = {
+  [CATALOG_EVENTS_QUEUE]: handleCatalogEvents,
+  "popcart-dead-letters": recordDeadLetters,
+};
+
+/** The edge worker's `queue` handler: dispatches a batch to its queue's consumer. */
+export async function dispatchQueue(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  ctx: ExecutionContext,
+): Promise<void> {
+  const consumer = CONSUMERS[batch.queue];
+  if (!consumer) {
+    log("error", "queue_without_consumer", { queue: batch.queue, count: batch.messages.length });
+    batch.retryAll({ delaySeconds: 60 });
+    return;
+  }
+  await consumer(batch, env, ctx);
+}

@@ -1,0 +1,140 @@
+import type { z } from "zod";
+import { type Database, database } from "../../db/client";
+import { processedEvents } from "../../db/schema";
+import { describeError, log } from "../lib/logging";
+import { type DeadLetterEnvelope, EventEnvelopeSchema, type EventQueue } from "./envelope";
+
+/**
+ * Thrown by a handler that cannot apply an event *yet* (e.g. `order.paid` before the
+ * `order.placed` it depends on): the message is retried later instead of failing.
+ */
+export class RetryLater extends Error {
+  constructor(
+    reason: string,
+    readonly delaySeconds?: number,
+  ) {
+    super(reason);
+    this.name = "RetryLater";
+  }
+}
+
+export interface HandlerContext {
+  /** 1 on first delivery. */
+  attempts: number;
+  /**
+   * The `processed_events` insert for this event. A handler whose effect is a D1 write puts
+   * it in the same batch, making "applied" and "marked processed" one atomic step.
+   */
+  markProcessed: () => ProcessedInsert;
+}
+
+/** The bindings every consumer needs, whichever worker it runs in. */
+export interface ConsumerEnv {
+  DB: D1Database;
+  DEAD_LETTERS: Queue;
+}
+
+export interface ConsumerOptions<E, TEnv extends ConsumerEnv = Env> {
+  /** Stable consumer name: the de-duplication scope in `processed_events`. */
+  name: string;
+  /** Queue this consumer reads, recorded on dead letters so replay knows where to send. */
+  queue: EventQueue;
+  schema: z.ZodType<E>;
+  handle: (event: E, env: TEnv, ctx: HandlerContext) => Promise<void>;
+  /** Deliveries before a message is dead-lettered (default 5); may read the env. */
+  maxAttempts?: number | ((env: TEnv) => number);
+  /** First retry delay; doubles per attempt, capped at 5 minutes (default 2 s). */
+  baseDelaySeconds?: number;
+}
+
+const MAX_DELAY_SECONDS = 300;
+
+function processedInsert(db: Database, consumer: string, eventId: string) {
+  return db
+    .insert(processedEvents)
+    .values({ consumer, eventId, processedAt: Date.now() })
+    .onConflictDoNothing();
+}
+export type ProcessedInsert = ReturnType<typeof processedInsert>;
+
+export function backoffSeconds(attempts: number, base: number): number {
+  return Math.min(MAX_DELAY_SECONDS, base * 2 ** Math.max(0, attempts - 1));
+}
+
+/**
+ * A queue handler with per-message ack/retry (one bad message never retries its batch),
+ * de-duplication by event id, exponential backoff, and dead-lettering with the reason.
+ */
+export function createConsumer<E, TEnv extends ConsumerEnv = Env>(opts: ConsumerOptions<E, TEnv>) {
+  const baseDelay = opts.baseDelaySeconds ?? 2;
+
+  return async function consume(batch: MessageBatch<unknown>, env: TEnv): Promise<void> {
+    const db = database(env.DB);
+    const maxAttempts =
+      typeof opts.maxAttempts === "function" ? opts.maxAttempts(env) : (opts.maxAttempts ?? 5);
+    // Sequential on purpose: events for the same aggregate keep their batch order.
+    for (const message of batch.messages) {
+      const envelope = EventEnvelopeSchema.safeParse(message.body);
+      const parsed = envelope.success ? opts.schema.safeParse(message.body) : envelope;
+      if (!parsed.success) {
+        // A message that cannot parse will never parse: dead-letter it at once.
+        await deadLetter(env, opts, message, `invalid event: ${parsed.error.issues[0]?.message ?? "schema"}`);
+        message.ack();
+        continue;
+      }
+      const eventId = (message.body as { id: string }).id;
+      const seen = await db.query.processedEvents.findFirst({
+        where: (t, { and, eq }) => and(eq(t.consumer, opts.name), eq(t.eventId, eventId)),
+        columns: { eventId: true },
+      });
+      if (seen) {
+        message.ack();
+        continue;
+      }
+      const markProcessed = () => processedInsert(db, opts.name, eventId);
+      try {
+        await opts.handle(parsed.data, env, { attempts: message.attempts, markProcessed });
+        await markProcessed();
+        message.ack();
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        if (message.attempts >= maxAttempts) {
+          await deadLetter(env, opts, message, reason);
+          message.ack();
+          continue;
+        }
+        const delaySeconds =
+          error instanceof RetryLater && error.delaySeconds !== undefined
+            ? error.delaySeconds
+            : backoffSeconds(message.attempts, baseDelay);
+        log(error instanceof RetryLater ? "info" : "warn", "event_retry", {
+          consumer: opts.name,
+          event_id: eventId,
+          attempts: message.attempts,
+          delay_seconds: delaySeconds,
+          ...describeError(error),
+        });
+        message.retry({ delaySeconds });
+      }
+    }
+  };
+}
+
+async function deadLetter<E, TEnv extends ConsumerEnv>(
+  env: TEnv,
+  opts: ConsumerOptions<E, TEnv>,
+  message: Message<unknown>,
+  error: string,
+) {
+  const envelope: DeadLetterEnvelope = {
+    kind: "dead_letter",
+    source_queue: opts.queue,
+    consumer: opts.name,
+    error: error.slice(0, 1000),
+    attempts: message.attempts,
+    failed_at: new Date().toISOString(),
+    event: message.body,
+  };
+  log("error", "event_dead_lettered", { consumer: opts.name, attempts: message.attempts, error });
+  await env.DEAD_LETTERS.send(envelope, { contentType: "json" });
+}

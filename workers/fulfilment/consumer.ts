@@ -1,0 +1,198 @@
+import { eq } from "drizzle-orm";
+import { database } from "../../db/client";
+import { fulfilmentOrders, notifications } from "../../db/schema";
+import { createConsumer, RetryLater } from "../events/consumer";
+import { newId } from "../lib/ids";
+import { type OrderEvent, OrderEventSchema, type OrderSnapshot } from "../orders/events";
+import { deliverWebhook } from "./delivery";
+import { logNotifier, type NotificationKind, type Notifier } from "./notifier";
+
+export interface FulfilmentDeps {
+  notifier?: Notifier;
+  fetchFn?: typeof fetch;
+}
+
+/** Bindings the fulfilment worker's handlers use (a subset of its generated `FulfilmentEnv`). */
+export interface FulfilmentBindings {
+  DB: D1Database;
+  DEAD_LETTERS: Queue;
+  FULFILMENT_WEBHOOK_URL: string;
+  FULFILMENT_WEBHOOK_SECRET?: string;
+  EVENT_MAX_ATTEMPTS?: string;
+}
+
+/**
+ * The fulfilment worker's order-event consumer. Each step (hand-off, notification) is recorded,
+ * so a redelivered or replayed event repeats nothing that already happened; an event that
+ * depends on one not yet seen (`order.paid` before `order.placed`) waits and retries.
+ */
+export function createFulfilmentConsumer(deps: FulfilmentDeps = {}) {
+  const notifier = deps.notifier ?? logNotifier;
+
+  async function notifyOnce(
+    env: FulfilmentBindings,
+    kind: NotificationKind,
+    order: Row,
+    data: Record<string, unknown>,
+    dedupeKey: string = kind,
+  ) {
+    const db = database(env.DB);
+    // Claim first, send second: a crash between them loses one notification rather than
+    // sending it twice, which is the right trade for customer email.
+    const claimed = await db
+      .insert(notifications)
+      .values({
+        id: newId("evt").replace("evt_", "ntf_"),
+        orderId: order.orderId,
+        kind: dedupeKey,
+        recipient: order.email,
+        sentAt: Date.now(),
+      })
+      .onConflictDoNothing()
+      .returning({ id: notifications.id });
+    if (claimed.length === 0) return;
+    await notifier.send({
+      kind,
+      to: order.email,
+      orderId: order.orderId,
+      orderNumber: order.orderNumber,
+      data,
+    });
+  }
+
+  async function handle(event: OrderEvent, env: FulfilmentBindings, attempts: number) {
+    const db = database(env.DB);
+    const now = Date.now();
+    const order = await db.query.fulfilmentOrders.findFirst({
+      where: eq(fulfilmentOrders.orderId, event.order_id),
+    });
+
+    switch (event.type) {
+      case "order.placed": {
+        await db
+          .insert(fulfilmentOrders)
+          .values({
+            orderId: event.order_id,
+            orderNumber: event.order.order_number,
+            email: event.order.email,
+            snapshot: JSON.stringify(event.order),
+            placedAt: Date.parse(event.occurred_at),
+            updatedAt: now,
+          })
+          .onConflictDoNothing();
+        return;
+      }
+      case "order.paid": {
+        if (!order) throw new RetryLater(`order ${event.order_id} not placed yet`, 5);
+        if (order.cancelledAt !== null) return;
+        if (order.paidAt === null) {
+          await db
+            .update(fulfilmentOrders)
+            .set({ paidAt: Date.parse(event.occurred_at), updatedAt: now })
+            .where(eq(fulfilmentOrders.orderId, order.orderId));
+        }
+        if (order.handedOffAt === null) {
+          await deliverWebhook(env.DB, target(env, deps), {
+            orderId: order.orderId,
+            eventId: event.id,
+            eventType: "fulfilment.requested",
+            attempt: attempts,
+            payload: fulfilmentRequest(order.orderId, JSON.parse(order.snapshot) as OrderSnapshot, event.id),
+          });
+          await db
+            .update(fulfilmentOrders)
+            .set({ handedOffAt: Date.now(), updatedAt: Date.now() })
+            .where(eq(fulfilmentOrders.orderId, order.orderId));
+        }
+        await notifyOnce(env, "order_confirmation", order, { total: event.payment.amount });
+        return;
+      }
+      case "order.cancelled": {
+        if (!order) throw new RetryLater(`order ${event.order_id} not placed yet`, 5);
+        if (order.cancelledAt === null) {
+          if (order.handedOffAt !== null) {
+            await deliverWebhook(env.DB, target(env, deps), {
+              orderId: order.orderId,
+              eventId: event.id,
+              eventType: "fulfilment.cancelled",
+              attempt: attempts,
+              payload: {
+                type: "fulfilment.cancelled",
+                order_id: order.orderId,
+                order_number: order.orderNumber,
+                reason: event.reason,
+              },
+            });
+          }
+          await db
+            .update(fulfilmentOrders)
+            .set({ cancelledAt: now, updatedAt: now })
+            .where(eq(fulfilmentOrders.orderId, order.orderId));
+        }
+        await notifyOnce(env, "order_cancelled", order, { reason: event.reason });
+        return;
+      }
+      case "order.refunded": {
+        if (!order) throw new RetryLater(`order ${event.order_id} not placed yet`, 5);
+        // Each (partial) refund is its own notification, de-duplicated by refund id.
+        await notifyOnce(
+          env,
+          "order_refunded",
+          order,
+          { amount: event.refund.amount, currency: event.refund.currency },
+          `order_refunded:${event.refund.refund_id}`,
+        );
+        return;
+      }
+      case "fulfilment.shipped":
+      case "fulfilment.delivered": {
+        if (!order) throw new RetryLater(`order ${event.order_id} not placed yet`, 5);
+        await notifyOnce(
+          env,
+          event.type === "fulfilment.shipped" ? "order_shipped" : "order_delivered",
+          order,
+          {
+            tracking_number: event.tracking?.number,
+            carrier: event.tracking?.carrier,
+          },
+        );
+        return;
+      }
+      case "fulfilment.fulfilling":
+        return;
+    }
+  }
+
+  return createConsumer<OrderEvent, FulfilmentBindings>({
+    name: "fulfilment",
+    queue: "ORDER_EVENTS",
+    schema: OrderEventSchema,
+    maxAttempts: (env) => Number(env.EVENT_MAX_ATTEMPTS ?? 6),
+    handle: (event, env, ctx) => handle(event, env, ctx.attempts),
+  });
+}
+
+type Row = typeof fulfilmentOrders.$inferSelect;
+
+function target(env: FulfilmentBindings, deps: FulfilmentDeps) {
+  if (!env.FULFILMENT_WEBHOOK_SECRET) throw new Error("FULFILMENT_WEBHOOK_SECRET is not configured");
+  return {
+    url: env.FULFILMENT_WEBHOOK_URL,
+    secret: env.FULFILMENT_WEBHOOK_SECRET,
+    ...(deps.fetchFn ? { fetchFn: deps.fetchFn } : {}),
+  };
+}
+
+/** The body a warehouse receives: everything needed to pick, pack and ship. */
+function fulfilmentRequest(orderId: string, order: OrderSnapshot, eventId: string) {
+  return {
+    type: "fulfilment.requested",
+    event_id: eventId,
+    order_id: orderId,
+    order_number: order.order_number,
+    email: order.email,
+    lines: order.lines.map((line) => ({ sku: line.sku, title: line.title, quantity: line.quantity })),
+    shipping_address: order.shipping_address,
+    shipping_method: order.shipping_method,
+  };
+}

@@ -1,0 +1,87 @@
+import { z } from "@hono/zod-openapi";
+
+const envelope = {
+  id: z.string().regex(/^evt_[0-9a-z]{20}$/),
+  occurred_at: z.string().datetime(),
+  order_id: z.string().regex(/^ord_/),
+};
+
+const minor = z.number().int();
+
+/**
+ * What a fulfilment system needs to pick, pack and notify, carried in the event itself so
+ * the fulfilment worker never reads the edge's order tables ("fat" events).
+ */
+export const OrderSnapshotSchema = z
+  .object({
+    order_number: z.string(),
+    email: z.string(),
+    currency: z.string().length(3),
+    total: minor,
+    lines: z.array(
+      z.object({
+        sku: z.string(),
+        title: z.string(),
+        quantity: z.number().int().positive(),
+        unit_price: minor,
+      }),
+    ),
+    shipping_address: z.record(z.string(), z.unknown()).nullable(),
+    shipping_method: z.object({ id: z.string(), name: z.string() }).nullable(),
+  })
+  .openapi("OrderSnapshot");
+export type OrderSnapshot = z.infer<typeof OrderSnapshotSchema>;
+
+export const OrderPlacedEventSchema = z
+  .object({ ...envelope, type: z.literal("order.placed"), version: z.literal(1), order: OrderSnapshotSchema })
+  .openapi("OrderPlacedEvent");
+
+export const OrderPaidEventSchema = z
+  .object({
+    ...envelope,
+    type: z.literal("order.paid"),
+    version: z.literal(1),
+    payment: z.object({ provider: z.string(), payment_id: z.string(), amount: minor }),
+    order: OrderSnapshotSchema,
+  })
+  .openapi("OrderPaidEvent");
+
+export const OrderCancelledEventSchema = z
+  .object({ ...envelope, type: z.literal("order.cancelled"), version: z.literal(1), reason: z.string() })
+  .openapi("OrderCancelledEvent");
+
+export const OrderRefundedEventSchema = z
+  .object({
+    ...envelope,
+    type: z.literal("order.refunded"),
+    version: z.literal(1),
+    refund: z.object({ refund_id: z.string(), amount: minor, currency: z.string().length(3) }),
+    fully_refunded: z.boolean(),
+  })
+  .openapi("OrderRefundedEvent");
+
+export const TrackingSchema = z.object({
+  carrier: z.string().min(1).max(64),
+  number: z.string().min(1).max(128),
+  url: z.string().url().max(2048).optional(),
+});
+
+export const FulfilmentEventSchema = z
+  .object({
+    ...envelope,
+    type: z.enum(["fulfilment.fulfilling", "fulfilment.shipped", "fulfilment.delivered"]),
+    version: z.literal(1),
+    tracking: TrackingSchema.nullable(),
+  })
+  .openapi("FulfilmentEvent");
+
+/** Every event on the order-events queue; the fulfilment worker's contract. */
+export const OrderEventSchema = z.discriminatedUnion("type", [
+  OrderPlacedEventSchema,
+  OrderPaidEventSchema,
+  OrderCancelledEventSchema,
+  OrderRefundedEventSchema,
+  FulfilmentEventSchema,
+]);
+export type OrderEvent = z.infer<typeof OrderEventSchema>;
+export type OrderEventType = OrderEvent["type"];
