@@ -29,5 +29,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     setupFiles: ["./test/setup.ts"],
     testTimeout: 30_000,
+    // Structured request/event logs only matter when a test fails.
+    silent: "passed-only",
   },
 });
