@@ -1,0 +1,56 @@
+/**
+ * The contract for a bench scenario: one file in `bench/scenarios/` that default-exports
+ * `defineScenario({...})`. The runner starts the server, calls `setup` once, warms up with
+ * the same requests, measures, then calls `summarize` and `teardown`.
+ *
+ * @typedef {object} BenchRequest
+ * @property {string} path path and query, e.g. "/api/products/some-slug?currency=EUR"
+ * @property {string} [method] default "GET"
+ * @property {Record<string, string>} [headers]
+ * @property {string} [body]
+ *
+ * @typedef {object} BenchCatalog what the seeded catalog contains, to build requests from
+ * @property {string[]} productSlugs slugs of active products, in seed order
+ * @property {string[]} categorySlugs every category slug (roots and leaves)
+ * @property {string[]} skus SKUs of active products' variants
+ * @property {{ productId: string, slug: string, sku: string, onHand: number }} flashSale the flash-sale product
+ * @property {Map<string, number>} stockPlan SKU → on_hand the inventory domain may apply in `setup`
+ *
+ * @typedef {object} BenchContext
+ * @property {URL} url base URL of the server under test (127.0.0.1, random port)
+ * @property {(path: string, init?: RequestInit) => Promise<Response>} fetch fetch against `url`
+ * @property {string} adminToken full-scope admin bearer token (ADMIN_TOKEN from .dev.vars.example)
+ * @property {BenchCatalog} catalog
+ * @property {import("miniflare").Miniflare} mf direct binding access, e.g. `mf.getD1Database("DB")`
+ *
+ * @typedef {object} Scenario
+ * @property {string} name kebab-case; used by `--only` and printed as `scenario`
+ * @property {string} description one line: what is measured
+ * @property {number} [connections] concurrent connections (default from the runner, 8)
+ * @property {number} [duration] measured seconds (default from the runner, 6)
+ * @property {(ctx: BenchContext) => Promise<unknown> | unknown} [setup] once before warm-up; the result is `state`
+ * @property {(ctx: BenchContext, state: unknown) => () => BenchRequest} requests returns the
+ *   request source: called for every request the load generator sends (all connections share it)
+ * @property {(ctx: BenchContext, state: unknown) => Promise<Record<string, unknown>> | Record<string, unknown>} [summarize]
+ *   after the measured run: extra fields merged into the scenario's JSON line (e.g. `oversold: 0`)
+ * @property {(ctx: BenchContext, state: unknown) => Promise<void> | void} [teardown]
+ */
+
+/**
+ * Identity helper so scenario files get editor type checking.
+ * @param {Scenario} scenario
+ * @returns {Scenario}
+ */
+export const defineScenario = (scenario) => scenario;
+
+/**
+ * Round-robin over a list, the usual way scenarios spread load across keys.
+ * @template T
+ * @param {readonly T[]} items
+ * @returns {() => T}
+ */
+export function cycle(items) {
+  if (items.length === 0) throw new Error("cycle() needs at least one item");
+  let index = 0;
+  return () => items[index++ % items.length];
+}

@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+// `npm run bench [-- --only product-by-slug] [--duration 6] [--connections 8] [--products 200]`
+// Starts the production bundle on Miniflare over a fresh, seeded temporary state, then
+// drives every scenario in bench/scenarios/ with autocannon on 127.0.0.1. Prints one JSON
+// line per scenario and writes them to bench/results/.
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+import { FLASH_SALE, seedCategories, seedProducts, seedStockPlan } from "../db/seed.ts";
+import { migrateLocal, seedLocal } from "../scripts/lib/local-d1.mjs";
+import { startServer } from "../scripts/lib/server.mjs";
+import { ROOT } from "../scripts/lib/wrangler.mjs";
+
+const CEILING = "empty";
+
+const { values } = parseArgs({
+  options: {
+    only: { type: "string", multiple: true, default: [] },
+    duration: { type: "string", default: "6" },
+    warmup: { type: "string", default: "2" },
+    connections: { type: "string", default: "8" },
+    products: { type: "string", default: "200" },
+  },
+});
+const only = values.only.flatMap((name) => name.split(","));
+const defaults = { duration: Number(values.duration), connections: Number(values.connections) };
+const products = Number(values.products);
+
+/** @returns {Promise<import("./lib/scenario.mjs").Scenario[]>} */
+async function loadScenarios() {
+  const dir = join(ROOT, "bench", "scenarios");
+  const files = (await readdir(dir)).filter((file) => file.endsWith(".mjs")).sort();
+  const scenarios = [];
+  for (const file of files) scenarios.push((await import(pathToFileURL(join(dir, file)).href)).default);
+  const unknown = only.filter((name) => !scenarios.some((s) => s.name === name));
+  if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(", ")}`);
+  // The ceiling always runs first so every ratio comes from the same run.
+  const wanted = scenarios.filter((s) => s.name === CEILING || only.length === 0 || only.includes(s.name));
+  return wanted.sort((a, b) => Number(b.name === CEILING) - Number(a.name === CEILING));
+}
+
+/** @returns {import("./lib/scenario.mjs").BenchCatalog} */
+function describeCatalog() {
+  const productSlugs = [];
+  const skus = [];
+  for (const item of seedProducts({ products })) {
+    if (item.product.status !== "active") continue;
+    productSlugs.push(item.product.slug);
+    for (const variant of item.variants) skus.push(variant.sku);
+  }
+  return {
+    productSlugs,
+    categorySlugs: seedCategories().map((category) => category.slug),
+    skus,
+    flashSale: FLASH_SALE,
+    stockPlan: new Map(seedStockPlan({ products })),
+  };
+}
+
+async function adminTokenFromExample() {
+  const text = await readFile(join(ROOT, ".dev.vars.example"), "utf8");
+  return /^ADMIN_TOKEN="?([^"\n]*)"?$/m.exec(text)?.[1] ?? "";
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** One autocannon run; latencies are recorded per response so p95 is exact. */
+function drive(url, next, { duration, connections }) {
+  const latencies = [];
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: url.href,
+        connections,
+        duration,
+        requests: [
+          {
+            setupRequest: (request) => {
+              const { method = "GET", path, headers = {}, body } = next();
+              return { ...request, method, path, headers: { ...request.headers, ...headers }, body };
+            },
+          },
+        ],
+      },
+      (error, result) => (error ? reject(error) : resolve({ result, latencies })),
+    );
+    instance.on("response", (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+  });
+}
+
+const round = (value, digits = 2) => (value == null ? null : Number(value.toFixed(digits)));
+
+const scenarios = await loadScenarios();
+const state = await mkdtemp(join(tmpdir(), "popcart-bench-"));
+const started = new Date();
+console.error(`bench: seeding ${products} products into ${state}`);
+await migrateLocal({ persistTo: state });
+await seedLocal({ persistTo: state, products });
+const server = await startServer({ port: 0, persist: state, quiet: true, envFile: ".dev.vars.example" });
+console.error(`bench: serving on ${server.url}`);
+
+const ctx = {
+  url: server.url,
+  fetch: (path, init) => fetch(new URL(path, server.url), init),
+  adminToken: await adminTokenFromExample(),
+  catalog: describeCatalog(),
+  mf: server.mf,
+};
+
+const lines = [];
+let ceiling = null;
+try {
+  for (const scenario of scenarios) {
+    const settings = {
+      duration: scenario.duration ?? defaults.duration,
+      connections: scenario.connections ?? defaults.connections,
+    };
+    const scenarioState = await scenario.setup?.(ctx);
+    await drive(server.url, scenario.requests(ctx, scenarioState), {
+      ...settings,
+      duration: Number(values.warmup),
+    });
+    const { result, latencies } = await drive(server.url, scenario.requests(ctx, scenarioState), settings);
+    latencies.sort((a, b) => a - b);
+    const requestsPerSecond = result.requests.total / result.duration;
+    if (scenario.name === CEILING) ceiling = requestsPerSecond;
+    const line = {
+      scenario: scenario.name,
+      requests_per_s: round(requestsPerSecond, 1),
+      p50_ms: round(percentile(latencies, 50)),
+      p95_ms: round(percentile(latencies, 95)),
+      p99_ms: round(percentile(latencies, 99)),
+      errors: result.errors + result.timeouts,
+      non_2xx: result.non2xx,
+      ratio_to_ceiling: ceiling ? round(requestsPerSecond / ceiling, 3) : null,
+      requests: result.requests.total,
+      connections: settings.connections,
+      duration_s: settings.duration,
+      ...(await scenario.summarize?.(ctx, scenarioState)),
+    };
+    await scenario.teardown?.(ctx, scenarioState);
+    console.log(JSON.stringify(line));
+    lines.push(line);
+  }
+} finally {
+  await server.close();
+  await rm(state, { recursive: true, force: true });
+}
+
+const resultsDir = join(ROOT, "bench", "results");
+await mkdir(resultsDir, { recursive: true });
+const file = join(resultsDir, `${started.toISOString().replaceAll(":", "-")}.jsonl`);
+await writeFile(file, `${lines.map((line) => JSON.stringify({ ...line, products })).join("\n")}\n`);
+console.error(`bench: results written to ${file}`);

@@ -1,0 +1,92 @@
+import { mkdir } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { DEFAULT_PERSIST } from "./local-d1.mjs";
+import { ROOT, runWrangler, WORKER_CONFIGS } from "./wrangler.mjs";
+
+// Miniflare is wrangler's own dependency: resolve it through wrangler so both always agree.
+const requireFromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"));
+// Miniflare 5 takes a new option shape; wrangler itself passes its v4-style options through
+// `convertV4MiniflareOptions`, and so do we.
+const { convertV4MiniflareOptions, Log, LogLevel, Miniflare } = requireFromWrangler("miniflare");
+
+/**
+ * Bundles one Worker exactly as `wrangler deploy` would (`--dry-run --outdir`), so the
+ * server runs the same code that ships.
+ * @param {string} config wrangler config path, relative to the repository root
+ * @returns {Promise<string>} path of the bundled entry module
+ */
+export async function buildWorker(config) {
+  const outdir = join(ROOT, "dist", config.replace(/[^a-z0-9]+/gi, "-"));
+  await runWrangler(["deploy", "--dry-run", "-c", config, "--outdir", outdir], { quiet: true });
+  return join(outdir, "index.js");
+}
+
+/**
+ * @typedef {object} StartServerOptions
+ * @property {number} [port] listening port; 0 picks a free one. Default 8787.
+ * @property {string} [host] Default "127.0.0.1".
+ * @property {string | false} [persist] state directory shared with `wrangler dev` and the
+ *   seed scripts (`.wrangler/state`); `false` keeps everything in memory. Default `.wrangler/state`.
+ * @property {boolean} [quiet] drop the worker's per-request logs (the bench sets this). Default false.
+ * @property {string} [envFile] secrets file instead of `.dev.vars`, relative to the repository
+ *   root; the bench uses `.dev.vars.example` so its results never depend on local secrets.
+ *
+ * @typedef {object} RunningServer
+ * @property {URL} url base URL, e.g. http://127.0.0.1:8787/
+ * @property {import("miniflare").Miniflare} mf the Miniflare instance (bindings via `mf.getD1Database("DB")` …)
+ * @property {() => Promise<void>} close stops workerd
+ */
+
+/**
+ * Serves the Workers in `WORKER_CONFIGS` straight from Miniflare (no `wrangler dev`
+ * proxy in front, which drops requests under concurrent load) with the bindings from
+ * their wrangler configs (D1, KV, Durable Objects, queues, assets, version metadata,
+ * `.dev.vars`) and the given persisted state.
+ * @param {StartServerOptions} [options]
+ * @returns {Promise<RunningServer>}
+ */
+export async function startServer({
+  port = 8787,
+  host = "127.0.0.1",
+  persist = DEFAULT_PERSIST,
+  quiet = false,
+  envFile,
+} = {}) {
+  const workers = [];
+  for (const config of WORKER_CONFIGS) {
+    const scriptPath = await buildWorker(config);
+    // The bundle is self-contained, so wrangler's module rules (only used to discover
+    // extra modules) do not apply and Miniflare 5 refuses them.
+    const { modulesRules: _unused, ...workerOptions } = unstable_getMiniflareWorkerOptions(
+      join(ROOT, config),
+      undefined,
+      envFile ? { envFiles: [join(ROOT, envFile)] } : undefined,
+    ).workerOptions;
+    workers.push({
+      ...workerOptions,
+      modulesRoot: dirname(scriptPath),
+      modules: [{ type: "ESModule", path: scriptPath }],
+    });
+  }
+  if (persist) await mkdir(persist, { recursive: true });
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host,
+      port,
+      workers,
+      rootPath: ROOT,
+      resourcePersistencePath: persist ? join(persist, "v3") : undefined,
+      log: new Log(quiet ? LogLevel.WARN : LogLevel.INFO),
+      logRequests: false,
+      enableDevRegistry: false,
+      telemetry: { enabled: false },
+      // Offline: never fetch the live `request.cf` shape from workers.cloudflare.com.
+      cf: false,
+      ...(quiet ? { handleStructuredLogs: () => {} } : {}),
+    }),
+  );
+  const url = await mf.ready;
+  return { url, mf, close: () => mf.dispose() };
+}
