@@ -28,6 +28,7 @@ const countdownEl = $("[data-countdown]");
 const holdEl = $("[data-hold]");
 
 let availability = {};
+let availabilityFailed = false;
 let holdTimer;
 
 const selectedOptions = () => {
@@ -90,7 +91,9 @@ function render() {
     }
   }
   if (!stock) {
-    availabilityEl.textContent = "Checking availability…";
+    availabilityEl.textContent = availabilityFailed
+      ? "We can't check stock right now; you can still try adding it to your cart."
+      : "Checking availability…";
     delete availabilityEl.dataset.status;
   } else {
     availabilityEl.dataset.status = stock.status;
@@ -121,11 +124,10 @@ async function refreshAvailability() {
   try {
     const body = await api(`/api/availability?skus=${skus.map(encodeURIComponent).join(",")}`);
     availability = body?.availability ?? body?.skus ?? body ?? {};
+    availabilityFailed = false;
   } catch {
-    if (!Object.keys(availability).length)
-      availabilityEl.textContent = "Availability is unavailable right now.";
-    showError(addError, null);
-    return;
+    // Keep the last snapshot we had; only say so when we never had one.
+    availabilityFailed = true;
   }
   render();
 }

@@ -93,8 +93,6 @@ for (const form of document.querySelectorAll("form[data-search]")) autocomplete(
 
 for (const select of document.querySelectorAll("select[data-autosubmit]")) {
   select.addEventListener("change", () => select.form?.requestSubmit());
-  const button = select.form?.querySelector("[data-autosubmit-fallback]");
-  if (button) button.classList.add("visually-hidden");
 }
 
 loadCart().catch(() => {});

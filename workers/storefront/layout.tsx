@@ -82,9 +82,11 @@ export const Layout: FC<LayoutProps> = ({
                 </option>
               ))}
             </select>
-            <button type="submit" class="secondary" data-autosubmit-fallback>
-              Change
-            </button>
+            <noscript>
+              <button type="submit" class="secondary">
+                Change
+              </button>
+            </noscript>
           </form>
           <a class="button" href="/cart">
             Cart (<span data-cart-count>0</span>)
