@@ -147,7 +147,7 @@ after(async () => {
   await writeFile(join(RESULTS, "page-weights.json"), `${JSON.stringify(pageWeights, null, 2)}\n`);
   console.log("page weights (JS per page):", JSON.stringify(pageWeights, null, 2));
   if (pending.length)
-    console.log("set-up pending on unmerged domains:\n  " + [...new Set(pending)].join("\n  "));
+    console.log(`set-up pending on unmerged domains:\n  ${[...new Set(pending)].join("\n  ")}`);
   await browser?.close();
   await server?.close();
   if (state) await rm(state, { recursive: true, force: true });
@@ -189,7 +189,7 @@ test("browse a category, filter it, open a product and pick a variant", async ()
   await page.waitForFunction(
     () => !/Checking/.test(document.querySelector("[data-availability]").textContent),
   );
-  assert.match(await page.locator("[data-price]").innerText(), /\$\d/);
+  assert.match(await page.locator("[data-price]").textContent(), /\$\d/);
   assert.match(page.url(), /variant=var_/);
   await shot(page, "03-product");
   const cls = await page.evaluate(() => window.__cls);
@@ -216,7 +216,7 @@ test("search box suggests products as you type and the region switcher persists"
   ]);
   await page.waitForLoadState("load");
   await page.goto("/");
-  assert.match(await page.locator(".card .price").first().innerText(), /€/);
+  assert.match(await page.locator(".card .price").first().textContent(), /€/);
   assert.equal(await page.locator("#region").inputValue(), "EUR");
   await context.close();
 });
@@ -262,7 +262,11 @@ test("add to cart, apply a promotion, pay with 4242 and follow the order-status 
   await page.locator("#promo-code").fill("NOT-A-REAL-CODE");
   await page.getByRole("button", { name: "Apply" }).click();
   await page.locator("[data-promo-error]:not(:empty)").waitFor();
-  assert.doesNotMatch(await page.locator("[data-promo-error]").innerText(), /[{}]/, "plain words, not JSON");
+  assert.doesNotMatch(
+    await page.locator("[data-promo-error]").textContent(),
+    /[{}]/,
+    "plain words, not JSON",
+  );
   await page.locator("#promo-code").fill(PROMO_CODE);
   await page.getByRole("button", { name: "Apply" }).click();
   await page.locator("[data-total=discounts]").waitFor({ timeout: 10_000 });
@@ -276,14 +280,14 @@ test("add to cart, apply a promotion, pay with 4242 and follow the order-status 
   await page.getByRole("button", { name: "Pay now" }).click();
   await page.waitForURL(/\/orders\/ord_.*placed=1/, { timeout: 30_000 });
   await page.locator("[data-order-number]:not(:empty)").waitFor();
-  assert.match(await page.locator("h1").innerText(), /order is confirmed/);
+  assert.match(await page.locator("h1").textContent(), /order is confirmed/);
   await page.recordWeight("order");
   await shot(page, "07-order-confirmation");
 
   const statusUrl = page.url().replace("&placed=1", "");
   await page.goto(statusUrl);
   await page.locator("[data-order-status]:not(:empty)").waitFor();
-  assert.match(await page.locator("[data-order-number]").innerText(), /^PC-\d+/);
+  assert.match(await page.locator("[data-order-number]").textContent(), /^PC-\d+/);
   await shot(page, "08-order-status");
   await context.close();
 });
@@ -296,7 +300,7 @@ test("a declined card is explained next to the payment form and the cart survive
   await page.locator("#f-card").fill("4000000000000002");
   await page.getByRole("button", { name: "Pay now" }).click();
   await page.locator("[data-pay-error]:not(:empty)").waitFor({ timeout: 30_000 });
-  assert.match(await page.locator("[data-pay-error]").innerText(), /declined/i);
+  assert.match(await page.locator("[data-pay-error]").textContent(), /declined/i);
   assert.match(page.url(), /\/checkout/);
   await shot(page, "09-card-declined");
   await context.close();
@@ -310,7 +314,7 @@ test("a flash-sale shopper gets a timed hold; the next one sees it sold out", as
   await buyer.locator("[data-sale]").waitFor();
   await buyer.getByRole("button", { name: "Add to cart" }).click();
   await buyer.locator("[data-hold] .hold-timer").waitFor({ timeout: 10_000 });
-  assert.match(await buyer.locator("[data-hold]").innerText(), /Held for you for \d\d:\d\d/);
+  assert.match(await buyer.locator("[data-hold]").textContent(), /Held for you for \d\d:\d\d/);
   await shot(buyer, "10-flash-sale-held");
 
   const second = await browser.newContext({ baseURL: base.href });
