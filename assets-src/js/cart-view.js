@@ -1,41 +1,39 @@
-// Reading a cart document: field names follow the Store API's cart schema, with the few
-// aliases the schema allows, so cart and checkout pages render the same way.
+// Rendering pieces shared by the cart and checkout pages, following the Store API's Cart
+// schema (lines with unit_price/total/price_changed/reservation, promotions, totals).
 import { escapeHtml, formatMoney } from "./api.js";
 
-const totalsOf = (cart) => cart?.totals ?? cart ?? {};
-
-export const promotionCodes = (cart) =>
-  (cart?.promotion_codes ?? cart?.promotions ?? []).map((p) => (typeof p === "string" ? p : p.code));
-
-export const shippingMethods = (cart) => cart?.shipping_methods ?? cart?.available_shipping_methods ?? [];
-
-export const selectedShippingId = (cart) => cart?.shipping_method?.id ?? cart?.shipping_method_id ?? null;
+const negative = (money) => ({ ...money, amount: -money.amount });
 
 /** Rows of the totals table: subtotal, discounts, shipping, tax, total (tax-inclusive regions say so). */
 export function totalsRows(cart) {
-  const t = totalsOf(cart);
-  const rows = [["Subtotal", t.subtotal]];
-  if (t.discount_total?.amount)
-    rows.push(["Discounts", { ...t.discount_total, amount: -t.discount_total.amount }]);
-  rows.push(["Shipping", t.shipping_total ?? null]);
-  rows.push([(t.tax_inclusive ?? cart?.tax_inclusive) ? "Tax (included)" : "Tax", t.tax_total ?? null]);
-  rows.push(["Total", t.total]);
+  const t = cart.totals;
+  const rows = [["Subtotal", "subtotal", t.subtotal]];
+  if (t.discount.amount) rows.push(["Discounts", "discounts", negative(t.discount)]);
+  rows.push(["Shipping", "shipping", cart.shipping_method ? t.shipping : null]);
+  rows.push([t.tax_inclusive ? "Tax (included)" : "Tax", "tax", t.tax]);
+  rows.push(["Total", "total", t.total]);
   return rows;
 }
 
 export function totalsHtml(cart) {
   return totalsRows(cart)
     .map(
-      ([label, money], i, all) =>
-        `<tr${i === all.length - 1 ? ' class="grand"' : ""}><th scope="row">${label}</th><td data-total="${label.toLowerCase().split(" ")[0]}">${
-          money ? escapeHtml(formatMoney(money)) : label === "Shipping" ? "Calculated at checkout" : "—"
+      ([label, key, money]) =>
+        `<tr${key === "total" ? ' class="grand"' : ""}><th scope="row">${label}</th><td data-total="${key}">${
+          money ? escapeHtml(formatMoney(money)) : "Calculated at checkout"
         }</td></tr>`,
     )
     .join("");
 }
 
-export const lineTitle = (line) => line.title ?? line.product_title ?? line.sku;
-export const lineVariant = (line) => line.variant_title ?? "";
-export const lineUnit = (line) => line.unit_price ?? line.price;
-export const lineTotal = (line) => line.total ?? line.line_total ?? line.subtotal;
-export const linePriceChanged = (line) => Boolean(line.price_changed ?? line.previous_unit_price);
+/** Plain-words notes a line needs: a price change since it was added, or that it can no longer be bought. */
+export function lineNotes(line) {
+  const notes = [];
+  if (line.price_changed) {
+    notes.push(
+      `The price changed from ${formatMoney(line.price_changed.previous)} to ${formatMoney(line.price_changed.current)}.`,
+    );
+  }
+  if (!line.available) notes.push("This item is no longer available; remove it to check out.");
+  return notes;
+}

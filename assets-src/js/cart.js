@@ -10,15 +10,7 @@ import {
   showError,
   updateCartCount,
 } from "./api.js";
-import {
-  linePriceChanged,
-  lineTitle,
-  lineTotal,
-  lineUnit,
-  lineVariant,
-  promotionCodes,
-  totalsHtml,
-} from "./cart-view.js";
+import { lineNotes, totalsHtml } from "./cart-view.js";
 
 const root = document.querySelector("[data-cart]");
 const body = root.querySelector("[data-cart-body]");
@@ -46,31 +38,38 @@ function render(cart) {
   status.textContent = `${countItems(cart)} item(s) in your cart.`;
   body.hidden = false;
   linesEl.innerHTML = lines
-    .map(
-      (line) => `<li class="cart-line" data-line="${escapeHtml(line.id)}">
+    .map((line) => {
+      const title = escapeHtml(line.title ?? line.sku);
+      const id = escapeHtml(line.id);
+      return `<li class="cart-line" data-line="${id}">
   <div>
-    <strong>${escapeHtml(lineTitle(line))}</strong>
-    ${lineVariant(line) ? `<div>${escapeHtml(lineVariant(line))}</div>` : ""}
-    <div>${escapeHtml(formatMoney(lineUnit(line)))} each${linePriceChanged(line) ? ' <span class="badge">Price updated</span>' : ""}</div>
+    <strong>${title}</strong>
+    ${line.variant_title ? `<div>${escapeHtml(line.variant_title)}</div>` : ""}
+    <div>${escapeHtml(formatMoney(line.unit_price))} each</div>
+    ${lineNotes(line)
+      .map((note) => `<p class="notice">${escapeHtml(note)}</p>`)
+      .join("")}
     <form class="qty" data-qty>
-      <label class="visually-hidden" for="qty-${escapeHtml(line.id)}">Quantity of ${escapeHtml(lineTitle(line))}</label>
-      <input id="qty-${escapeHtml(line.id)}" name="quantity" type="number" inputmode="numeric" min="0" max="99" value="${line.quantity}">
+      <label class="visually-hidden" for="qty-${id}">Quantity of ${title}</label>
+      <input id="qty-${id}" name="quantity" type="number" inputmode="numeric" min="0" max="99" value="${line.quantity}">
       <button type="submit" class="secondary">Update</button>
-      <button type="button" class="secondary" data-remove aria-label="Remove ${escapeHtml(lineTitle(line))}">Remove</button>
+      <button type="button" class="secondary" data-remove aria-label="Remove ${title}">Remove</button>
     </form>
     <p class="error-message" role="alert" data-line-error></p>
   </div>
-  <div class="price">${escapeHtml(formatMoney(lineTotal(line)))}</div>
-</li>`,
-    )
+  <div class="price">${escapeHtml(formatMoney(line.total))}</div>
+</li>`;
+    })
     .join("");
   totalsEl.innerHTML = totalsHtml(cart);
-  const codes = promotionCodes(cart);
-  promoList.innerHTML = codes
-    .map(
-      (code) =>
-        `<li>Code <strong>${escapeHtml(code)}</strong> applied <button type="button" class="secondary" data-remove-promo="${escapeHtml(code)}">Remove<span class="visually-hidden"> code ${escapeHtml(code)}</span></button></li>`,
-    )
+  promoList.innerHTML = cart.promotions
+    .map((p) => {
+      const code = escapeHtml(p.code);
+      const state = p.applied
+        ? `applied: −${escapeHtml(formatMoney(p.discount))}`
+        : `not applied${p.reason ? ` — ${escapeHtml(p.reason)}` : ""}`;
+      return `<li>Code <strong>${code}</strong> ${state} <button type="button" class="secondary" data-remove-promo="${code}">Remove<span class="visually-hidden"> code ${code}</span></button></li>`;
+    })
     .join("");
 }
 
@@ -78,7 +77,7 @@ async function mutate(slot, request) {
   showError(slot, null);
   try {
     const updated = await request();
-    render(updated?.lines ? updated : await loadCart());
+    render(updated ?? (await loadCart()));
   } catch (error) {
     showError(slot, error);
     if (error instanceof ApiProblem && error.status === 404) render(await loadCart().catch(() => null));

@@ -11,7 +11,7 @@ import {
   loadCart,
   showError,
 } from "./api.js";
-import { lineTitle, lineTotal, selectedShippingId, shippingMethods, totalsHtml } from "./cart-view.js";
+import { totalsHtml } from "./cart-view.js";
 
 const root = document.querySelector("[data-checkout]");
 const form = root.querySelector("form[data-details]");
@@ -51,25 +51,24 @@ function fieldErrors(targetForm, error) {
 }
 
 function renderSummary() {
-  summaryLines.innerHTML = (cart?.lines ?? [])
+  summaryLines.innerHTML = cart.lines
     .map(
       (line) =>
-        `<li>${line.quantity} × ${escapeHtml(lineTitle(line))}${line.variant_title ? ` (${escapeHtml(line.variant_title)})` : ""} — ${escapeHtml(formatMoney(lineTotal(line)))}</li>`,
+        `<li>${line.quantity} × ${escapeHtml(line.title ?? line.sku)}${line.variant_title ? ` (${escapeHtml(line.variant_title)})` : ""} — ${escapeHtml(formatMoney(line.total))}</li>`,
     )
     .join("");
   summaryTotals.innerHTML = totalsHtml(cart);
 }
 
 function renderMethods() {
-  const methods = shippingMethods(cart);
-  const selected = selectedShippingId(cart);
-  methodsEl.innerHTML = methods.length
-    ? methods
+  const selected = cart.shipping_method?.id ?? null;
+  methodsEl.innerHTML = cart.shipping_methods.length
+    ? cart.shipping_methods
         .map(
           (m) =>
             `<div><input type="radio" name="shipping_method" id="ship-${escapeHtml(m.id)}" value="${escapeHtml(m.id)}"${
               m.id === selected ? " checked" : ""
-            }><label for="ship-${escapeHtml(m.id)}" style="display:inline">${escapeHtml(m.name)} — ${escapeHtml(formatMoney(m.amount ?? m.price))}</label></div>`,
+            }><label for="ship-${escapeHtml(m.id)}" style="display:inline">${escapeHtml(m.name)} — ${escapeHtml(formatMoney(m.amount))} (${m.min_days}–${m.max_days} days)</label></div>`,
         )
         .join("")
     : "<p>Enter your address to see shipping options.</p>";
@@ -111,7 +110,6 @@ form.addEventListener("submit", async (event) => {
       cartToken: token(),
     });
     cart = await api(`${cartPath()}/shipping-address`, { method: "PUT", body: address, cartToken: token() });
-    if (!cart?.lines) cart = await loadCart();
     renderSummary();
     renderMethods();
     methodsEl.querySelector("input")?.focus();
@@ -125,12 +123,11 @@ methodsEl.addEventListener("change", async (event) => {
   if (event.target.name !== "shipping_method") return;
   showError(shippingError, null);
   try {
-    const updated = await api(`${cartPath()}/shipping-method`, {
+    cart = await api(`${cartPath()}/shipping-method`, {
       method: "PUT",
       body: { id: event.target.value },
       cartToken: token(),
     });
-    cart = updated?.lines ? updated : await loadCart();
     renderSummary();
   } catch (error) {
     showError(shippingError, error);
@@ -148,20 +145,17 @@ function attemptKey() {
 const endAttempt = () => sessionStorage.removeItem(ATTEMPT_KEY);
 
 async function startCheckout() {
-  const result = await api(`${cartPath()}/checkout`, {
+  return api(`${cartPath()}/checkout`, {
     method: "POST",
     headers: { "idempotency-key": attemptKey() },
     cartToken: token(),
   });
-  return result?.checkout ?? result;
 }
 
-const orderLink = (checkout) => {
-  const order = checkout.order ?? {};
-  const id = order.id ?? checkout.order_id;
-  const lookup = order.lookup_token ?? order.token ?? checkout.order_token ?? checkout.lookup_token;
-  return id ? `/orders/${encodeURIComponent(id)}?token=${encodeURIComponent(lookup ?? "")}&placed=1` : null;
-};
+const orderLink = ({ order }) =>
+  order
+    ? `/orders/${encodeURIComponent(order.id)}?token=${encodeURIComponent(order.lookup_token ?? "")}&placed=1`
+    : null;
 
 async function waitForOutcome(checkout) {
   for (let i = 0; i < 40; i++) {
@@ -180,14 +174,19 @@ function finish(checkout) {
   location.assign(link);
 }
 
+const FAILURES = {
+  card_declined: "Your card was declined. Please try another card.",
+  payment_failed: "Your card was declined. Please try another card.",
+  insufficient_funds: "Your card has insufficient funds. Please try another card.",
+};
+
 function failureMessage(checkout) {
-  const code = checkout.failure_code ?? checkout.payment?.failure_code;
-  const reason = checkout.failure_message ?? checkout.payment?.failure_message;
   if (checkout.status === "expired") return "Your checkout expired before payment. Please try again.";
-  if (code === "insufficient_funds" || /insufficient/i.test(reason ?? "")) {
-    return "Your card has insufficient funds. Please try another card.";
-  }
-  return `Your card was declined${reason ? ` (${reason})` : ""}. Please try another card.`;
+  const failure = checkout.failure;
+  return (
+    FAILURES[failure?.code] ??
+    `The payment didn't go through${failure?.message ? ` (${failure.message})` : ""}. Please try another card.`
+  );
 }
 
 async function payWithTestCard() {
@@ -199,12 +198,12 @@ async function payWithTestCard() {
       body: { card_number: cardNumber },
       cartToken: token(),
     });
-  checkout = await waitForOutcome((await confirm())?.checkout ?? checkout);
+  checkout = await waitForOutcome(await confirm());
   if (checkout.status === "requires_action") {
     payStatus.textContent = "Your bank asks you to confirm this payment.";
     // The test provider's stand-in for a 3-D Secure challenge: the shopper approves explicitly.
     if (window.confirm("TEST MODE: approve this payment as your bank would?")) {
-      checkout = await waitForOutcome((await confirm())?.checkout ?? checkout);
+      checkout = await waitForOutcome(await confirm());
     }
   }
   return checkout;
@@ -212,7 +211,7 @@ async function payWithTestCard() {
 
 async function payWithStripe() {
   const checkout = await startCheckout();
-  const secret = checkout.payment?.client_secret ?? checkout.client_secret;
+  const secret = checkout.payment?.client_secret;
   const stripe = window.Stripe(paymentConfig.publishable_key);
   const elements = stripe.elements({ clientSecret: secret });
   const element = elements.create("payment");

@@ -10,47 +10,53 @@ const STATUS_WORDS = {
   shipped: "Shipped",
   delivered: "Delivered",
   cancelled: "Cancelled",
-  canceled: "Cancelled",
   refunded: "Refunded",
-  partially_refunded: "Partially refunded",
+};
+const PAYMENT_WORDS = {
+  paid: "Paid",
+  partially_refunded: "Partly refunded",
+  refunded: "Refunded",
+  pending: "Pending",
+};
+
+const set = (selector, text) => {
+  root.querySelector(selector).textContent = text;
 };
 
 async function load() {
   const order = await api(
     `/api/orders/${encodeURIComponent(root.dataset.orderId)}?token=${encodeURIComponent(params.get("token") ?? "")}`,
   );
-  const body = order?.order ?? order;
-  const lines = body.lines ?? [];
-  root.querySelector("[data-order-number]").textContent = body.number ?? body.id;
-  root.querySelector("[data-order-status]").textContent = STATUS_WORDS[body.status] ?? body.status;
-  root.querySelector("[data-order-email]").textContent = body.email ?? "";
-  root.querySelector("[data-order-lines]").innerHTML = lines
+  set("[data-order-number]", order.number);
+  set("[data-order-status]", STATUS_WORDS[order.status] ?? order.status);
+  set("[data-order-payment]", PAYMENT_WORDS[order.payment_status] ?? order.payment_status);
+  set("[data-order-email]", order.email);
+  set("[data-order-date]", new Date(order.created_at).toLocaleString());
+  set(
+    "[data-order-shipping]",
+    `${order.shipping_method.name} (${formatMoney(order.shipping_method.amount)})`,
+  );
+  root.querySelector("[data-order-lines]").innerHTML = order.lines
     .map(
       (l) =>
         `<li>${l.quantity} × ${escapeHtml(l.title)}${l.variant_title ? ` (${escapeHtml(l.variant_title)})` : ""} — ${escapeHtml(formatMoney(l.total))}</li>`,
     )
     .join("");
   const rows = [
-    ["Subtotal", body.subtotal],
+    ["Subtotal", order.subtotal],
     [
       "Discounts",
-      body.discount_total?.amount ? { ...body.discount_total, amount: -body.discount_total.amount } : null,
+      order.discount_total.amount ? { ...order.discount_total, amount: -order.discount_total.amount } : null,
     ],
-    ["Shipping", body.shipping_total],
-    ["Tax", body.tax_total],
-    ["Total", body.total],
-  ].filter(([, m]) => m);
+    ["Shipping", order.shipping_total],
+    [order.tax_inclusive ? "Tax (included)" : "Tax", order.tax_total],
+    ["Total", order.total],
+    ["Refunded", order.refunded_total.amount ? order.refunded_total : null],
+  ].filter(([, money]) => money);
   root.querySelector("[data-order-totals]").innerHTML = rows
     .map(
       ([label, money]) =>
         `<tr${label === "Total" ? ' class="grand"' : ""}><th scope="row">${label}</th><td>${escapeHtml(formatMoney(money))}</td></tr>`,
-    )
-    .join("");
-  const history = body.status_history ?? body.history ?? [];
-  root.querySelector("[data-order-history]").innerHTML = history
-    .map(
-      (h) =>
-        `<li>${escapeHtml(STATUS_WORDS[h.status] ?? h.status)} — <time datetime="${escapeHtml(h.at ?? h.created_at)}">${escapeHtml(new Date(h.at ?? h.created_at).toLocaleString())}</time></li>`,
     )
     .join("");
   root.querySelector("[data-order-body]").hidden = false;

@@ -2,6 +2,7 @@
 // and the flash-sale pieces (countdown to start, "held for you for mm:ss", expiry, sold out).
 import {
   api,
+  cartAuth,
   countItems,
   ensureCart,
   formatMoney,
@@ -123,7 +124,7 @@ async function refreshAvailability() {
   const skus = data.variants.map((v) => v.sku);
   try {
     const body = await api(`/api/availability?skus=${skus.map(encodeURIComponent).join(",")}`);
-    availability = body?.availability ?? body?.skus ?? body ?? {};
+    availability = body.items;
     availabilityFailed = false;
   } catch {
     // Keep the last snapshot we had; only say so when we never had one.
@@ -132,23 +133,15 @@ async function refreshAvailability() {
   render();
 }
 
-/** The reservation expiry the cart reports for a line, whatever the line's shape. */
-const holdExpiry = (line) =>
-  line?.reservation?.expires_at ??
-  line?.reservation_expires_at ??
-  line?.held_until ??
-  line?.hold?.expires_at ??
-  null;
-
 function showHold(cart) {
   clearInterval(holdTimer);
   if (!holdEl) return;
-  const line = (cart?.lines ?? []).find((l) => data.variants.some((v) => v.sku === l.sku) && holdExpiry(l));
+  const line = (cart?.lines ?? []).find((l) => l.reservation && data.variants.some((v) => v.sku === l.sku));
   if (!line) {
     holdEl.hidden = true;
     return;
   }
-  const expires = Date.parse(holdExpiry(line));
+  const expires = Date.parse(line.reservation.expires_at);
   const tick = () => {
     const left = expires - Date.now();
     holdEl.hidden = false;
@@ -178,14 +171,13 @@ $("[data-add]").addEventListener("submit", async (event) => {
   showError(addError, null);
   addNotice.textContent = "";
   try {
-    const cart = await ensureCart();
-    const auth = JSON.parse(localStorage.getItem("popcart.cart"));
-    const updated = await api(`/api/carts/${encodeURIComponent(auth.id)}/lines`, {
+    await ensureCart();
+    const auth = cartAuth();
+    const result = await api(`/api/carts/${encodeURIComponent(auth.id)}/lines`, {
       method: "POST",
       body: { sku: variant.sku, quantity },
       cartToken: auth.token,
     });
-    const result = updated?.lines ? updated : (updated?.cart ?? cart);
     updateCartCount(countItems(result));
     addNotice.innerHTML = `Added to your cart. <a href="/cart">View cart</a>`;
     showHold(result);

@@ -134,13 +134,13 @@ before(async () => {
   }
   if ((await admin("PUT", `/inventory/${FLASH_SALE.sku}`, { on_hand: 1 })) !== null) {
     await admin("PUT", `/inventory/${FLASH_SALE.sku}/sale`, {
-      starts_at: new Date(Date.now() - 60_000).toISOString(),
-      ends_at: new Date(Date.now() + 3_600_000).toISOString(),
+      sale_starts_at: new Date(Date.now() - 60_000).toISOString(),
+      sale_ends_at: new Date(Date.now() + 3_600_000).toISOString(),
       reserve_on_add_to_cart: true,
       reservation_ttl_seconds: 300,
     });
   }
-  await admin("POST", "/promotions", { code: PROMO_CODE, type: "percentage", value: 1000 });
+  await admin("POST", "/promotions", { code: PROMO_CODE, type: "percentage", percentage_bp: 1000 });
 });
 
 after(async () => {

@@ -18,8 +18,14 @@ export const OrderPage: FC<{ orderId: string; justPlaced: boolean }> = ({ orderI
         <dd data-order-number />
         <dt>Status</dt>
         <dd data-order-status />
+        <dt>Payment</dt>
+        <dd data-order-payment />
+        <dt>Placed</dt>
+        <dd data-order-date />
         <dt>Email</dt>
         <dd data-order-email />
+        <dt>Shipping</dt>
+        <dd data-order-shipping />
       </dl>
       <h2>Items</h2>
       <ul data-order-lines />
@@ -27,8 +33,6 @@ export const OrderPage: FC<{ orderId: string; justPlaced: boolean }> = ({ orderI
         <caption class="visually-hidden">Order totals</caption>
         <tbody data-order-totals />
       </table>
-      <h2>History</h2>
-      <ol data-order-history />
     </div>
   </section>
 );
