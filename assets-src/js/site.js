@@ -2,21 +2,16 @@
 // auto-submit, and the cart count badge. Everything here degrades to plain HTML forms.
 import { api, loadCart } from "./api.js";
 
+/** Suggestions in the order a shopper scans them: products, then categories, then query completions. */
 function suggestionItems(data) {
-  const list = Array.isArray(data) ? data : (data?.suggestions ?? []);
-  return list
-    .map((s) =>
-      typeof s === "string"
-        ? { label: s, href: `/search?q=${encodeURIComponent(s)}` }
-        : {
-            label: s.text ?? s.title ?? s.query ?? "",
-            href: s.slug
-              ? `/p/${encodeURIComponent(s.slug)}`
-              : `/search?q=${encodeURIComponent(s.text ?? s.title ?? "")}`,
-          },
-    )
-    .filter((s) => s.label)
-    .slice(0, 8);
+  return [
+    ...data.products.map((p) => ({ label: p.title, href: `/p/${encodeURIComponent(p.slug)}` })),
+    ...data.categories.map((c) => ({
+      label: `${c.name} (category)`,
+      href: `/c/${encodeURIComponent(c.slug)}`,
+    })),
+    ...data.queries.map((q) => ({ label: q.text, href: `/search?q=${encodeURIComponent(q.text)}` })),
+  ].slice(0, 8);
 }
 
 function autocomplete(form) {

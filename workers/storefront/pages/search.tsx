@@ -8,7 +8,10 @@ export const SearchPage: FC<{ query: string }> = ({ query }) => (
       {query ? "Searching…" : "Type what you're looking for in the search box."}
     </p>
     <p class="error-message" role="alert" data-search-error />
-    <ul class="product-grid" data-search-list />
+    <div class="listing">
+      <nav aria-label="Refine results" data-search-facets />
+      <ul class="product-grid" data-search-list />
+    </div>
     <nav class="pagination" aria-label="Pagination" data-search-next />
   </section>
 );
