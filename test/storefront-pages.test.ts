@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ASSETS } from "../workers/storefront/asset-manifest.gen";
-import { call } from "./helpers";
+import { ADMIN, call, callJson } from "./helpers";
 import { createFixture, type Fixture } from "./storefront-fixtures";
 
 let fx: Fixture;
@@ -122,6 +122,34 @@ describe("storefront catalog pages", () => {
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/");
     expect(res.headers.get("set-cookie")).toBeNull();
+  });
+
+  it("keeps hostile catalog text inert in the page and in the embedded client data", async () => {
+    const slug = `hostile-${crypto.randomUUID().slice(0, 8)}`;
+    const evil = `</script><script>alert(1)</script>`;
+    const res = await callJson(
+      "/admin/api/products",
+      "POST",
+      {
+        slug,
+        title: `Bad ${evil}`,
+        status: "active",
+        variants: [
+          {
+            sku: `EVIL-${slug}`,
+            title: evil,
+            options: { size: evil },
+            prices: [{ currency: "USD", amount: 100 }],
+          },
+        ],
+      },
+      ADMIN,
+    );
+    expect(res.status).toBe(201);
+    const { body } = await html(`/p/${slug}`);
+    expect(body).not.toContain("<script>alert(1)");
+    const json = /<script type="application\/json" id="product-data">(.*?)<\/script>/s.exec(body)?.[1] ?? "";
+    expect(JSON.parse(json).variants[0].title).toBe(evil);
   });
 
   it("answers an unknown product with a friendly HTML 404 page", async () => {
