@@ -4,11 +4,17 @@ import { catalogRoutes } from "../catalog/routes";
 import { adminEventRoutes } from "../events/routes";
 import { devReceiverRoutes } from "../fulfilment/dev-receiver";
 import { bodyLimit } from "../lib/body-limit";
+import { cors } from "../lib/cors";
 import type { AppEnv } from "../lib/env";
 import { notFoundHandler, problemHandler } from "../lib/error-handler";
+import { clientKey, rateLimit } from "../lib/rate-limit";
 import { requestId } from "../lib/request-id";
 import { requestLogger } from "../lib/request-logger";
+import { securityHeaders } from "../lib/security-headers";
+import { serverTiming } from "../lib/server-timing";
 import { throwOnInvalid } from "../lib/validation";
+import { versionAffinity } from "../lib/version-affinity";
+import { versionHeaders } from "../lib/version-headers";
 import { renderApiReference } from "../ops/api-reference";
 import { opsRoutes } from "../ops/routes";
 import { storefrontRoutes } from "../storefront/routes";
@@ -17,14 +23,32 @@ const OPENAPI_INFO = {
   title: "Popcart API",
   version: "1.0.0",
   description:
-    "Edge-first commerce runtime. Money is integer minor units plus an ISO 4217 currency; errors are application/problem+json with a stable `code`.",
+    "Edge-first commerce runtime. Money is integer minor units plus an ISO 4217 currency; errors are application/problem+json with a stable `code`. " +
+    "Every response carries `x-request-id`, `x-popcart-version` (and `x-popcart-version-tag`) and `Server-Timing`; " +
+    "cart and checkout responses carry `x-popcart-version-key`, to send back as `Cloudflare-Workers-Version-Key`. " +
+    "Rate-limited requests answer 429 `rate_limited` with `Retry-After`.",
 };
 
 /** Builds the edge app: cross-cutting middleware, then one sub-app per domain. */
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid });
 
-  app.use("*", requestId(), requestLogger(), bodyLimit());
+  app.use(
+    "*",
+    requestId(),
+    versionHeaders(),
+    securityHeaders(),
+    serverTiming(),
+    requestLogger(),
+    bodyLimit(),
+  );
+  app.use("/api/*", cors());
+  // Keep a shopper's cart and checkout on one version during a gradual rollout.
+  app.use("/api/carts", versionAffinity());
+  app.use("/api/carts/:id/*", versionAffinity({ cartIdParam: "id" }));
+  app.use("/api/checkouts/*", versionAffinity());
+  // Bearer-token auth is the admin API's login: bound guessing per client.
+  app.use("/admin/api/*", rateLimit({ binding: "ADMIN_RATE_LIMITER", key: clientKey, periodSeconds: 60 }));
   app.onError(problemHandler);
   app.notFound(notFoundHandler);
 

@@ -1,4 +1,6 @@
 import type { RequestLog } from "./logging";
+import type { Metrics } from "./metrics";
+import type { ServerTiming } from "./server-timing";
 
 /** Per-request values set by middleware and read by handlers. */
 export interface AppVariables {
@@ -7,6 +9,12 @@ export interface AppVariables {
   /** Scopes granted to the admin bearer token, set by `requireAdmin`. */
   adminScopes?: ReadonlySet<string>;
   adminTokenId?: string;
+  /** `timing.measure("kv", () => …)`: feeds the `Server-Timing` header. */
+  timing: ServerTiming;
+  /** Typed Analytics Engine metrics (reservations, checkouts, payments …). */
+  metrics: Metrics;
+  /** A version-affinity key chosen by a handler (`useCartVersionKey`). */
+  versionKey?: string;
 }
 
 /** Hono environment of every Popcart app: Cloudflare bindings plus request variables. */

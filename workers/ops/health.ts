@@ -1,8 +1,6 @@
-/** The running version, from the version metadata binding (`CF_VERSION_METADATA`). */
-export function versionOf(env: Env): { id: string; tag: string; timestamp: string } {
-  const meta = env.CF_VERSION_METADATA;
-  return { id: meta?.id ?? "local", tag: meta?.tag ?? "", timestamp: meta?.timestamp ?? "" };
-}
+import type { ServerTiming } from "../lib/server-timing";
+
+export { versionOf } from "../lib/version";
 
 interface Check {
   ok: boolean;
@@ -24,11 +22,16 @@ async function timed(probe: () => Promise<unknown>): Promise<Check> {
   }
 }
 
-/** Probes each binding the request paths depend on, with a cheap read each. */
-export async function checkBindings(env: Env): Promise<Record<string, Check>> {
+/**
+ * Probes each binding the request paths depend on, with a cheap read each; the probes also
+ * show up in the response's `Server-Timing` when a `timing` is given.
+ */
+export async function checkBindings(env: Env, timing?: ServerTiming): Promise<Record<string, Check>> {
+  const measure = <T>(name: string, probe: () => Promise<T>) =>
+    timing ? timing.measure(name, probe) : probe();
   const [d1, kv] = await Promise.all([
-    timed(() => env.DB.prepare("select 1").first()),
-    timed(() => env.CATALOG_KV.get("health:probe")),
+    timed(() => measure("d1", () => env.DB.prepare("select 1").first())),
+    timed(() => measure("kv", () => env.CATALOG_KV.get("health:probe"))),
   ]);
   const bound = (value: unknown): Check => ({
     ok: value !== undefined && value !== null,

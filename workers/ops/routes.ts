@@ -17,7 +17,7 @@ const health = createRoute({
 /** `GET /health` plus the empty `/__ping` route the benchmark uses as the runtime's ceiling. */
 export const opsRoutes = createRouter()
   .openapi(health, async (c) => {
-    const checks = await checkBindings(c.env);
+    const checks = await checkBindings(c.env, c.get("timing"));
     const ok = Object.values(checks).every((check) => check.ok);
     c.header("cache-control", "no-store");
     return c.json(

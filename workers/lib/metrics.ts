@@ -1,0 +1,132 @@
+/**
+ * Typed metrics over Workers Analytics Engine (binding `METRICS`, dataset `popcart_metrics`).
+ *
+ * Every data point has the same column layout so one SQL table serves every dashboard
+ * (docs/dashboards.md):
+ *
+ * | column  | meaning                                                                 |
+ * |---------|-------------------------------------------------------------------------|
+ * | index1  | the kind (`request`, `reservation`, `checkout`, `payment`, `queue`)     |
+ * | blob1   | the kind again (indexes are not selectable in every query)              |
+ * | blob2   | subject: route pattern, SKU, checkout currency, provider, queue name    |
+ * | blob3   | outcome: status class, granted/refused, started/completed/failed …      |
+ * | blob4   | reason / detail: refusal reason, failure code, HTTP method, event type  |
+ * | blob5   | worker version id (compare versions during a gradual rollout)           |
+ * | double1 | count of events this point stands for (1, or a batch size)              |
+ * | double2 | duration in ms: request latency, queue lag                              |
+ * | double3 | a value: HTTP status, amount in minor units, quantity                   |
+ *
+ * Analytics Engine samples at high volume: always aggregate with `SUM(_sample_interval * …)`.
+ */
+
+/** Where data points go: the Analytics Engine binding, or a recorder in tests. */
+export interface MetricsSink {
+  writeDataPoint(point: AnalyticsEngineDataPoint): void;
+}
+
+export type ReservationRefusal =
+  | "insufficient_stock"
+  | "sale_not_started"
+  | "sale_ended"
+  | "limit_exceeded"
+  | "quantity_too_large"
+  | "rate_limited"
+  | "waiting_room"
+  | (string & {});
+
+export type PaymentOutcomeStatus = "succeeded" | "failed" | "canceled" | "requires_action" | (string & {});
+
+export type QueueOutcome = "processed" | "retried" | "dead_lettered";
+
+const NO_OP: MetricsSink = { writeDataPoint() {} };
+
+// Analytics Engine limits: blobs total 16 KB, each index at most 96 bytes.
+const MAX_BLOB = 256;
+const clip = (value: string) => (value.length > MAX_BLOB ? value.slice(0, MAX_BLOB) : value);
+
+/** Typed helpers for the metrics the on-call dashboards read. */
+export class Metrics {
+  constructor(
+    private readonly sink: MetricsSink,
+    private readonly version: string,
+  ) {}
+
+  /** One HTTP request: matched route pattern, status and latency. */
+  request(m: { route: string; method: string; status: number; latencyMs: number }): void {
+    this.write("request", m.route, `${Math.floor(m.status / 100)}xx`, m.method, 1, m.latencyMs, m.status);
+  }
+
+  /** A stock reservation attempt: granted, or refused with the inventory's reason. */
+  reservation(
+    m: { sku: string; quantity: number } & (
+      | { granted: true }
+      | { granted: false; reason: ReservationRefusal }
+    ),
+  ): void {
+    const outcome = m.granted ? "granted" : "refused";
+    this.write("reservation", m.sku, outcome, m.granted ? "" : m.reason, 1, 0, m.quantity);
+  }
+
+  /** A checkout's lifecycle step; `failed` carries the stable problem code as its reason. */
+  checkout(m: {
+    stage: "started" | "completed" | "failed";
+    currency: string;
+    amount: number;
+    reason?: string;
+  }): void {
+    this.write("checkout", m.currency, m.stage, m.reason ?? "", 1, 0, m.amount);
+  }
+
+  /** A payment outcome from the provider (webhook or the test provider's confirmation). */
+  payment(m: {
+    provider: string;
+    outcome: PaymentOutcomeStatus;
+    amount: number;
+    reason?: string;
+    latencyMs?: number;
+  }): void {
+    this.write("payment", m.provider, m.outcome, m.reason ?? "", 1, m.latencyMs ?? 0, m.amount);
+  }
+
+  /**
+   * Queue consumption: `lagMs` is now minus the oldest message's timestamp in the batch;
+   * `dead_lettered` counts messages given up on (sent to the DLQ after max retries).
+   */
+  queue(m: {
+    queue: string;
+    outcome: QueueOutcome;
+    count: number;
+    lagMs?: number;
+    eventType?: string;
+  }): void {
+    this.write("queue", m.queue, m.outcome, m.eventType ?? "", m.count, m.lagMs ?? 0, 0);
+  }
+
+  private write(
+    kind: string,
+    subject: string,
+    outcome: string,
+    reason: string,
+    count: number,
+    durationMs: number,
+    value: number,
+  ): void {
+    try {
+      this.sink.writeDataPoint({
+        indexes: [kind],
+        blobs: [kind, clip(subject), clip(outcome), clip(reason), this.version],
+        doubles: [count, durationMs, value],
+      });
+    } catch {
+      // Metrics must never fail a request: a full buffer or a bad point only loses a sample.
+    }
+  }
+}
+
+/**
+ * Metrics for `env`, writing to the `METRICS` binding when bound (a Worker without it, or a
+ * test that injects a recorder by overriding `METRICS`, gets the matching sink).
+ */
+export function metricsFor(env: Pick<Env, "CF_VERSION_METADATA"> & { METRICS?: MetricsSink }): Metrics {
+  return new Metrics(env.METRICS ?? NO_OP, env.CF_VERSION_METADATA?.id ?? "local");
+}

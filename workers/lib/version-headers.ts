@@ -1,0 +1,19 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "./env";
+import { versionOf } from "./version";
+
+export const VERSION_HEADER = "x-popcart-version";
+export const VERSION_TAG_HEADER = "x-popcart-version-tag";
+
+/**
+ * Stamps every response with the Worker version that produced it (version metadata binding),
+ * so a shopper's bug report or a release gate can tell which side of a gradual rollout
+ * answered. The tag header is omitted for untagged versions.
+ */
+export const versionHeaders = (): MiddlewareHandler<AppEnv> =>
+  async function versionHeaders(c, next) {
+    await next();
+    const { id, tag } = versionOf(c.env);
+    c.header(VERSION_HEADER, id);
+    if (tag) c.header(VERSION_TAG_HEADER, tag);
+  };
