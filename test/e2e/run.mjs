@@ -36,7 +36,7 @@ let adminToken;
 const pageWeights = {};
 /** Admin set-up that could not be applied (routes not merged yet), reported at the end. */
 const pending = [];
-/** Uncaught errors thrown by client modules; any is a failure. */
+/** Uncaught errors thrown by client modules and CSP violations; any is a failure. */
 const pageErrors = [];
 
 async function readAdminToken() {
@@ -85,6 +85,11 @@ async function openPage(context, label) {
   const scripts = new Map();
   page.on("pageerror", (error) => {
     pageErrors.push(`${label}: ${error.message}`);
+  });
+  page.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy/i.test(message.text())) {
+      pageErrors.push(`${label}: ${message.text()}`);
+    }
   });
   page.on("response", async (res) => {
     if (res.request().resourceType() !== "script" || !res.url().startsWith(base.origin)) return;
@@ -355,7 +360,7 @@ test("mobile viewport: no horizontal scrolling, reachable controls, visible focu
   await context.close();
 });
 
-test("client modules threw no uncaught errors", () => {
+test("client modules threw no uncaught errors and broke no CSP rule", () => {
   assert.deepEqual(pageErrors, []);
 });
 
