@@ -74,8 +74,13 @@ function renderMethods() {
     : "<p>Enter your address to see shipping options.</p>";
 }
 
+/** A sensible first guess for the country select, from the cart's currency. */
+const COUNTRY_FOR_CURRENCY = { USD: "US", EUR: "DE", GBP: "GB", JPY: "JP" };
+
 function prefill() {
   if (cart?.email && !form.email.value) form.email.value = cart.email;
+  if (!cart.shipping_address && COUNTRY_FOR_CURRENCY[cart.currency])
+    form.country.value = COUNTRY_FOR_CURRENCY[cart.currency];
   const address = cart?.shipping_address ?? {};
   for (const name of ADDRESS_FIELDS) {
     if (address[name] && form[name] && !form[name].value) form[name].value = address[name];

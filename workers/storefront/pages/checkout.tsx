@@ -24,12 +24,22 @@ const Field: FC<{ name: string; label: string; autocomplete: string; required?: 
   </div>
 );
 
+/** Countries the selling regions ship to (US, EU, GB, JP). */
 const COUNTRIES = [
   ["US", "United States"],
-  ["DE", "Germany"],
-  ["FR", "France"],
   ["GB", "United Kingdom"],
   ["JP", "Japan"],
+  ["AT", "Austria"],
+  ["BE", "Belgium"],
+  ["FI", "Finland"],
+  ["FR", "France"],
+  ["DE", "Germany"],
+  ["IE", "Ireland"],
+  ["IT", "Italy"],
+  ["LU", "Luxembourg"],
+  ["NL", "Netherlands"],
+  ["PT", "Portugal"],
+  ["ES", "Spain"],
 ] as const;
 
 /** Checkout shell: details and shipping are plain forms; the payment step follows the API's provider. */
