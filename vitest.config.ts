@@ -16,7 +16,14 @@ export default defineConfig({
         bindings: {
           TEST_MIGRATIONS: migrations,
           ADMIN_TOKEN: "test-admin-token",
-          ADMIN_TOKENS: "",
+          // A read-only scoped token ("catalog-reader-token"), stored hashed like production.
+          ADMIN_TOKENS: JSON.stringify([
+            {
+              id: "catalog-reader",
+              sha256: "bb637fb2772cd3779c5f78aa25f903b0e7ab57f90e6de7b8f8aea777338fa825",
+              scopes: ["catalog:read"],
+            },
+          ]),
           STRIPE_SECRET_KEY: "",
           STRIPE_PUBLISHABLE_KEY: "",
           STRIPE_WEBHOOK_SECRET: "",

@@ -14,7 +14,7 @@ import {
 import { newId } from "../lib/ids";
 import { ApiError, type FieldError, problems } from "../lib/problem";
 import { decodeCursor, encodeCursor } from "../lib/schemas";
-import { publishCatalogChanged } from "./publisher";
+import { catalogChanged, publishCatalogEvents } from "./publisher";
 import { type CategoryRow, loadCategories, loadProduct, type ProductRecord } from "./queries";
 import type {
   AdminCategory,
@@ -231,7 +231,7 @@ function replaceLinksStatements(
   return out;
 }
 
-/** Bumps the product's revision as the last statement of a write batch, returning the new one. */
+/** Bumps the product's revision (and sets `extra` fields) inside a write batch. */
 const bumpRevision = (
   db: Database,
   productId: string,
@@ -241,8 +241,17 @@ const bumpRevision = (
   db
     .update(products)
     .set({ ...extra, revision: sql`${products.revision} + 1`, updatedAt: now })
-    .where(eq(products.id, productId))
-    .returning({ revision: products.revision, slug: products.slug });
+    .where(eq(products.id, productId));
+
+/** The event of a write that touches a product's variants or prices (its slug stays). */
+const productUpdated = (db: Database, product: { id: string; slug: string; revision: number }) =>
+  catalogChanged(db, {
+    entity: "product",
+    entity_id: product.id,
+    revision: product.revision + 1,
+    change: "updated",
+    slugs: [product.slug],
+  });
 
 async function reload(db: Database, id: string): Promise<ProductRecord> {
   const record = await loadProduct(db, { id });
@@ -280,16 +289,16 @@ export async function createProduct(env: Env, input: ProductCreate): Promise<Adm
   input.variants.forEach((variant, position) => {
     statements.push(...variantStatements(db, id, variant, position, now).statements);
   });
-  await commit(db, statements, { slug: input.slug, skus });
-  const record = await reload(db, id);
-  await publishCatalogChanged(env, {
+  const changed = catalogChanged(db, {
     entity: "product",
     entity_id: id,
-    revision: record.revision,
+    revision: 1,
     change: "created",
-    slugs: [record.slug],
+    slugs: [input.slug],
   });
-  return toAdminProduct(record);
+  await commit(db, [...statements, changed.statement], { slug: input.slug, skus });
+  await publishCatalogEvents(env, [changed.event]);
+  return toAdminProduct(await reload(db, id));
 }
 
 /** Updates product fields; category_ids, media and attributes, when given, replace the current lists. */
@@ -310,18 +319,20 @@ export async function updateProduct(env: Env, id: string, input: ProductUpdate):
   if (input.status !== undefined) fields.status = input.status;
   if (input.featured !== undefined) fields.featured = input.featured;
   if (input.popularity !== undefined) fields.popularity = input.popularity;
-  await commit(db, [...replaceLinksStatements(db, id, input), bumpRevision(db, id, now, fields)], {
-    slug: input.slug ?? before.slug,
-  });
-  const record = await reload(db, id);
-  await publishCatalogChanged(env, {
+  const changed = catalogChanged(db, {
     entity: "product",
     entity_id: id,
-    revision: record.revision,
-    change: record.status === "archived" && before.status !== "archived" ? "archived" : "updated",
-    slugs: [...new Set([record.slug, before.slug])],
+    revision: before.revision + 1,
+    change: input.status === "archived" && before.status !== "archived" ? "archived" : "updated",
+    slugs: [...new Set([input.slug ?? before.slug, before.slug])],
   });
-  return toAdminProduct(record);
+  await commit(
+    db,
+    [...replaceLinksStatements(db, id, input), bumpRevision(db, id, now, fields), changed.statement],
+    { slug: input.slug ?? before.slug },
+  );
+  await publishCatalogEvents(env, [changed.event]);
+  return toAdminProduct(await reload(db, id));
 }
 
 /** Archives a product (DELETE): it disappears from the storefront but keeps its history. */
@@ -396,15 +407,12 @@ export async function addVariant(
   await assertSkusFree(db, [input.sku]);
   const now = Date.now();
   const { id, statements } = variantStatements(db, productId, input, before.variants.length, now);
-  await commit(db, [...statements, bumpRevision(db, productId, now)], { skus: [input.sku] });
-  const record = await reload(db, productId);
-  await publishCatalogChanged(env, {
-    entity: "product",
-    entity_id: productId,
-    revision: record.revision,
-    change: "updated",
-    slugs: [record.slug],
+  const changed = productUpdated(db, before);
+  await commit(db, [...statements, bumpRevision(db, productId, now), changed.statement], {
+    skus: [input.sku],
   });
+  await publishCatalogEvents(env, [changed.event]);
+  const record = await reload(db, productId);
   const variant = toAdminProduct(record).variants.find((v) => v.id === id);
   if (!variant) throw new Error(`variant ${id} vanished after its write committed`);
   return variant;
@@ -419,8 +427,14 @@ export async function updateVariant(
   const db = database(env.DB);
   const [current] = await db.select().from(variants).where(eq(variants.id, variantId)).limit(1);
   if (!current) throw variantNotFound(variantId);
+  const [product] = await db
+    .select({ id: products.id, slug: products.slug, revision: products.revision })
+    .from(products)
+    .where(eq(products.id, current.productId));
+  if (!product) throw variantNotFound(variantId);
   if (input.sku !== undefined) await assertSkusFree(db, [input.sku], variantId);
   const now = Date.now();
+  const changed = productUpdated(db, product);
   const fields: Partial<typeof variants.$inferInsert> = { updatedAt: now };
   if (input.sku !== undefined) fields.sku = input.sku;
   if (input.title !== undefined) fields.title = input.title;
@@ -435,17 +449,12 @@ export async function updateVariant(
       db.update(variants).set(fields).where(eq(variants.id, variantId)),
       ...priceStatements(db, variantId, input.prices ?? [], now),
       bumpRevision(db, current.productId, now),
+      changed.statement,
     ],
     { skus: input.sku ? [input.sku] : [] },
   );
+  await publishCatalogEvents(env, [changed.event]);
   const record = await reload(db, current.productId);
-  await publishCatalogChanged(env, {
-    entity: "product",
-    entity_id: record.id,
-    revision: record.revision,
-    change: "updated",
-    slugs: [record.slug],
-  });
   const variant = toAdminProduct(record).variants.find((v) => v.id === variantId);
   if (!variant) throw new Error(`variant ${variantId} vanished after its write committed`);
   return variant;
@@ -493,13 +502,14 @@ export async function createCategory(env: Env, input: CategoryCreate): Promise<A
     createdAt: now,
     updatedAt: now,
   };
-  await commit(db, [db.insert(categories).values(row)], { slug: input.slug });
-  await publishCatalogChanged(env, {
+  const changed = catalogChanged(db, {
     entity: "category",
     entity_id: row.id,
     revision: now,
     change: "created",
     slugs: [row.slug],
   });
+  await commit(db, [db.insert(categories).values(row), changed.statement], { slug: input.slug });
+  await publishCatalogEvents(env, [changed.event]);
   return toAdminCategory(row);
 }

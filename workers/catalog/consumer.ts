@@ -133,7 +133,13 @@ async function projectProduct(
   const slugs = new Set<string>([record.slug, ...group.slugs]);
 
   const existing = await readProductDocument(kv, record.slug);
-  if (existing?.product_id === record.id) for (const scope of existing.scopes) scopes.add(scope);
+  if (existing?.product_id === record.id) {
+    for (const scope of existing.scopes) scopes.add(scope);
+  } else if (newest.change !== "created") {
+    // No document tells which listings held the product before this write (it expired, or
+    // the create was never projected), so every category's listing may be stale.
+    for (const category of allCategories) scopes.add(category.slug);
+  }
   await writeProductDocument(
     kv,
     buildProductDocument(record, currentScopes),

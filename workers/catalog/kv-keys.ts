@@ -9,7 +9,8 @@
  *   slug). Bumping it orphans every cached page of that scope in one write, which respects
  *   KV's ~1 write/s per key limit however many pages exist.
  * - `catalog:v1:listing:{scope}:{generation}:{query-hash}` → one listing page (items +
- *   next_cursor) for a normalised query; orphaned pages expire on their TTL.
+ *   next_cursor) for a normalised category/sort/currency/limit/cursor query; orphaned pages
+ *   expire on their TTL. Brand and price-filtered queries are not projected (D1 + Cache API).
  *
  * Staleness window (what the README states): a catalog write commits to D1 first, so
  * anything that charges money and re-reads D1 is never stale. Catalog reads lag by the queue
@@ -17,8 +18,10 @@
  * plus KV's global propagation (up to ~60 s outside the colo that wrote), plus at most
  * `CATALOG_CACHE_TTL` (60 s) in other colos' Cache API, whose entries the consumer can only
  * purge locally, plus the CDN/browser `max-age=30, stale-while-revalidate=60`. Typical: a few
- * seconds; worst case without failures ≈ 3.5 minutes. Should a publish be lost, the product
- * document's own TTL ({@link PRODUCT_DOC_TTL_SECONDS}) bounds the damage to a day.
+ * seconds; worst case without failures ≈ 3.5 minutes. The event is committed in the same
+ * D1 batch as the write (transactional outbox), so a failed inline send only adds the
+ * outbox sweeper's delay (cron every minute, rows older than 30 s). As a last resort the
+ * product document's own TTL ({@link PRODUCT_DOC_TTL_SECONDS}) bounds any drift to a day.
  */
 export const KV_PREFIX = "catalog:v1";
 

@@ -1,31 +1,40 @@
-import { newId } from "../lib/ids";
+import type { Database } from "../../db/client";
+import { newEvent } from "../events/envelope";
+import { outboxInsert, publishOutbox } from "../events/outbox";
 import { describeError, log } from "../lib/logging";
 import type { CatalogChangedEvent } from "./events";
 
+export type CatalogChange = Pick<
+  CatalogChangedEvent,
+  "entity" | "entity_id" | "revision" | "change" | "slugs"
+>;
+
 /**
- * Publishes `catalog.changed` after the D1 write committed. A failed publish does not undo
- * or fail the write (D1 is the truth and the client must not retry into a conflict): it is
- * logged, and the projection heals on the next write or when the document's TTL runs out.
+ * A `catalog.changed` event plus its outbox row, to put in the SAME `db.batch` as the write
+ * it describes: the change and its event commit together, so no write goes unprojected.
+ * `revision` is the revision the write produces as far as the writer knows (a lower bound
+ * under concurrent writers); consumers re-read D1 for the rest.
  */
-export async function publishCatalogChanged(
-  env: Env,
-  change: Pick<CatalogChangedEvent, "entity" | "entity_id" | "revision" | "change" | "slugs">,
-): Promise<CatalogChangedEvent> {
-  const event: CatalogChangedEvent = {
-    id: newId("evt"),
-    type: "catalog.changed",
-    version: 1,
-    occurred_at: new Date().toISOString(),
+export function catalogChanged(db: Database, change: CatalogChange) {
+  const event: CatalogChangedEvent = newEvent({
+    type: "catalog.changed" as const,
+    version: 1 as const,
     ...change,
-  };
+  });
+  return { event, statement: outboxInsert(db, "CATALOG_EVENTS", event, change.entity_id) };
+}
+
+/**
+ * Sends committed catalog events right away. A failure does not fail the admin write (it
+ * committed; a retrying client would only hit a conflict): the outbox sweeper re-sends it.
+ */
+export async function publishCatalogEvents(env: Env, events: CatalogChangedEvent[]): Promise<void> {
   try {
-    await env.CATALOG_EVENTS.send(event, { contentType: "json" });
+    await publishOutbox(
+      env,
+      events.map((event) => event.id),
+    );
   } catch (error) {
-    log("error", "catalog_event_publish_failed", {
-      event_id: event.id,
-      entity_id: event.entity_id,
-      ...describeError(error),
-    });
+    log("warn", "catalog_event_publish_deferred", { events: events.length, ...describeError(error) });
   }
-  return event;
 }

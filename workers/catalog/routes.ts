@@ -9,6 +9,7 @@ import {
   ProductDetailSchema,
   ProductListQuerySchema,
   ProductListSchema,
+  SLUG_PATTERN,
   SlugParamSchema,
 } from "./schemas";
 import { getCategoryTree, getProduct, loadListingPage, locateListing } from "./service";
@@ -89,6 +90,8 @@ export const catalogRoutes = createRouter()
   .openapi(productRoute, async (c) => {
     const { slug } = c.req.valid("param");
     const { currency } = c.req.valid("query");
+    // No product can have a malformed slug; answering early also keeps KV keys bounded.
+    if (!SLUG_PATTERN.test(slug)) throw productNotFound(slug);
     const cacheKey = productCacheKey(slug, currency);
     const ifNoneMatch = c.req.header("if-none-match");
     const hit = await readCached(cacheKey);

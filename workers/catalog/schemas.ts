@@ -5,11 +5,10 @@ import { PaginationQuery } from "../lib/schemas";
 export const PRODUCT_SORTS = ["newest", "price_asc", "price_desc", "title", "popular"] as const;
 export type ProductSort = (typeof PRODUCT_SORTS)[number];
 
-const Slug = z
-  .string()
-  .min(1)
-  .max(120)
-  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "lowercase letters, digits and single hyphens");
+/** Product and category slugs: lowercase ASCII words joined by single hyphens, at most 120 characters. */
+export const SLUG_PATTERN = /^(?=.{1,120}$)[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+const Slug = z.string().min(1).max(120).regex(SLUG_PATTERN, "lowercase letters, digits and single hyphens");
 
 export const ProductListQuerySchema = PaginationQuery.extend({
   category: Slug.optional().openapi({ description: "Category slug; includes its descendants" }),
@@ -123,11 +122,16 @@ export const CategoryTreeSchema = z
 
 // Admin request bodies: strict objects so unknown fields are refused by name.
 
-const PriceInput = z.strictObject({
-  currency: CurrencySchema,
-  amount: AmountSchema,
-  compare_at_amount: AmountSchema.nullable().optional(),
-});
+const PriceInput = z
+  .strictObject({
+    currency: CurrencySchema,
+    amount: AmountSchema,
+    compare_at_amount: AmountSchema.nullable().optional(),
+  })
+  .refine((price) => price.compare_at_amount == null || price.compare_at_amount > price.amount, {
+    path: ["compare_at_amount"],
+    message: "must be greater than amount",
+  });
 const uniqueCurrencies = (prices: { currency: string }[], ctx: z.RefinementCtx) => {
   const seen = new Set<string>();
   prices.forEach((price, index) => {
@@ -171,7 +175,8 @@ export const VariantUpdateSchema = z
     position: z.number().int().min(0).max(10_000).optional(),
     status: z.enum(["active", "archived"]).optional(),
     prices: PricesInput.optional().openapi({
-      description: "Upserts the listed currencies; currencies not listed keep their price",
+      description:
+        "Replaces the price of each listed currency (omitting compare_at_amount clears it); currencies not listed keep theirs",
     }),
   })
   .openapi("VariantUpdate");

@@ -183,18 +183,27 @@ export async function listProductsFromD1(env: Env, query: ProductListQuery): Pro
   };
 }
 
+/**
+ * Only category/sort pages are projected into KV: brand and price filters have unbounded
+ * combinations, and storing each would let any client turn reads into KV writes. Filtered
+ * queries are answered from D1 and cached by the Cache API only.
+ */
+const isProjectedListing = (query: ProductListQuery) =>
+  query.brand === undefined && query.min_price === undefined && query.max_price === undefined;
+
 /** The listing page at `location`: KV first, D1 on a miss (then stored under the same generation). */
 export async function loadListingPage(
   env: Env,
   query: ProductListQuery,
   location: ListingLocation,
 ): Promise<{ page: ListingPageDocument; source: ReadSource }> {
-  const cached = await readListingPage(env.CATALOG_KV, location.key);
+  const projected = isProjectedListing(query);
+  const cached = projected ? await readListingPage(env.CATALOG_KV, location.key) : null;
   if (cached) return { page: cached, source: "kv" };
   const body = await listProductsFromD1(env, query);
   const etag = `"l.${(await sha256Hex(JSON.stringify(body))).slice(0, 32)}"`;
   const page: ListingPageDocument = { schema: 1, etag, body };
-  await writeListingPage(env.CATALOG_KV, location.key, page);
+  if (projected) await writeListingPage(env.CATALOG_KV, location.key, page);
   return { page, source: "d1" };
 }
 

@@ -6,8 +6,8 @@ type QueueHandler = (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionConte
 
 /** Which consumer handles which queue (the names in wrangler.toml's `[[queues.consumers]]`). */
 const CONSUMERS: Record<string, QueueHandler> = {
-  [CATALOG_EVENTS_QUEUE]: handleCatalogEvents,
   "popcart-dead-letters": recordDeadLetters,
+  [CATALOG_EVENTS_QUEUE]: handleCatalogEvents,
 };
 
 /** The edge worker's `queue` handler: dispatches a batch to its queue's consumer. */

@@ -20,6 +20,11 @@ function fromHttpException(error: HTTPException): ApiError {
   if (error.status === 400 && /json/i.test(error.message)) return problems.malformedJson();
   if (error.status === 413) return new ApiError(413, "payload_too_large", "Payload too large");
   if (error.status === 401) return problems.unauthorized(error.message || undefined);
+  if (error.status === 415) {
+    return new ApiError(415, "unsupported_media_type", "Unsupported media type", {
+      detail: "Send the body as application/json.",
+    });
+  }
   return new ApiError(error.status, "http_error", error.message || "Request failed");
 }
 

@@ -3,12 +3,19 @@ import type { ZodError } from "zod";
 import type { AppEnv } from "./env";
 import { type FieldError, problems } from "./problem";
 
+// Clients know "the body", not the validator that parsed it.
+const TARGET_NAMES: Record<string, string> = { json: "body", form: "body" };
+
 /** Flattens zod issues into `{ path, message }` with the input target as the first segment. */
 export function fieldErrors(error: ZodError, target: string): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: [target, ...issue.path.map(String)].join("."),
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) => {
+    const path = [TARGET_NAMES[target] ?? target, ...issue.path.map(String)];
+    // Name each unknown field itself, not just the object that carried it.
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ path: [...path, key].join("."), message: "unknown field" }));
+    }
+    return [{ path: path.join("."), message: issue.message }];
+  });
 }
 
 /**
