@@ -5,3 +5,5 @@
 export * from "./tables/catalog";
 export * from "./tables/events";
 export * from "./tables/fulfilment";
+export * from "./tables/orders";
+export * from "./tables/payments";

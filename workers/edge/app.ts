@@ -17,6 +17,8 @@ import { versionAffinity } from "../lib/version-affinity";
 import { versionHeaders } from "../lib/version-headers";
 import { renderApiReference } from "../ops/api-reference";
 import { opsRoutes } from "../ops/routes";
+import { orderRoutes } from "../orders/routes";
+import { paymentConfigRoutes } from "../payments/routes";
 import { storefrontRoutes } from "../storefront/routes";
 
 const OPENAPI_INFO = {
@@ -58,6 +60,8 @@ export function createApp() {
   app.route("/", storefrontRoutes);
   app.route("/admin/api/events", adminEventRoutes);
   app.route("/", devReceiverRoutes);
+  app.route("/", paymentConfigRoutes);
+  app.route("/", orderRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",

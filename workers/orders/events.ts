@@ -85,3 +85,61 @@ export const OrderEventSchema = z.discriminatedUnion("type", [
 ]);
 export type OrderEvent = z.infer<typeof OrderEventSchema>;
 export type OrderEventType = OrderEvent["type"];
+
+export type OrderPlacedEvent = z.infer<typeof OrderPlacedEventSchema>;
+export type OrderPaidEvent = z.infer<typeof OrderPaidEventSchema>;
+export type OrderRefundedEvent = z.infer<typeof OrderRefundedEventSchema>;
+
+/** The fat snapshot carried by `order.placed` / `order.paid`, from an order's line snapshots. */
+export function orderSnapshot(o: {
+  number: string;
+  email: string;
+  currency: string;
+  total: number;
+  lines: readonly {
+    sku: string;
+    title: string;
+    variant_title?: string;
+    quantity: number;
+    unit_price: number;
+  }[];
+  shipping_address: Record<string, unknown> | null;
+  shipping_method: { id: string; name: string } | null;
+}): OrderSnapshot {
+  return {
+    order_number: o.number,
+    email: o.email,
+    currency: o.currency,
+    total: o.total,
+    lines: o.lines.map((l) => ({
+      sku: l.sku,
+      title: l.variant_title ? `${l.title} (${l.variant_title})` : l.title,
+      quantity: l.quantity,
+      unit_price: l.unit_price,
+    })),
+    shipping_address: o.shipping_address,
+    shipping_method: o.shipping_method ? { id: o.shipping_method.id, name: o.shipping_method.name } : null,
+  };
+}
+
+const ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
+
+/**
+ * The id of the `type` event about `orderId`, derived rather than random: whoever writes it
+ * (placeOrder, or a checkout re-applying an outcome after a crash) writes the same outbox row,
+ * so an order never gets two `order.placed` events.
+ */
+export async function orderEventId(orderId: string, type: OrderEventType): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${orderId}:${type}`)),
+  );
+  let out = "";
+  for (const byte of digest.subarray(0, 20)) out += ID_ALPHABET[byte & 31];
+  return `evt_${out}`;
+}
+
+/**
+ * Order flags that keep an order away from fulfilment: such an order is recorded and
+ * announced (`order.placed`) but never `order.paid`, so it is not handed to the warehouse.
+ */
+export const HOLD_FULFILMENT_FLAGS = ["stock_lost_refunded"] as const;

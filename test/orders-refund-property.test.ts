@@ -1,0 +1,124 @@
+import { env } from "cloudflare:workers";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ApiError } from "../workers/lib/problem";
+import { placeOrder, refundOrder } from "../workers/orders/service";
+import { confirmTestPayment, TEST_CARDS, TestPaymentProvider } from "../workers/payments/test-provider";
+
+const usd = (amount: number) => ({ amount, currency: "USD" as const });
+
+async function paidOrder(total: number) {
+  const provider = new TestPaymentProvider(env);
+  const checkoutId = `chk_${crypto.randomUUID()}`;
+  const session = await provider.createPayment({
+    checkoutId,
+    cartId: "cart_prop",
+    amount: usd(total),
+    idempotencyKey: `create:${checkoutId}`,
+  });
+  await confirmTestPayment(env, session.payment_id, TEST_CARDS.succeeds);
+  const { order } = await placeOrder(env, {
+    checkout_id: checkoutId,
+    cart_id: "cart_prop",
+    email: "prop@example.com",
+    currency: "USD",
+    lines: [
+      {
+        sku: "SKU",
+        variant_id: "var_p",
+        product_id: "prod_p",
+        title: "Thing",
+        quantity: 1,
+        unit_price: total,
+        total,
+      },
+    ],
+    subtotal: total,
+    discount_total: 0,
+    shipping_total: 0,
+    tax_total: 0,
+    total,
+    tax_inclusive: true,
+    shipping_method: { id: "std", name: "Standard", amount: 0 },
+    payment: { provider: "test", payment_id: session.payment_id, amount: total, status: "succeeded" },
+  });
+  return { provider, order, paymentId: session.payment_id };
+}
+
+const Op = fc.record({
+  key: fc.constantFrom("a", "b", "c", "d", "e"),
+  amount: fc.option(fc.integer({ min: 1, max: 6_000 }), { nil: undefined }),
+});
+
+describe("refund invariants (model-based)", () => {
+  it("matches a simple model: keys replay, the remainder is never exceeded, books agree with the provider", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 5_000 }),
+        fc.array(Op, { minLength: 1, maxLength: 7 }),
+        async (total, ops) => {
+          const { provider, order, paymentId } = await paidOrder(total);
+          const byKey = new Map<string, number>();
+          let refunded = 0;
+          for (const op of ops) {
+            const outcome = await refundOrder(env, provider, {
+              orderId: order.id,
+              idempotencyKey: op.key,
+              ...(op.amount === undefined ? {} : { amount: usd(op.amount) }),
+            }).then(
+              (ok) => ({ ok: true as const, ...ok }),
+              (error: unknown) => {
+                if (!(error instanceof ApiError)) throw error;
+                return { ok: false as const, code: error.code };
+              },
+            );
+            const previous = byKey.get(op.key);
+            const remaining = total - refunded;
+            if (previous !== undefined) {
+              if (op.amount !== undefined && op.amount !== previous) {
+                expect(outcome).toMatchObject({ ok: false, code: "idempotency_key_reused" });
+              } else {
+                expect(outcome).toMatchObject({
+                  ok: true,
+                  created: false,
+                  refund: { amount: usd(previous) },
+                });
+              }
+            } else if (remaining === 0) {
+              expect(outcome).toMatchObject({ ok: false, code: "order_fully_refunded" });
+            } else if ((op.amount ?? remaining) > remaining) {
+              expect(outcome).toMatchObject({ ok: false, code: "refund_exceeds_refundable" });
+            } else {
+              const amount = op.amount ?? remaining;
+              expect(outcome).toMatchObject({
+                ok: true,
+                created: true,
+                refund: { amount: usd(amount), status: "succeeded" },
+              });
+              byKey.set(op.key, amount);
+              refunded += amount;
+            }
+            const books = await env.DB.prepare(
+              `SELECT o.refunded_total, o.payment_status, o.status, p.refunded_amount
+             FROM orders o, test_payments p WHERE o.id = ?1 AND p.id = ?2`,
+            )
+              .bind(order.id, paymentId)
+              .first<{
+                refunded_total: number;
+                payment_status: string;
+                status: string;
+                refunded_amount: number;
+              }>();
+            expect(books?.refunded_total).toBe(refunded);
+            expect(books?.refunded_amount).toBe(refunded);
+            const expectedPayment =
+              refunded === 0 ? "paid" : refunded === total ? "refunded" : "partially_refunded";
+            expect(books?.payment_status).toBe(expectedPayment);
+            expect(books?.status).toBe(refunded === total ? "refunded" : "paid");
+          }
+        },
+      ),
+      { numRuns: 10 },
+    );
+  });
+});

@@ -1,0 +1,745 @@
+import { and, asc, desc, eq, gte, like, lt, or, type SQL, sql } from "drizzle-orm";
+import { z } from "zod";
+import { database } from "../../db/client";
+import {
+  orderLines,
+  orderPayments,
+  orderRefunds,
+  orderStatusHistory,
+  orders,
+  outbox,
+  webhookDeliveries,
+} from "../../db/schema";
+import { publishOutbox } from "../events/outbox";
+import { sha256Hex, timingSafeEqualString } from "../lib/crypto";
+import { newId, newSecret } from "../lib/ids";
+import { describeError, log } from "../lib/logging";
+import type { Currency, Money } from "../lib/money";
+import { type ApiError, problems } from "../lib/problem";
+import { decodeCursor, encodeCursor } from "../lib/schemas";
+import { type PaymentProvider, PaymentProviderError } from "../payments/provider";
+import { HOLD_FULFILMENT_FLAGS, type OrderEvent, orderEventId, orderSnapshot } from "./events";
+import {
+  type AdminOrderView,
+  type OrderDraft,
+  OrderDraftSchema,
+  type OrderListQuery,
+  type OrderSummary,
+  type OrderView,
+} from "./schemas";
+
+export type { OrderDraft, OrderView } from "./schemas";
+
+/** First order number handed out: `PC-100001`. */
+const FIRST_ORDER_NUMBER = 100_001;
+
+type OrderRow = typeof orders.$inferSelect;
+type RefundRow = typeof orderRefunds.$inferSelect;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const amountOf = (value: number | Money) => (typeof value === "number" ? value : value.amount);
+
+function refundView(row: RefundRow) {
+  return {
+    id: row.id,
+    provider_refund_id: row.providerRefundId,
+    amount: { amount: row.amount, currency: row.currency as Currency },
+    status: row.status,
+    reason: row.reason,
+    created_at: iso(row.createdAt),
+  };
+}
+
+async function loadOrderView(env: Env, order: OrderRow): Promise<OrderView> {
+  const db = database(env.DB);
+  const [lines, payments, refunds] = await db.batch([
+    db.select().from(orderLines).where(eq(orderLines.orderId, order.id)).orderBy(asc(orderLines.position)),
+    db
+      .select()
+      .from(orderPayments)
+      .where(eq(orderPayments.orderId, order.id))
+      .orderBy(asc(orderPayments.createdAt)),
+    db
+      .select()
+      .from(orderRefunds)
+      .where(eq(orderRefunds.orderId, order.id))
+      .orderBy(asc(orderRefunds.createdAt)),
+  ]);
+  const currency = order.currency as Currency;
+  const m = (amount: number): Money => ({ amount, currency });
+  return {
+    id: order.id,
+    number: order.number,
+    status: order.status,
+    payment_status: order.paymentStatus,
+    checkout_id: order.checkoutId,
+    cart_id: order.cartId,
+    email: order.email,
+    currency,
+    lines: lines.map((line) => ({
+      id: line.id,
+      sku: line.sku,
+      variant_id: line.variantId,
+      product_id: line.productId,
+      title: line.title,
+      variant_title: line.variantTitle,
+      quantity: line.quantity,
+      unit_price: m(line.unitPrice),
+      discount: m(line.discount),
+      tax: m(line.tax),
+      total: m(line.total),
+    })),
+    subtotal: m(order.subtotal),
+    discount_total: m(order.discountTotal),
+    shipping_total: m(order.shippingTotal),
+    tax_total: m(order.taxTotal),
+    total: m(order.total),
+    refunded_total: m(order.refundedTotal),
+    tax_inclusive: order.taxInclusive,
+    shipping_address: order.shippingAddress ?? null,
+    shipping_method: { ...order.shippingMethod, amount: m(order.shippingMethod.amount) },
+    promotion_codes: order.promotionCodes,
+    flags: order.flags,
+    payments: payments.map((p) => ({
+      provider: p.provider,
+      payment_id: p.paymentId,
+      amount: { amount: p.amount, currency: p.currency as Currency },
+      status: p.status,
+      created_at: iso(p.createdAt),
+    })),
+    refunds: refunds.map(refundView),
+    created_at: iso(order.createdAt),
+    updated_at: iso(order.updatedAt),
+  };
+}
+
+async function findOrder(env: Env, orderId: string): Promise<OrderRow | undefined> {
+  return database(env.DB).query.orders.findFirst({ where: eq(orders.id, orderId) });
+}
+
+/** The order as staff see it, or null. */
+export async function getOrder(env: Env, orderId: string): Promise<OrderView | null> {
+  const row = await findOrder(env, orderId);
+  return row ? loadOrderView(env, row) : null;
+}
+
+/**
+ * Writes an order for a paid checkout, exactly once. Idempotent by `draft.checkout_id`:
+ * the sequence bump, order, lines, payment record and first status entry are one D1 batch
+ * (one transaction) whose every statement is conditional on no order existing for the
+ * checkout, so concurrent calls for the same checkout yield one order and one number.
+ *
+ * `lookup_token` is the guest token in clear: the draft's own when it passed one, a new one
+ * when this call created the order, and null on a replay without a draft token (it is only
+ * stored hashed).
+ */
+export async function placeOrder(
+  env: Env,
+  input: OrderDraft,
+): Promise<{ order: OrderView; created: boolean; lookup_token: string | null }> {
+  const draft = OrderDraftSchema.parse(input);
+  const orderId = newId("ord");
+  const token = draft.lookup_token ?? newSecret();
+  const tokenHash = await sha256Hex(token);
+  const now = Date.now();
+  const paymentAmount = amountOf(draft.payment.amount);
+  const snapshot = orderSnapshot({
+    number: "",
+    email: draft.email.trim().toLowerCase(),
+    currency: draft.currency,
+    total: draft.total,
+    lines: draft.lines,
+    shipping_address: draft.shipping_address,
+    shipping_method: draft.shipping_method,
+  });
+  // The order is written once its payment succeeded, so it is placed and paid at once;
+  // an order held back from fulfilment is announced but never reported paid to it.
+  const hold = draft.flags.some((flag) => (HOLD_FULFILMENT_FLAGS as readonly string[]).includes(flag));
+  const occurredAt = new Date(now).toISOString();
+  const events: OrderEvent[] = [
+    {
+      id: await orderEventId(orderId, "order.placed"),
+      type: "order.placed",
+      version: 1,
+      occurred_at: occurredAt,
+      order_id: orderId,
+      order: snapshot,
+    },
+  ];
+  if (!hold) {
+    events.push({
+      id: await orderEventId(orderId, "order.paid"),
+      type: "order.paid",
+      version: 1,
+      occurred_at: occurredAt,
+      order_id: orderId,
+      payment: {
+        provider: draft.payment.provider,
+        payment_id: draft.payment.payment_id,
+        amount: paymentAmount,
+      },
+      order: snapshot,
+    });
+  }
+  const notExists = "NOT EXISTS (SELECT 1 FROM orders WHERE checkout_id = ?1)";
+  const ifOurs = "EXISTS (SELECT 1 FROM orders WHERE id = ?1)";
+  const db = env.DB;
+
+  const statements = [
+    db
+      .prepare(
+        `INSERT INTO sequences (name, value) SELECT 'orders', ?2 WHERE ${notExists}
+         ON CONFLICT(name) DO UPDATE SET value = value + 1`,
+      )
+      .bind(draft.checkout_id, FIRST_ORDER_NUMBER),
+    db
+      .prepare(
+        `INSERT INTO orders (id, number, checkout_id, cart_id, status, payment_status, email, currency,
+           subtotal, discount_total, shipping_total, tax_total, total, refunded_total, tax_inclusive,
+           shipping_address, shipping_method, promotion_codes, flags, lookup_token_hash, created_at, updated_at)
+         SELECT ?2, 'PC-' || (SELECT value FROM sequences WHERE name = 'orders'), ?1, ?3, 'paid', 'paid', ?4, ?5,
+           ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17
+         WHERE ${notExists}`,
+      )
+      .bind(
+        draft.checkout_id,
+        orderId,
+        draft.cart_id,
+        draft.email.trim().toLowerCase(),
+        draft.currency,
+        draft.subtotal,
+        draft.discount_total,
+        draft.shipping_total,
+        draft.tax_total,
+        draft.total,
+        draft.tax_inclusive ? 1 : 0,
+        draft.shipping_address === null ? null : JSON.stringify(draft.shipping_address),
+        JSON.stringify({ ...draft.shipping_method, amount: amountOf(draft.shipping_method.amount) }),
+        JSON.stringify(draft.promotion_codes),
+        JSON.stringify(draft.flags),
+        tokenHash,
+        now,
+      ),
+    ...draft.lines.map((line, position) =>
+      db
+        .prepare(
+          `INSERT INTO order_lines (id, order_id, position, sku, variant_id, product_id, title, variant_title,
+             quantity, unit_price, discount, tax, total)
+           SELECT ?2, ?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 WHERE ${ifOurs}`,
+        )
+        .bind(
+          orderId,
+          newId("line"),
+          position,
+          line.sku,
+          line.variant_id,
+          line.product_id,
+          line.title,
+          line.variant_title,
+          line.quantity,
+          line.unit_price,
+          line.discount,
+          line.tax,
+          line.total,
+        ),
+    ),
+    db
+      .prepare(
+        `INSERT INTO order_payments (id, order_id, provider, payment_id, amount, currency, status, created_at)
+         SELECT ?2, ?1, ?3, ?4, ?5, ?6, ?7, ?8 WHERE ${ifOurs}`,
+      )
+      .bind(
+        orderId,
+        newId("pay"),
+        draft.payment.provider,
+        draft.payment.payment_id,
+        paymentAmount,
+        draft.currency,
+        draft.payment.status,
+        now,
+      ),
+    db
+      .prepare(
+        `INSERT INTO order_status_history (id, order_id, status, note, created_at)
+         SELECT ?1 || ':placed', ?1, 'placed', ?2, ?3 WHERE ${ifOurs}`,
+      )
+      .bind(orderId, draft.flags.length > 0 ? `flags: ${draft.flags.join(", ")}` : null, now),
+    db
+      .prepare(
+        `INSERT INTO order_status_history (id, order_id, status, note, created_at)
+         SELECT ?1 || ':paid', ?1, 'paid', ?2, ?3 WHERE ${ifOurs}`,
+      )
+      .bind(orderId, `${draft.payment.provider} payment ${draft.payment.payment_id}`, now),
+    ...events.map((event) =>
+      // The number is only known inside the batch, so it is written into the payload there.
+      db
+        .prepare(
+          `INSERT INTO outbox (id, queue, type, aggregate_id, payload, created_at, send_attempts)
+           SELECT ?2, 'ORDER_EVENTS', ?3, ?1,
+             json_set(?4, '$.order.order_number', (SELECT number FROM orders WHERE id = ?1)), ?5, 0
+           WHERE ${ifOurs} ON CONFLICT(id) DO NOTHING`,
+        )
+        .bind(orderId, event.id, event.type, JSON.stringify(event), now),
+    ),
+  ];
+  await db.batch(statements);
+
+  const row = await database(db).query.orders.findFirst({ where: eq(orders.checkoutId, draft.checkout_id) });
+  if (!row) throw new Error(`order for checkout ${draft.checkout_id} missing after batch`);
+  const created = row.id === orderId;
+  if (created)
+    await publishQuietly(
+      env,
+      events.map((e) => e.id),
+    );
+  return {
+    order: await loadOrderView(env, row),
+    created,
+    lookup_token: created || draft.lookup_token ? token : null,
+  };
+}
+
+/** Sends freshly written outbox rows now; if that fails the cron sweeper sends them later. */
+async function publishQuietly(env: Env, ids: string[]): Promise<void> {
+  try {
+    await publishOutbox(env, ids);
+  } catch (error) {
+    log("warn", "order_event_publish_deferred", { event_ids: ids, ...describeError(error) });
+  }
+}
+
+// Compared against when the order does not exist, so a miss costs the same as a wrong token.
+const ABSENT_HASH = "0".repeat(64);
+
+/** The order for a guest holding its lookup token; null for an unknown id or a wrong token alike. */
+export async function getOrderForGuest(env: Env, orderId: string, token: string): Promise<OrderView | null> {
+  const [row, presented] = await Promise.all([findOrder(env, orderId), sha256Hex(token)]);
+  const matches = await timingSafeEqualString(presented, row?.lookupTokenHash ?? ABSENT_HASH);
+  return row && matches ? loadOrderView(env, row) : null;
+}
+
+/** The order with its status history, events and fulfilment deliveries, for the admin API. */
+export async function getAdminOrder(env: Env, orderId: string): Promise<AdminOrderView | null> {
+  const row = await findOrder(env, orderId);
+  if (!row) return null;
+  const db = database(env.DB);
+  const [view, [history, events, deliveries]] = await Promise.all([
+    loadOrderView(env, row),
+    db.batch([
+      db
+        .select()
+        .from(orderStatusHistory)
+        .where(eq(orderStatusHistory.orderId, orderId))
+        // rowid: entries written in one batch share a timestamp; insertion order breaks the tie.
+        .orderBy(asc(orderStatusHistory.createdAt), asc(sql`rowid`)),
+      db
+        .select()
+        .from(outbox)
+        .where(eq(outbox.aggregateId, orderId))
+        .orderBy(asc(outbox.createdAt), asc(sql`rowid`)),
+      db
+        .select()
+        .from(webhookDeliveries)
+        .where(eq(webhookDeliveries.orderId, orderId))
+        .orderBy(asc(webhookDeliveries.createdAt)),
+    ]),
+  ]);
+  return {
+    ...view,
+    status_history: history.map((h) => ({ status: h.status, note: h.note, created_at: iso(h.createdAt) })),
+    events: events.map((e) => ({
+      id: e.id,
+      type: e.type,
+      created_at: iso(e.createdAt),
+      sent_at: e.sentAt === null ? null : iso(e.sentAt),
+      send_attempts: e.sendAttempts,
+    })),
+    deliveries: deliveries.map((d) => ({
+      event_id: d.eventId,
+      event_type: d.eventType,
+      url: d.url,
+      attempt: d.attempt,
+      status_code: d.statusCode,
+      ok: d.ok,
+      error: d.error,
+      created_at: iso(d.createdAt),
+    })),
+  };
+}
+
+const ListCursor = z.object({ c: z.number().int(), i: z.string() });
+
+/** Newest first, filtered, keyset-paginated on (created_at, id) so pages never skip or repeat. */
+export async function listOrders(
+  env: Env,
+  query: OrderListQuery,
+): Promise<{ items: OrderSummary[]; next_cursor: string | null }> {
+  const filters: (SQL | undefined)[] = [];
+  if (query.status) filters.push(eq(orders.status, query.status));
+  if (query.payment_status) filters.push(eq(orders.paymentStatus, query.payment_status));
+  if (query.email) filters.push(eq(orders.email, query.email.trim().toLowerCase()));
+  if (query.created_from) filters.push(gte(orders.createdAt, Date.parse(query.created_from)));
+  if (query.created_to) filters.push(lt(orders.createdAt, Date.parse(query.created_to)));
+  if (query.cursor) {
+    const cursor = decodeCursor(query.cursor, ListCursor);
+    if (!cursor) throw problems.validation([{ path: "query.cursor", message: "Invalid cursor" }]);
+    filters.push(
+      or(lt(orders.createdAt, cursor.c), and(eq(orders.createdAt, cursor.c), lt(orders.id, cursor.i))),
+    );
+  }
+  const rows = await database(env.DB)
+    .select()
+    .from(orders)
+    .where(and(...filters))
+    .orderBy(desc(orders.createdAt), desc(orders.id))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map((o) => ({
+      id: o.id,
+      number: o.number,
+      status: o.status,
+      payment_status: o.paymentStatus,
+      email: o.email,
+      total: { amount: o.total, currency: o.currency as Currency },
+      refunded_total: { amount: o.refundedTotal, currency: o.currency as Currency },
+      flags: o.flags,
+      created_at: iso(o.createdAt),
+    })),
+    next_cursor: rows.length > query.limit && last ? encodeCursor({ c: last.createdAt, i: last.id }) : null,
+  };
+}
+
+/**
+ * Re-derives the order's refund totals from its refund rows (idempotent), and its payment
+ * status from the succeeded ones only: a pending refund already counts against what may be
+ * refunded, but the order is not "refunded" until the provider says so.
+ */
+function recomputeRefunds(env: Env, orderId: string, now: number): D1PreparedStatement {
+  return env.DB.prepare(
+    `UPDATE orders SET updated_at = ?2,
+       refunded_total = (SELECT COALESCE(SUM(amount), 0) FROM order_refunds WHERE order_id = ?1 AND status != 'failed'),
+       payment_status = CASE (SELECT COALESCE(SUM(amount), 0) FROM order_refunds WHERE order_id = ?1 AND status = 'succeeded')
+         WHEN 0 THEN 'paid' WHEN total THEN 'refunded' ELSE 'partially_refunded' END
+     WHERE id = ?1`,
+  ).bind(orderId, now);
+}
+
+/** Statuses a full refund may move an order from (see `lifecycle.ts`). */
+const REFUNDABLE_STATUSES = ["paid", "fulfilling", "shipped", "delivered"] as const;
+
+/**
+ * Everything that follows a refund row changing, as statements for the same batch: totals
+ * re-derived, the lifecycle moved to `refunded` once fully refunded, history entries and an
+ * `order.refunded` outbox row for a succeeded refund. Ids are derived, so replays add nothing.
+ */
+function afterRefundChange(env: Env, orderId: string, refundId: string, now: number): D1PreparedStatement[] {
+  const db = env.DB;
+  return [
+    recomputeRefunds(env, orderId, now),
+    db
+      .prepare(
+        `UPDATE orders SET status = 'refunded' WHERE id = ?1 AND payment_status = 'refunded'
+           AND status IN (${REFUNDABLE_STATUSES.map((st) => `'${st}'`).join(", ")})`,
+      )
+      .bind(orderId),
+    db
+      .prepare(
+        `INSERT OR IGNORE INTO order_status_history (id, order_id, status, note, created_at)
+         SELECT ?2 || ':' || r.status, ?1, o.payment_status,
+           'refund ' || r.id || ' ' || r.status || ': ' || r.amount || ' ' || r.currency, ?3
+         FROM order_refunds r JOIN orders o ON o.id = r.order_id WHERE r.id = ?2 AND r.status != 'pending'`,
+      )
+      .bind(orderId, refundId, now),
+    db
+      .prepare(
+        `INSERT OR IGNORE INTO order_status_history (id, order_id, status, note, created_at)
+         SELECT ?1 || ':refunded', ?1, 'refunded', 'fully refunded', ?2 FROM orders WHERE id = ?1 AND status = 'refunded'`,
+      )
+      .bind(orderId, now),
+    db
+      .prepare(
+        `INSERT OR IGNORE INTO outbox (id, queue, type, aggregate_id, payload, created_at, send_attempts)
+         SELECT ?3, 'ORDER_EVENTS', 'order.refunded', ?1,
+           json_object('id', ?3, 'type', 'order.refunded', 'version', 1, 'occurred_at', ?4, 'order_id', ?1,
+             'refund', json_object('refund_id', r.id, 'amount', r.amount, 'currency', r.currency),
+             'fully_refunded', json(CASE o.payment_status WHEN 'refunded' THEN 'true' ELSE 'false' END)),
+           ?5, 0
+         FROM order_refunds r JOIN orders o ON o.id = r.order_id
+         WHERE r.id = ?2 AND r.status = 'succeeded'`,
+      )
+      .bind(orderId, refundId, refundedEventId(refundId), new Date(now).toISOString(), now),
+  ];
+}
+
+/** One `order.refunded` event per refund, its id derived from the refund's so it is written once. */
+function refundedEventId(refundId: string): string {
+  return `evt_${refundId.slice(-20)}`;
+}
+
+/**
+ * Inserts a refund row only if it fits in what is left to refund (checked inside the same
+ * statement), then re-derives the totals and reads the row for `key` back, all in one batch.
+ */
+async function reserveRefund(
+  env: Env,
+  r: {
+    orderId: string;
+    key: string;
+    amount: number | null;
+    status: "pending" | "succeeded";
+    providerRefundId: string | null;
+    reason: string | null;
+  },
+): Promise<{ row: RefundRow | undefined; inserted: boolean }> {
+  const now = Date.now();
+  const refundId = newId("ref");
+  const results = await env.DB.batch([
+    env.DB.prepare(
+      `INSERT INTO order_refunds (id, order_id, idempotency_key, provider_refund_id, amount, currency, status, reason,
+         created_at, updated_at)
+       SELECT ?1, o.id, ?3, ?4, COALESCE(?5, o.total - o.refunded_total), o.currency, ?6, ?7, ?8, ?8 FROM orders o
+       WHERE o.id = ?2 AND COALESCE(?5, o.total - o.refunded_total) > 0
+         AND o.refunded_total + COALESCE(?5, o.total - o.refunded_total) <= o.total
+       ON CONFLICT DO NOTHING`,
+    ).bind(refundId, r.orderId, r.key, r.providerRefundId, r.amount, r.status, r.reason, now),
+    ...afterRefundChange(env, r.orderId, refundId, now),
+    env.DB.prepare("SELECT * FROM order_refunds WHERE order_id = ?1 AND idempotency_key = ?2").bind(
+      r.orderId,
+      r.key,
+    ),
+  ]);
+  const insert = results[0];
+  const found = results.at(-1);
+  if (r.status === "succeeded" && (insert?.meta.changes ?? 0) > 0) {
+    await publishQuietly(env, [refundedEventId(refundId)]);
+  }
+  const raw = found?.results[0] as Record<string, unknown> | undefined;
+  const row: RefundRow | undefined = raw && {
+    id: raw.id as string,
+    orderId: raw.order_id as string,
+    idempotencyKey: raw.idempotency_key as string,
+    providerRefundId: (raw.provider_refund_id as string | null) ?? null,
+    amount: raw.amount as number,
+    currency: raw.currency as string,
+    status: raw.status as RefundRow["status"],
+    reason: (raw.reason as string | null) ?? null,
+    createdAt: raw.created_at as number,
+    updatedAt: raw.updated_at as number,
+  };
+  return { row, inserted: (insert?.meta.changes ?? 0) > 0 };
+}
+
+function overRefund(order: OrderRow): ApiError {
+  const refundable = { amount: order.total - order.refundedTotal, currency: order.currency };
+  if (refundable.amount <= 0) {
+    return problems.conflict("order_fully_refunded", `Order ${order.number} has nothing left to refund.`, {
+      refundable,
+    });
+  }
+  return problems.conflict(
+    "refund_exceeds_refundable",
+    `At most ${refundable.amount} can still be refunded.`,
+    {
+      refundable,
+    },
+  );
+}
+
+/**
+ * Records a refund the caller already made with the provider (e.g. checkout's automatic
+ * refund when stock was lost, or one made in the Stripe dashboard). Idempotent by
+ * `refund_id`; refuses (409) a refund larger than what is left.
+ */
+export async function recordRefund(
+  env: Env,
+  r: { orderId: string; refund_id: string; amount: number | Money; reason?: string | null },
+): Promise<OrderView> {
+  const order = await findOrder(env, r.orderId);
+  if (!order) throw problems.notFound("Order", "order_not_found");
+  const amount = amountOf(r.amount);
+  if (typeof r.amount !== "number" && r.amount.currency !== order.currency) {
+    throw problems.validation([{ path: "amount.currency", message: `Must be ${order.currency}` }]);
+  }
+  const { row } = await reserveRefund(env, {
+    orderId: order.id,
+    key: `provider:${r.refund_id}`,
+    amount,
+    status: "succeeded",
+    providerRefundId: r.refund_id,
+    reason: r.reason ?? null,
+  });
+  if (!row) {
+    // Already recorded under another key (e.g. the admin flow that issued it): not an error.
+    const existing = await database(env.DB).query.orderRefunds.findFirst({
+      where: eq(orderRefunds.providerRefundId, r.refund_id),
+    });
+    if (!existing) throw overRefund((await findOrder(env, order.id)) ?? order);
+  }
+  const view = await getOrder(env, order.id);
+  if (!view) throw new Error(`order ${order.id} vanished`);
+  return view;
+}
+
+/** Finds the order a provider payment paid for, if any. */
+export async function findOrderIdByPayment(
+  env: Env,
+  provider: "stripe" | "test",
+  paymentId: string,
+): Promise<string | null> {
+  const row = await database(env.DB).query.orderPayments.findFirst({
+    where: and(eq(orderPayments.provider, provider), eq(orderPayments.paymentId, paymentId)),
+  });
+  return row?.orderId ?? null;
+}
+
+/**
+ * Reconciles a Stripe `charge.refunded`: whatever Stripe has refunded beyond what the order
+ * already accounts for (pending refunds included) is recorded, keyed by the event id.
+ */
+export async function reconcileProviderRefund(
+  env: Env,
+  r: { provider: "stripe" | "test"; paymentId: string; refundedAmount: number; eventId: string },
+): Promise<{ orderId: string | null; recorded: number }> {
+  const orderId = await findOrderIdByPayment(env, r.provider, r.paymentId);
+  if (!orderId) return { orderId: null, recorded: 0 };
+  const order = await findOrder(env, orderId);
+  const delta = order ? r.refundedAmount - order.refundedTotal : 0;
+  if (!order || delta <= 0) return { orderId, recorded: 0 };
+  await recordRefund(env, {
+    orderId,
+    refund_id: r.eventId,
+    amount: delta,
+    reason: "refunded at the provider",
+  });
+  return { orderId, recorded: delta };
+}
+
+/** An un-keyed refund identical to one made this recently is taken for a double submit. */
+const DOUBLE_SUBMIT_WINDOW_MS = 60_000;
+
+/**
+ * The key of a refund requested without an `Idempotency-Key`. An identical un-keyed refund
+ * (same amount, or both "full") within the window is the same request: reuse its key. Else
+ * the key names the refunded total seen, so two simultaneous submits (which both saw the
+ * same total) collide on it too; the order row is read before the lookup, so whichever
+ * reserves first is seen by the other in one of the two reads.
+ */
+async function derivedRefundKey(env: Env, order: OrderRow, amount: Money | undefined): Promise<string> {
+  const prefix = `derived:${amount?.amount ?? "full"}:`;
+  const recent = await database(env.DB).query.orderRefunds.findFirst({
+    where: and(
+      eq(orderRefunds.orderId, order.id),
+      like(orderRefunds.idempotencyKey, `${prefix}%`),
+      gte(orderRefunds.createdAt, Date.now() - DOUBLE_SUBMIT_WINDOW_MS),
+    ),
+    orderBy: desc(orderRefunds.createdAt),
+  });
+  return recent?.idempotencyKey ?? `${prefix}${order.refundedTotal}`;
+}
+
+const REFUSALS = new Set([
+  "amount_too_large",
+  "not_refundable",
+  "invalid_request",
+  "idempotency_conflict",
+  "payment_not_found",
+]);
+
+/**
+ * Refunds an order through its payment provider, fully (no amount) or partially. The refund is
+ * first reserved in D1 against the refundable remainder, so concurrent refunds cannot exceed
+ * it; the same `idempotencyKey` never refunds twice and replays the first result.
+ */
+export async function refundOrder(
+  env: Env,
+  provider: PaymentProvider,
+  r: { orderId: string; amount?: Money; reason?: string; idempotencyKey?: string },
+): Promise<{ refund: ReturnType<typeof refundView>; order: OrderView; created: boolean }> {
+  const order = await findOrder(env, r.orderId);
+  if (!order) throw problems.notFound("Order", "order_not_found");
+  if (r.amount && r.amount.currency !== order.currency) {
+    throw problems.validation([{ path: "body.amount.currency", message: `Must be ${order.currency}` }]);
+  }
+  if (r.amount && r.amount.amount <= 0) {
+    throw problems.validation([{ path: "body.amount.amount", message: "Must be positive" }]);
+  }
+  const payment = await database(env.DB).query.orderPayments.findFirst({
+    where: eq(orderPayments.orderId, order.id),
+    orderBy: asc(orderPayments.createdAt),
+  });
+  if (!payment)
+    throw problems.conflict("order_not_refundable", `Order ${order.number} has no payment to refund.`);
+  if (payment.provider !== provider.name) {
+    throw problems.conflict(
+      "order_not_refundable",
+      `Order was paid with ${payment.provider}, not ${provider.name}.`,
+    );
+  }
+  const key = r.idempotencyKey ? `client:${r.idempotencyKey}` : await derivedRefundKey(env, order, r.amount);
+  const { row, inserted } = await reserveRefund(env, {
+    orderId: order.id,
+    key,
+    amount: r.amount?.amount ?? null,
+    status: "pending",
+    providerRefundId: null,
+    reason: r.reason ?? null,
+  });
+  if (!row) throw overRefund((await findOrder(env, order.id)) ?? order);
+  if (r.amount && row.amount !== r.amount.amount) {
+    throw problems.conflict(
+      "idempotency_key_reused",
+      "This Idempotency-Key was used for a different refund.",
+    );
+  }
+  if (row.status === "failed") {
+    throw problems.conflict("refund_refused", "The payment provider refused this refund.", {
+      refund_id: row.id,
+    });
+  }
+
+  let final = row;
+  if (row.status === "pending") {
+    const now = Date.now();
+    try {
+      const result = await provider.refund({
+        paymentId: payment.paymentId,
+        amount: { amount: row.amount, currency: row.currency as Currency },
+        idempotencyKey: `popcart:${order.id}:refund:${row.id}`,
+        ...(row.reason ? { reason: row.reason } : {}),
+      });
+      await env.DB.batch([
+        env.DB.prepare(
+          "UPDATE order_refunds SET status = ?2, provider_refund_id = ?3, updated_at = ?4 WHERE id = ?1 AND status = 'pending'",
+        ).bind(row.id, result.status, result.refund_id, now),
+        ...afterRefundChange(env, order.id, row.id, now),
+      ]);
+      if (result.status === "succeeded") await publishQuietly(env, [refundedEventId(row.id)]);
+    } catch (error) {
+      if (!(error instanceof PaymentProviderError) || !REFUSALS.has(error.code)) {
+        // The refund may or may not exist at the provider: keep it pending, so a retry with
+        // the same key reuses the same provider idempotency key and settles it.
+        throw problems.unavailable(
+          "payment_provider_unavailable",
+          "The payment provider did not answer; retry.",
+        );
+      }
+      await env.DB.batch([
+        env.DB.prepare(
+          "UPDATE order_refunds SET status = 'failed', updated_at = ?2 WHERE id = ?1 AND status = 'pending'",
+        ).bind(row.id, now),
+        ...afterRefundChange(env, order.id, row.id, now),
+      ]);
+      throw problems.conflict("refund_refused", `The payment provider refused the refund: ${error.message}`, {
+        refund_id: row.id,
+        provider_code: error.code,
+      });
+    }
+    final =
+      (await database(env.DB).query.orderRefunds.findFirst({ where: eq(orderRefunds.id, row.id) })) ?? row;
+  }
+  const view = await getOrder(env, order.id);
+  if (!view) throw new Error(`order ${order.id} vanished`);
+  return { refund: refundView(final), order: view, created: inserted };
+}

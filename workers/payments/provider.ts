@@ -1,0 +1,105 @@
+import type { Money } from "../lib/money";
+import { StripePaymentProvider } from "./stripe-provider";
+import { TestPaymentProvider } from "./test-provider";
+
+export type PaymentProviderName = "stripe" | "test";
+
+export type PaymentStatus =
+  | "requires_payment_method"
+  | "requires_action"
+  | "processing"
+  | "succeeded"
+  | "failed"
+  | "canceled";
+
+/** What a client needs to pay, and where the payment stands. Never contains card data. */
+export interface PaymentSession {
+  provider: PaymentProviderName;
+  payment_id: string;
+  client_secret: string | null;
+  status: PaymentStatus;
+  amount: Money;
+  next_action?: { type: "redirect" | "use_stripe_sdk"; url?: string };
+}
+
+export interface RefundResult {
+  refund_id: string;
+  amount: Money;
+  status: "succeeded" | "pending" | "failed";
+}
+
+/** A payment service provider, as the checkout and orders domains see it. */
+export interface PaymentProvider {
+  readonly name: PaymentProviderName;
+  /** Idempotent by `idempotencyKey`: replaying returns the same payment, never a second one. */
+  createPayment(i: {
+    checkoutId: string;
+    cartId: string;
+    amount: Money;
+    email?: string;
+    idempotencyKey: string;
+  }): Promise<PaymentSession>;
+  getPayment(paymentId: string): Promise<PaymentSession>;
+  /** Cancelling an already cancelled payment is a no-op; a succeeded payment stays succeeded. */
+  cancelPayment(paymentId: string, idempotencyKey: string): Promise<PaymentSession>;
+  /** Full refund when `amount` is omitted, else partial. Refusals throw `PaymentProviderError`. */
+  refund(i: {
+    paymentId: string;
+    amount?: Money;
+    idempotencyKey: string;
+    reason?: string;
+  }): Promise<RefundResult>;
+}
+
+/**
+ * The normalised result of a payment attempt, delivered for Stripe webhooks and for the
+ * test provider's confirmation alike. `event_id` is unique per outcome: handlers dedupe on it.
+ */
+export interface PaymentOutcome {
+  event_id: string;
+  provider: PaymentProviderName;
+  payment_id: string;
+  checkout_id: string;
+  cart_id: string;
+  status: "succeeded" | "failed" | "canceled" | "requires_action";
+  amount: Money;
+  failure_message?: string;
+}
+
+export type PaymentOutcomeHandler = (env: Env, outcome: PaymentOutcome) => Promise<void>;
+
+export type PaymentProviderErrorCode =
+  | "payment_not_found"
+  | "idempotency_conflict"
+  | "amount_too_large"
+  | "not_refundable"
+  | "invalid_request"
+  | "provider_unavailable";
+
+/**
+ * A refusal by the provider (unknown payment, over-refund, key reused with other
+ * parameters …). Network failures and provider outages use `provider_unavailable`: the same
+ * idempotency key may be retried safely.
+ */
+export class PaymentProviderError extends Error {
+  readonly code: PaymentProviderErrorCode;
+  constructor(code: PaymentProviderErrorCode, message: string) {
+    super(message);
+    this.name = "PaymentProviderError";
+    this.code = code;
+  }
+}
+
+/**
+ * Idempotency key for a provider call made on behalf of a checkout, e.g.
+ * `paymentIdempotencyKey("chk_…", "create")`. Derived, so retries after a timeout reuse it.
+ */
+export function paymentIdempotencyKey(checkoutId: string, action: "create" | "cancel" | `refund:${string}`) {
+  return `popcart:${checkoutId}:${action}`;
+}
+
+/** Stripe when `STRIPE_SECRET_KEY` is set, otherwise the offline test provider. */
+export function paymentProviderFor(env: Env, fetchFn?: typeof fetch): PaymentProvider {
+  if (env.STRIPE_SECRET_KEY) return new StripePaymentProvider(env.STRIPE_SECRET_KEY, fetchFn);
+  return new TestPaymentProvider(env);
+}

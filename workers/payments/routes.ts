@@ -1,0 +1,36 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { createRouter } from "../lib/router";
+
+const PaymentConfigSchema = z
+  .object({
+    provider: z.enum(["stripe", "test"]),
+    /** Stripe's publishable key for Stripe.js; null with the test provider. Never a secret. */
+    publishable_key: z.string().nullable(),
+  })
+  .openapi("PaymentConfig");
+
+const paymentConfig = createRoute({
+  method: "get",
+  path: "/api/config/payments",
+  tags: ["Payments"],
+  summary: "Which payment provider the storefront talks to, and its publishable key",
+  responses: {
+    200: {
+      description: "Public payment configuration",
+      content: { "application/json": { schema: PaymentConfigSchema } },
+    },
+  },
+});
+
+/** Public payment configuration for the storefront. Secrets never leave the worker. */
+export const paymentConfigRoutes = createRouter().openapi(paymentConfig, (c) => {
+  const stripe = Boolean(c.env.STRIPE_SECRET_KEY);
+  c.header("cache-control", "public, max-age=60");
+  return c.json(
+    {
+      provider: stripe ? ("stripe" as const) : ("test" as const),
+      publishable_key: stripe ? c.env.STRIPE_PUBLISHABLE_KEY || null : null,
+    },
+    200,
+  );
+});
