@@ -5,5 +5,6 @@
 export * from "./tables/catalog";
 export * from "./tables/events";
 export * from "./tables/fulfilment";
+export * from "./tables/inventory";
 export * from "./tables/orders";
 export * from "./tables/payments";

@@ -3,6 +3,8 @@ import { catalogAdminRoutes } from "../catalog/admin-routes";
 import { catalogRoutes } from "../catalog/routes";
 import { adminEventRoutes } from "../events/routes";
 import { devReceiverRoutes } from "../fulfilment/dev-receiver";
+import { inventoryAdminRoutes } from "../inventory/admin-routes";
+import { inventoryRoutes } from "../inventory/routes";
 import { bodyLimit } from "../lib/body-limit";
 import { cors } from "../lib/cors";
 import type { AppEnv } from "../lib/env";
@@ -62,6 +64,8 @@ export function createApp() {
   app.route("/", devReceiverRoutes);
   app.route("/", paymentConfigRoutes);
   app.route("/", orderRoutes);
+  app.route("/", inventoryRoutes);
+  app.route("/", inventoryAdminRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",

@@ -1,5 +1,6 @@
 import { CATALOG_EVENTS_QUEUE, handleCatalogEvents } from "../catalog/consumer";
 import { recordDeadLetters } from "../events/dead-letters";
+import { handleInventoryEvents, INVENTORY_EVENTS_QUEUE } from "../inventory/consumer";
 import { log } from "../lib/logging";
 
 type QueueHandler = (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext) => Promise<void>;
@@ -8,6 +9,7 @@ type QueueHandler = (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionConte
 const CONSUMERS: Record<string, QueueHandler> = {
   "popcart-dead-letters": recordDeadLetters,
   [CATALOG_EVENTS_QUEUE]: handleCatalogEvents,
+  [INVENTORY_EVENTS_QUEUE]: handleInventoryEvents,
 };
 
 /** The edge worker's `queue` handler: dispatches a batch to its queue's consumer. */
