@@ -112,10 +112,7 @@ export const storefrontRoutes = new Hono<AppEnv>()
   .get("/p/:slug", pageCache(), async (c) => {
     const product = await productBySlug(c.env, c.req.param("slug"), shopperCurrency(c));
     if (!product) return notFound(c, "product");
-    const sales = await saleWindows(
-      c.env,
-      product.variants.map((v) => v.sku),
-    );
+    const sales = await saleWindows(c.env, product);
     return page(c, {
       title: product.title,
       description: product.description.slice(0, 160),
