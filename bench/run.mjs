@@ -102,7 +102,13 @@ const started = new Date();
 console.error(`bench: seeding ${products} products into ${state}`);
 await migrateLocal({ persistTo: state });
 await seedLocal({ persistTo: state, products });
-const server = await startServer({ port: 0, persist: state, quiet: true, envFile: ".dev.vars.example" });
+const server = await startServer({
+  port: 0,
+  persist: state,
+  quiet: true,
+  envFile: ".dev.vars.example",
+  distDir: join(state, "dist"),
+});
 console.error(`bench: serving on ${server.url}`);
 
 const ctx = {

@@ -43,6 +43,9 @@ import { log } from "../workers/lib/logging";
  * of units takes them back from the other shards ("steal"). A refusal for insufficient stock
  * is only final after the coordinator reported that even after stealing it had nothing left,
  * so when demand ≥ stock every unit is eventually granted: none oversold, none stranded.
+ * A shard a steal left empty is "draining": until it is granted units again it sends every unit
+ * it frees (release, expiry, shrink, order return) straight back, so the coordinator can skip
+ * it in later steals and a sold-out SKU answers in two hops instead of one per shard.
  *
  * Re-sharding bumps `config_version` and pushes the new shard count to every shard ever used.
  * Shards outside 1..N (all of them when N = 1) retire: they hand all available units back at once, keep serving

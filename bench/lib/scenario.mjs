@@ -54,3 +54,22 @@ export function cycle(items) {
   let index = 0;
   return () => items[index++ % items.length];
 }
+
+/**
+ * Requests every path once (a few at a time) so a scenario measures the steady state, with
+ * KV projections and caches populated, rather than first-touch misses. Use it in `setup`.
+ * @param {BenchContext} ctx
+ * @param {readonly string[]} paths
+ * @param {number} [concurrency]
+ */
+export async function warmAll(ctx, paths, concurrency = 4) {
+  let next = 0;
+  const worker = async () => {
+    while (next < paths.length) {
+      const path = paths[next++];
+      const res = await ctx.fetch(path);
+      await res.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}

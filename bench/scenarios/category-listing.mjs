@@ -1,10 +1,13 @@
-import { cycle, defineScenario } from "../lib/scenario.mjs";
+import { cycle, defineScenario, warmAll } from "../lib/scenario.mjs";
+
+const path = (category) => `/api/products?category=${category}&limit=24`;
 
 export default defineScenario({
   name: "category-listing",
-  description: "GET /api/products?category={slug}: first listing page of every category",
+  description: "GET /api/products?category={slug}: first listing page of every category (warm)",
+  setup: (ctx) => warmAll(ctx, ctx.catalog.categorySlugs.map(path)),
   requests: ({ catalog }) => {
     const category = cycle(catalog.categorySlugs);
-    return () => ({ path: `/api/products?category=${category()}&limit=24` });
+    return () => ({ path: path(category()) });
   },
 });

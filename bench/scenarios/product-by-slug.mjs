@@ -1,11 +1,26 @@
-import { cycle, defineScenario } from "../lib/scenario.mjs";
+import { defineScenario, warmAll } from "../lib/scenario.mjs";
+
+const CURRENCIES = ["USD", "EUR", "GBP"];
 
 export default defineScenario({
   name: "product-by-slug",
-  description: "GET /api/products/{slug} across every active product, rotating USD/EUR/GBP",
+  description: "GET /api/products/{slug} across every active product, rotating USD/EUR/GBP (warm KV)",
+  setup: (ctx) =>
+    warmAll(
+      ctx,
+      ctx.catalog.productSlugs.flatMap((slug) =>
+        CURRENCIES.map((c) => `/api/products/${slug}?currency=${c}`),
+      ),
+    ),
   requests: ({ catalog }) => {
-    const slug = cycle(catalog.productSlugs);
-    const currency = cycle(["USD", "EUR", "GBP"]);
-    return () => ({ path: `/api/products/${slug()}?currency=${currency()}` });
+    const slugs = catalog.productSlugs;
+    let i = 0;
+    return () => {
+      // Every slug in one currency, then the next currency: all pairs, for any catalog size.
+      const slug = slugs[i % slugs.length];
+      const currency = CURRENCIES[Math.floor(i / slugs.length) % CURRENCIES.length];
+      i++;
+      return { path: `/api/products/${slug}?currency=${currency}` };
+    };
   },
 });

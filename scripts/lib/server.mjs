@@ -1,7 +1,7 @@
-import { mkdir } from "node:fs/promises";
+import { access, mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 import { DEFAULT_PERSIST } from "./local-d1.mjs";
 import { ROOT, runWrangler, WORKER_CONFIGS } from "./wrangler.mjs";
 
@@ -15,12 +15,29 @@ const { convertV4MiniflareOptions, Log, LogLevel, Miniflare } = requireFromWrang
  * Bundles one Worker exactly as `wrangler deploy` would (`--dry-run --outdir`), so the
  * server runs the same code that ships.
  * @param {string} config wrangler config path, relative to the repository root
+ * @param {string} [distDir] where bundles go, default `dist/`
  * @returns {Promise<string>} path of the bundled entry module
  */
-export async function buildWorker(config) {
-  const outdir = join(ROOT, "dist", config.replace(/[^a-z0-9]+/gi, "-"));
+export async function buildWorker(config, distDir = join(ROOT, "dist")) {
+  const outdir = join(distDir, config.replace(/[^a-z0-9]+/gi, "-"));
   await runWrangler(["deploy", "--dry-run", "-c", config, "--outdir", outdir], { quiet: true });
   return join(outdir, "index.js");
+}
+
+/**
+ * The secrets file for one Worker: `envFile` if given, else wrangler's default `.dev.vars`,
+ * else the committed `.dev.vars.example` so a fresh clone serves without `npm run dev` first.
+ * @returns {Promise<string | undefined>} a path, or undefined for wrangler's default lookup
+ */
+async function secretsFile(dir, envFile) {
+  if (envFile) return join(dir, envFile);
+  const found = (name) =>
+    access(join(dir, name)).then(
+      () => true,
+      () => false,
+    );
+  if (await found(".dev.vars")) return undefined;
+  return (await found(".dev.vars.example")) ? join(dir, ".dev.vars.example") : undefined;
 }
 
 /**
@@ -30,8 +47,9 @@ export async function buildWorker(config) {
  * @property {string | false} [persist] state directory shared with `wrangler dev` and the
  *   seed scripts (`.wrangler/state`); `false` keeps everything in memory. Default `.wrangler/state`.
  * @property {boolean} [quiet] drop the worker's per-request logs (the bench sets this). Default false.
- * @property {string} [envFile] secrets file instead of `.dev.vars`, relative to the repository
- *   root; the bench uses `.dev.vars.example` so its results never depend on local secrets.
+ * @property {string} [envFile] secrets file name to read instead of `.dev.vars`, beside each
+ *   Worker's config; the bench uses `.dev.vars.example` so results never depend on local secrets.
+ * @property {string} [distDir] where the bundles are written. Default `dist/`.
  *
  * @typedef {object} RunningServer
  * @property {URL} url base URL, e.g. http://127.0.0.1:8787/
@@ -53,18 +71,22 @@ export async function startServer({
   persist = DEFAULT_PERSIST,
   quiet = false,
   envFile,
+  distDir,
 } = {}) {
   const workers = [];
   for (const config of WORKER_CONFIGS) {
-    const scriptPath = await buildWorker(config);
+    const scriptPath = await buildWorker(config, distDir);
+    const configPath = join(ROOT, config);
+    const secrets = await secretsFile(dirname(configPath), envFile);
     // The bundle is self-contained, so wrangler's module rules (only used to discover
     // extra modules) do not apply and Miniflare 5 refuses them.
     const { modulesRules: _unused, ...workerOptions } = unstable_getMiniflareWorkerOptions(
-      join(ROOT, config),
+      configPath,
       undefined,
-      envFile ? { envFiles: [join(ROOT, envFile)] } : undefined,
+      secrets ? { envFiles: [secrets] } : undefined,
     ).workerOptions;
     workers.push({
+      name: unstable_readConfig({ config: configPath }).name,
       ...workerOptions,
       modulesRoot: dirname(scriptPath),
       modules: [{ type: "ESModule", path: scriptPath }],

@@ -7,11 +7,11 @@ import { fileURLToPath } from "node:url";
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /**
- * Wrangler configs of every Worker that runs locally. The first is the edge worker (it
- * owns the D1 database the seed writes to and serves the public port); append the
- * fulfilment worker's config here when it lands, e.g. "workers/fulfilment/wrangler.toml".
+ * Wrangler configs of every Worker that runs locally, relative to the repository root. The
+ * first is the edge worker: it serves the public port and owns the D1 migrations the seed
+ * applies. The others run beside it in the same runtime, sharing D1 and queues.
  */
-export const WORKER_CONFIGS = ["wrangler.toml"];
+export const WORKER_CONFIGS = ["wrangler.toml", "workers/fulfilment/wrangler.toml"];
 
 const require = createRequire(import.meta.url);
 const WRANGLER_BIN = join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
