@@ -68,7 +68,7 @@ function renderMethods() {
           (m) =>
             `<div><input type="radio" name="shipping_method" id="ship-${escapeHtml(m.id)}" value="${escapeHtml(m.id)}"${
               m.id === selected ? " checked" : ""
-            }><label for="ship-${escapeHtml(m.id)}" style="display:inline">${escapeHtml(m.name)} — ${escapeHtml(formatMoney(m.amount))} (${m.min_days}–${m.max_days} days)</label></div>`,
+            }><label for="ship-${escapeHtml(m.id)}">${escapeHtml(m.name)} — ${escapeHtml(formatMoney(m.amount))} (${m.min_days}–${m.max_days} days)</label></div>`,
         )
         .join("")
     : "<p>Enter your address to see shipping options.</p>";
