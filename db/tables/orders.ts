@@ -75,6 +75,8 @@ export const orderLines = sqliteTable(
     discount: integer("discount").notNull(),
     tax: integer("tax").notNull(),
     total: integer("total").notNull(),
+    /** Committed inventory reservation for the line; null for orders placed before it was recorded. */
+    reservationId: text("reservation_id"),
   },
   (t) => [index("order_lines_order_idx").on(t.orderId, t.position)],
 );

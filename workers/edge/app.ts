@@ -19,6 +19,7 @@ import { versionAffinity } from "../lib/version-affinity";
 import { versionHeaders } from "../lib/version-headers";
 import { renderApiReference } from "../ops/api-reference";
 import { opsRoutes } from "../ops/routes";
+import { orderActionRoutes } from "../orders/action-routes";
 import { orderRoutes } from "../orders/routes";
 import { paymentConfigRoutes } from "../payments/routes";
 import { storefrontRoutes } from "../storefront/routes";
@@ -64,6 +65,7 @@ export function createApp() {
   app.route("/", devReceiverRoutes);
   app.route("/", paymentConfigRoutes);
   app.route("/", orderRoutes);
+  app.route("/", orderActionRoutes);
   app.route("/", inventoryRoutes);
   app.route("/", inventoryAdminRoutes);
 

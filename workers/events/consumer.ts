@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { type Database, database } from "../../db/client";
 import { processedEvents } from "../../db/schema";
 import { describeError, log } from "../lib/logging";
+import { type MetricsSink, metricsFor } from "../lib/metrics";
 import { type DeadLetterEnvelope, EventEnvelopeSchema, type EventQueue } from "./envelope";
 
 /**
@@ -32,6 +33,8 @@ export interface HandlerContext {
 export interface ConsumerEnv {
   DB: D1Database;
   DEAD_LETTERS: Queue;
+  METRICS?: MetricsSink;
+  CF_VERSION_METADATA?: WorkerVersionMetadata;
 }
 
 export interface ConsumerOptions<E, TEnv extends ConsumerEnv = Env> {
@@ -72,14 +75,18 @@ export function createConsumer<E, TEnv extends ConsumerEnv = Env>(opts: Consumer
     const db = database(env.DB);
     const maxAttempts =
       typeof opts.maxAttempts === "function" ? opts.maxAttempts(env) : (opts.maxAttempts ?? 5);
+    const outcomes = { processed: 0, retried: 0, dead_lettered: 0 };
+    let maxLagMs = 0;
     // Sequential on purpose: events for the same aggregate keep their batch order.
     for (const message of batch.messages) {
+      maxLagMs = Math.max(maxLagMs, Date.now() - message.timestamp.getTime());
       const envelope = EventEnvelopeSchema.safeParse(message.body);
       const parsed = envelope.success ? opts.schema.safeParse(message.body) : envelope;
       if (!parsed.success) {
         // A message that cannot parse will never parse: dead-letter it at once.
         await deadLetter(env, opts, message, `invalid event: ${parsed.error.issues[0]?.message ?? "schema"}`);
         message.ack();
+        outcomes.dead_lettered++;
         continue;
       }
       const eventId = (message.body as { id: string }).id;
@@ -96,11 +103,13 @@ export function createConsumer<E, TEnv extends ConsumerEnv = Env>(opts: Consumer
         await opts.handle(parsed.data, env, { attempts: message.attempts, markProcessed });
         await markProcessed();
         message.ack();
+        outcomes.processed++;
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         if (message.attempts >= maxAttempts) {
           await deadLetter(env, opts, message, reason);
           message.ack();
+          outcomes.dead_lettered++;
           continue;
         }
         const delaySeconds =
@@ -115,7 +124,18 @@ export function createConsumer<E, TEnv extends ConsumerEnv = Env>(opts: Consumer
           ...describeError(error),
         });
         message.retry({ delaySeconds });
+        outcomes.retried++;
       }
+    }
+    const metrics = metricsFor(env);
+    for (const [outcome, count] of Object.entries(outcomes)) {
+      if (count > 0)
+        metrics.queue({
+          queue: opts.queue,
+          outcome: outcome as keyof typeof outcomes,
+          count,
+          lagMs: maxLagMs,
+        });
     }
   };
 }

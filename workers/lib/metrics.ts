@@ -127,6 +127,9 @@ export class Metrics {
  * Metrics for `env`, writing to the `METRICS` binding when bound (a Worker without it, or a
  * test that injects a recorder by overriding `METRICS`, gets the matching sink).
  */
-export function metricsFor(env: Pick<Env, "CF_VERSION_METADATA"> & { METRICS?: MetricsSink }): Metrics {
+export function metricsFor(env: {
+  CF_VERSION_METADATA?: WorkerVersionMetadata;
+  METRICS?: MetricsSink;
+}): Metrics {
   return new Metrics(env.METRICS ?? NO_OP, env.CF_VERSION_METADATA?.id ?? "local");
 }

@@ -55,7 +55,9 @@ export class ApiError extends Error {
   }
 
   toProblem(instance?: string, requestId?: string): ProblemBody {
+    // Extensions first: RFC 9457's own members (type, status …) can never be overwritten by one.
     return {
+      ...this.extensions,
       type: problemType(this.code),
       title: this.title,
       status: this.status,
@@ -64,7 +66,6 @@ export class ApiError extends Error {
       ...(instance !== undefined ? { instance } : {}),
       ...(requestId !== undefined ? { request_id: requestId } : {}),
       ...(this.errors !== undefined ? { errors: this.errors } : {}),
-      ...this.extensions,
     };
   }
 }

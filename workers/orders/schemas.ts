@@ -21,6 +21,8 @@ const DraftLineSchema = z.object({
   discount: AmountSchema.default(0),
   tax: AmountSchema.default(0),
   total: AmountSchema,
+  /** The committed inventory reservation behind this line, so a cancellation can restock it. */
+  reservation_id: z.string().max(128).nullable().optional(),
 });
 
 /** What the checkout domain hands to `placeOrder` once a payment succeeded. */

@@ -224,8 +224,8 @@ export async function placeOrder(
       db
         .prepare(
           `INSERT INTO order_lines (id, order_id, position, sku, variant_id, product_id, title, variant_title,
-             quantity, unit_price, discount, tax, total)
-           SELECT ?2, ?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 WHERE ${ifOurs}`,
+             quantity, unit_price, discount, tax, total, reservation_id)
+           SELECT ?2, ?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14 WHERE ${ifOurs}`,
         )
         .bind(
           orderId,
@@ -241,6 +241,7 @@ export async function placeOrder(
           line.discount,
           line.tax,
           line.total,
+          line.reservation_id ?? null,
         ),
     ),
     db
