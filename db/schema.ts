@@ -8,3 +8,4 @@ export * from "./tables/fulfilment";
 export * from "./tables/inventory";
 export * from "./tables/orders";
 export * from "./tables/payments";
+export * from "./tables/search";

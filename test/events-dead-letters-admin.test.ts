@@ -1,5 +1,8 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { handleCatalogEvents } from "../workers/catalog/consumer";
+import { handleInventoryEvents } from "../workers/inventory/consumer";
 import { newId } from "../workers/lib/ids";
 import { ADMIN, call, expectProblem } from "./helpers";
 
@@ -51,5 +54,37 @@ describe("admin dead-letter view", () => {
       422,
       "validation_failed",
     );
+  });
+});
+
+describe("domain consumers share the dead-letter path", () => {
+  it("dead-letters malformed catalog and inventory events with the reason instead of dropping them", async () => {
+    const marker = `bogus-${crypto.randomUUID()}`;
+    const catalogBatch = createMessageBatch<unknown>("popcart-catalog-events", [
+      { id: `m-${marker}-c`, timestamp: new Date(), attempts: 1, body: { type: "catalog.changed", marker } },
+    ]);
+    const inventoryBatch = createMessageBatch<unknown>("popcart-inventory-events", [
+      { id: `m-${marker}-i`, timestamp: new Date(), attempts: 1, body: { type: "inventory.level", marker } },
+    ]);
+    const ctx = createExecutionContext();
+    await handleCatalogEvents(catalogBatch, env);
+    await handleInventoryEvents(inventoryBatch, env);
+    expect((await getQueueResult(catalogBatch, ctx)).explicitAcks).toEqual([`m-${marker}-c`]);
+
+    const deadline = Date.now() + 5_000;
+    let rows: { consumer: string; queue: string; error: string }[] = [];
+    while (rows.length < 2 && Date.now() < deadline) {
+      ({ results: rows } = await env.DB.prepare(
+        "select consumer, queue, error from dead_letters where payload like ? order by consumer",
+      )
+        .bind(`%${marker}%`)
+        .all<{ consumer: string; queue: string; error: string }>());
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(rows.map((r) => [r.consumer, r.queue])).toEqual([
+      ["catalog-projection", "CATALOG_EVENTS"],
+      ["inventory-levels", "INVENTORY_EVENTS"],
+    ]);
+    for (const row of rows) expect(row.error).toMatch(/^invalid event/);
   });
 });

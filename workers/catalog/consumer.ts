@@ -1,5 +1,7 @@
 import { database } from "../../db/client";
+import { deadLetterMessage, retryOrDeadLetter } from "../events/consumer";
 import { describeError, log } from "../lib/logging";
+import { handleSearchIndexEvents } from "../search/indexer";
 import { type CatalogChangedEvent, CatalogChangedEventSchema } from "./events";
 import { ALL_SCOPE, PRODUCT_DOC_TTL_SECONDS } from "./kv-keys";
 import {
@@ -28,8 +30,9 @@ interface Projected {
   slugs: Set<string>;
 }
 
-// Exponential backoff for a message whose projection failed: 10 s, 20 s … capped at 5 min.
-const retryDelay = (attempts: number) => Math.min(300, 5 * 2 ** Math.max(1, attempts));
+const SOURCE = { queue: "CATALOG_EVENTS", consumer: "catalog-projection" } as const;
+// Exponential backoff from 10 s; dead-lettered (with the reason) on the 5th failed attempt.
+const RETRY_POLICY = { maxAttempts: 5, baseDelaySeconds: 10 };
 
 /**
  * Consumes `catalog.changed`: rebuilds the affected KV documents from D1, bumps the listing
@@ -45,7 +48,13 @@ export async function handleCatalogEvents(batch: MessageBatch<unknown>, env: Env
   for (const message of batch.messages) {
     const parsed = CatalogChangedEventSchema.safeParse(message.body);
     if (!parsed.success) {
-      log("error", "catalog_event_invalid", { message_id: message.id, issues: parsed.error.issues.length });
+      // Retrying cannot fix a malformed event: dead-letter it so it stays visible and replayable.
+      await deadLetterMessage(
+        env,
+        SOURCE,
+        message,
+        `invalid event: ${parsed.error.issues[0]?.message ?? "schema"}`,
+      );
       message.ack();
       continue;
     }
@@ -65,13 +74,14 @@ export async function handleCatalogEvents(batch: MessageBatch<unknown>, env: Env
     allCategories = await loadCategories(db);
   } catch (error) {
     log("error", "catalog_projection_failed", { stage: "categories", ...describeError(error) });
-    for (const group of groups.values()) retryAll(group.messages);
+    for (const group of groups.values()) await retryAll(env, group.messages, error);
     return;
   }
 
   const scopes = new Set<string>();
   const slugs = new Set<string>();
   const projected: Message<unknown>[] = [];
+  const projectedEvents: CatalogChangedEvent[] = [];
   for (const group of groups.values()) {
     try {
       const result =
@@ -81,6 +91,7 @@ export async function handleCatalogEvents(batch: MessageBatch<unknown>, env: Env
       for (const scope of result.scopes) scopes.add(scope);
       for (const slug of result.slugs) slugs.add(slug);
       projected.push(...group.messages);
+      projectedEvents.push(group.newest);
     } catch (error) {
       log("error", "catalog_projection_failed", {
         entity: group.newest.entity,
@@ -88,7 +99,7 @@ export async function handleCatalogEvents(batch: MessageBatch<unknown>, env: Env
         revision: group.newest.revision,
         ...describeError(error),
       });
-      retryAll(group.messages);
+      await retryAll(env, group.messages, error);
     }
   }
 
@@ -96,15 +107,17 @@ export async function handleCatalogEvents(batch: MessageBatch<unknown>, env: Env
     // One write per scope per batch, however many products changed: KV allows ~1 write/s per key.
     await bumpListingGenerations(env.CATALOG_KV, scopes);
     await purgeProductResponses(slugs);
+    // The search index is another projection of the same events (a queue has one consumer).
+    await handleSearchIndexEvents(env, projectedEvents);
     for (const message of projected) message.ack();
   } catch (error) {
     log("error", "catalog_projection_failed", { stage: "invalidate", ...describeError(error) });
-    retryAll(projected);
+    await retryAll(env, projected, error);
   }
 }
 
-function retryAll(messages: Message<unknown>[]) {
-  for (const message of messages) message.retry({ delaySeconds: retryDelay(message.attempts) });
+async function retryAll(env: Env, messages: Message<unknown>[], error: unknown) {
+  for (const message of messages) await retryOrDeadLetter(env, SOURCE, message, error, RETRY_POLICY);
 }
 
 async function projectProduct(

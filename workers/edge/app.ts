@@ -22,6 +22,7 @@ import { opsRoutes } from "../ops/routes";
 import { orderActionRoutes } from "../orders/action-routes";
 import { orderRoutes } from "../orders/routes";
 import { paymentConfigRoutes } from "../payments/routes";
+import { searchRoutes } from "../search/routes";
 import { storefrontRoutes } from "../storefront/routes";
 
 const OPENAPI_INFO = {
@@ -58,6 +59,7 @@ export function createApp() {
   app.notFound(notFoundHandler);
 
   app.route("/", opsRoutes);
+  app.route("/", searchRoutes);
   app.route("/api", catalogRoutes);
   app.route("/admin/api", catalogAdminRoutes);
   app.route("/", storefrontRoutes);

@@ -73,6 +73,7 @@ export function createConsumer<E, TEnv extends ConsumerEnv = Env>(opts: Consumer
 
   return async function consume(batch: MessageBatch<unknown>, env: TEnv): Promise<void> {
     const db = database(env.DB);
+    const source = { queue: opts.queue, consumer: opts.name };
     const maxAttempts =
       typeof opts.maxAttempts === "function" ? opts.maxAttempts(env) : (opts.maxAttempts ?? 5);
     const outcomes = { processed: 0, retried: 0, dead_lettered: 0 };
@@ -84,7 +85,12 @@ export function createConsumer<E, TEnv extends ConsumerEnv = Env>(opts: Consumer
       const parsed = envelope.success ? opts.schema.safeParse(message.body) : envelope;
       if (!parsed.success) {
         // A message that cannot parse will never parse: dead-letter it at once.
-        await deadLetter(env, opts, message, `invalid event: ${parsed.error.issues[0]?.message ?? "schema"}`);
+        await deadLetterMessage(
+          env,
+          source,
+          message,
+          `invalid event: ${parsed.error.issues[0]?.message ?? "schema"}`,
+        );
         message.ack();
         outcomes.dead_lettered++;
         continue;
@@ -105,26 +111,9 @@ export function createConsumer<E, TEnv extends ConsumerEnv = Env>(opts: Consumer
         message.ack();
         outcomes.processed++;
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        if (message.attempts >= maxAttempts) {
-          await deadLetter(env, opts, message, reason);
-          message.ack();
-          outcomes.dead_lettered++;
-          continue;
-        }
-        const delaySeconds =
-          error instanceof RetryLater && error.delaySeconds !== undefined
-            ? error.delaySeconds
-            : backoffSeconds(message.attempts, baseDelay);
-        log(error instanceof RetryLater ? "info" : "warn", "event_retry", {
-          consumer: opts.name,
-          event_id: eventId,
-          attempts: message.attempts,
-          delay_seconds: delaySeconds,
-          ...describeError(error),
-        });
-        message.retry({ delaySeconds });
-        outcomes.retried++;
+        outcomes[
+          await retryOrDeadLetter(env, source, message, error, { maxAttempts, baseDelaySeconds: baseDelay })
+        ]++;
       }
     }
     const metrics = metricsFor(env);
@@ -140,21 +129,64 @@ export function createConsumer<E, TEnv extends ConsumerEnv = Env>(opts: Consumer
   };
 }
 
-async function deadLetter<E, TEnv extends ConsumerEnv>(
-  env: TEnv,
-  opts: ConsumerOptions<E, TEnv>,
+/** Identifies a consumer on the dead letters it produces, so replay knows where to send. */
+export interface ConsumerSource {
+  queue: EventQueue;
+  consumer: string;
+}
+
+/**
+ * Forwards a message that will not succeed to the dead-letter queue with why, for the admin
+ * view and replay. Every consumer (generic or domain-specific) dead-letters through this.
+ */
+export async function deadLetterMessage(
+  env: Pick<ConsumerEnv, "DEAD_LETTERS">,
+  source: ConsumerSource,
   message: Message<unknown>,
   error: string,
-) {
+): Promise<void> {
   const envelope: DeadLetterEnvelope = {
     kind: "dead_letter",
-    source_queue: opts.queue,
-    consumer: opts.name,
+    source_queue: source.queue,
+    consumer: source.consumer,
     error: error.slice(0, 1000),
     attempts: message.attempts,
     failed_at: new Date().toISOString(),
     event: message.body,
   };
-  log("error", "event_dead_lettered", { consumer: opts.name, attempts: message.attempts, error });
+  log("error", "event_dead_lettered", { consumer: source.consumer, attempts: message.attempts, error });
   await env.DEAD_LETTERS.send(envelope, { contentType: "json" });
+}
+
+/**
+ * The failure path every consumer shares: retry with exponential backoff until the attempts
+ * are used, then dead-letter with the reason (and ack, so the platform does not retry it).
+ * Returns what happened, for metrics.
+ */
+export async function retryOrDeadLetter(
+  env: Pick<ConsumerEnv, "DEAD_LETTERS">,
+  source: ConsumerSource,
+  message: Message<unknown>,
+  error: unknown,
+  policy: { maxAttempts: number; baseDelaySeconds: number },
+): Promise<"retried" | "dead_lettered"> {
+  const reason = error instanceof Error ? error.message : String(error);
+  if (message.attempts >= policy.maxAttempts) {
+    await deadLetterMessage(env, source, message, reason);
+    message.ack();
+    return "dead_lettered";
+  }
+  const delaySeconds =
+    error instanceof RetryLater && error.delaySeconds !== undefined
+      ? error.delaySeconds
+      : backoffSeconds(message.attempts, policy.baseDelaySeconds);
+  log(error instanceof RetryLater ? "info" : "warn", "event_retry", {
+    consumer: source.consumer,
+    message_id: message.id,
+    attempts: message.attempts,
+    delay_seconds: delaySeconds,
+    ...describeError(error),
+  });
+  message.retry({ delaySeconds });
+  return "retried";
 }

@@ -5,6 +5,7 @@ import { log } from "../lib/logging";
 import { DeadLetterEnvelopeSchema, EVENT_QUEUES, type EventQueue, queueBinding } from "./envelope";
 
 const EVENT_PREFIX_QUEUE: Record<string, EventQueue> = {
+  inventory: "INVENTORY_EVENTS",
   order: "ORDER_EVENTS",
   fulfilment: "ORDER_EVENTS",
   catalog: "CATALOG_EVENTS",

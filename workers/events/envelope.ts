@@ -22,7 +22,7 @@ export function newEvent<T extends { type: string; version: number }>(body: T, n
 }
 
 /** Producer bindings that carry events; the outbox records which one each event goes to. */
-export const EVENT_QUEUES = ["ORDER_EVENTS", "CATALOG_EVENTS"] as const;
+export const EVENT_QUEUES = ["ORDER_EVENTS", "CATALOG_EVENTS", "INVENTORY_EVENTS"] as const;
 export type EventQueue = (typeof EVENT_QUEUES)[number];
 
 export function queueBinding(env: Record<EventQueue, Queue>, queue: EventQueue): Queue {

@@ -1,0 +1,77 @@
+/**
+ * Shared by the search and autocomplete scenarios: indexes the seeded catalog (the seed
+ * writes D1 directly, so no catalog events fire) and derives a realistic query mix from the
+ * seeded slugs, deterministically.
+ */
+
+/** Rebuilds the search index (resumable steps) unless it already holds the catalog; both scenarios call this. */
+export async function ensureSearchIndex(ctx) {
+  const probe = await ctx.fetch("/api/search?limit=1");
+  const { total } = await probe.json();
+  if (total >= ctx.catalog.productSlugs.length * 0.9) return { indexed: total, rebuild_s: null };
+  const started = performance.now();
+  let path = "/admin/api/search/reindex";
+  let indexed = 0;
+  for (;;) {
+    const res = await ctx.fetch(path, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ctx.adminToken}` },
+    });
+    if (!res.ok) throw new Error(`reindex failed: ${res.status} ${await res.text()}`);
+    const step = await res.json();
+    indexed += step.indexed;
+    if (step.done) break;
+    path = `/admin/api/search/reindex?cursor=${step.next_cursor}`;
+  }
+  return { indexed, rebuild_s: Number(((performance.now() - started) / 1000).toFixed(1)) };
+}
+
+/** Words of the seeded slugs, most frequent first (numbers and one-letter words dropped). */
+export function catalogWords(ctx, limit = 200) {
+  const counts = new Map();
+  for (const slug of ctx.catalog.productSlugs.slice(0, 5000)) {
+    for (const word of slug.split("-")) {
+      if (word.length < 3 || /\d/.test(word)) continue;
+      counts.set(word, (counts.get(word) ?? 0) + 1);
+    }
+  }
+  return [...counts]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, limit)
+    .map(([word]) => word);
+}
+
+/** Swaps two inner letters: the commonest typo, which the index corrects. */
+export const typo = (word) =>
+  word.length < 5 ? word : `${word.slice(0, 2)}${word[3]}${word[2]}${word.slice(4)}`;
+
+/** Search requests: single words, pairs, prefixes, typos, facet filters, sorts and browsing. */
+export function searchPaths(ctx) {
+  const words = catalogWords(ctx, 60);
+  const categories = ctx.catalog.categorySlugs;
+  const paths = [];
+  words.forEach((word, i) => {
+    const next = words[(i + 7) % words.length];
+    const category = categories[i % categories.length];
+    paths.push(`/api/search?q=${word}`);
+    paths.push(`/api/search?q=${word}+${next}`);
+    paths.push(`/api/search?q=${word.slice(0, 4)}`);
+    paths.push(`/api/search?q=${typo(word)}`);
+    paths.push(`/api/search?q=${word}&category=${category}&sort=price_asc`);
+    paths.push(`/api/search?q=${word}&availability=in_stock&min_price=1000&max_price=20000&currency=EUR`);
+    if (i % 6 === 0) paths.push(`/api/search?category=${category}`);
+  });
+  return paths;
+}
+
+/** Autocomplete requests: what a shopper types, 2 to 6 letters of common words, pairs too. */
+export function suggestPaths(ctx) {
+  const words = catalogWords(ctx, 80);
+  const paths = [];
+  words.forEach((word, i) => {
+    for (let n = 2; n <= Math.min(6, word.length); n++)
+      paths.push(`/api/search/suggest?q=${word.slice(0, n)}`);
+    paths.push(`/api/search/suggest?q=${words[(i + 3) % words.length]}+${word.slice(0, 3)}`);
+  });
+  return paths;
+}
