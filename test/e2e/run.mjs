@@ -147,6 +147,8 @@ before(async () => {
     });
   }
   await admin("POST", "/promotions", { code: PROMO_CODE, type: "percentage", percentage_bp: 1000 });
+  // The seed writes D1 directly (no catalog.changed events), so build the search index once.
+  await admin("POST", "/search/reindex");
 });
 
 after(async () => {
