@@ -1,6 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { buildAssets } from "./scripts/build-assets.mjs";
+
+// The storefront imports the generated asset manifest, so fingerprint the client files first.
+buildAssets();
 
 const migrations = await readD1Migrations(fileURLToPath(new URL("./db/migrations", import.meta.url)));
 

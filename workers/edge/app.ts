@@ -30,6 +30,7 @@ import { paymentConfigRoutes } from "../payments/routes";
 import { createPaymentWebhookRoutes } from "../payments/webhook-routes";
 import { promotionAdminRoutes } from "../promotions/routes";
 import { searchRoutes } from "../search/routes";
+import { storefrontRoutes } from "../storefront/routes";
 
 const OPENAPI_INFO = {
   title: "Popcart API",
@@ -125,6 +126,7 @@ export function createApp(options: AppOptions = {}) {
   app.route("/admin/api/promotions", promotionAdminRoutes);
   app.route("/api", catalogRoutes);
   app.route("/admin/api", catalogAdminRoutes);
+  app.route("/", storefrontRoutes);
   app.route("/admin/api/events", adminEventRoutes);
   app.route("/", devReceiverRoutes);
   app.route("/", paymentConfigRoutes);

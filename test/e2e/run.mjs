@@ -1,0 +1,390 @@
+#!/usr/bin/env node
+// Browser end-to-end suite (`npm run test:e2e`): Debian's Chromium driven by playwright-core
+// against the production bundle on Miniflare (scripts/lib/server.mjs), on a fresh migrated
+// and seeded state in a temporary directory. Screenshots and page weights go to test-results/.
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { gzipSync } from "node:zlib";
+import { chromium } from "playwright-core";
+import { FLASH_SALE, seedProducts } from "../../db/seed.ts";
+import { migrateLocal, seedLocal } from "../../scripts/lib/local-d1.mjs";
+import { startServer } from "../../scripts/lib/server.mjs";
+import { ROOT } from "../../scripts/lib/wrangler.mjs";
+
+const RESULTS = join(ROOT, "test-results");
+const PRODUCTS = 48;
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+const PROMO_CODE = `E2E${Date.now().toString(36).toUpperCase()}`;
+const JS_BUDGET_BYTES = 50 * 1024;
+/** The seeded product the checkout flows buy: the first active, non-flash-sale one, with the variants it sells in USD. */
+const BUY = [...seedProducts({ products: PRODUCTS })].find(
+  (item) => item.product.slug !== FLASH_SALE.slug && item.product.status === "active",
+);
+const BUY_SKUS = BUY.variants.map((v) => v.sku);
+
+let server;
+let browser;
+let state;
+let base;
+let adminToken;
+/** JS bytes (raw and gzip) per page, filled as pages are visited. */
+const pageWeights = {};
+/** Admin set-up that could not be applied (routes not merged yet), reported at the end. */
+const pending = [];
+/** Uncaught errors thrown by client modules and CSP violations; any is a failure. */
+const pageErrors = [];
+
+async function readAdminToken() {
+  const file = await readFile(join(ROOT, ".dev.vars"), "utf8").catch(() =>
+    readFile(join(ROOT, ".dev.vars.example"), "utf8"),
+  );
+  return /^ADMIN_TOKEN\s*=\s*"?([^"\n]+)"?/m.exec(file)?.[1];
+}
+
+/** Calls the admin API; a missing route is recorded as pending set-up instead of failing here. */
+async function admin(method, path, body) {
+  const res = await fetch(new URL(`/admin/api${path}`, base), {
+    method,
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status === 404 && text.includes("route_not_found")) {
+    pending.push(`${method} /admin/api${path} (route not available)`);
+    return null;
+  }
+  if (!res.ok) throw new Error(`${method} /admin/api${path} → ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** True when the public API serves `method path` (i.e. the owning domain has landed). */
+async function apiServes(method, path) {
+  const res = await fetch(new URL(path, base), {
+    method,
+    headers: { "content-type": "application/json" },
+    body: method === "GET" ? undefined : "{}",
+  });
+  const text = await res.text();
+  return !(res.status === 404 && text.includes("route_not_found"));
+}
+
+async function shot(page, name) {
+  const path = join(RESULTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/** A page that records its JS transfer and cumulative layout shift. */
+async function openPage(context, label) {
+  const page = await context.newPage();
+  const scripts = new Map();
+  page.on("pageerror", (error) => {
+    pageErrors.push(`${label}: ${error.message}`);
+  });
+  page.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy/i.test(message.text())) {
+      pageErrors.push(`${label}: ${message.text()}`);
+    }
+  });
+  page.on("response", async (res) => {
+    if (res.request().resourceType() !== "script" || !res.url().startsWith(base.origin)) return;
+    const body = await res.body().catch(() => null);
+    if (body) scripts.set(res.url(), body);
+  });
+  await page.addInitScript(() => {
+    window.__cls = 0;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.__cls += entry.value;
+    }).observe({ type: "layout-shift", buffered: true });
+  });
+  page.recordWeight = async (name = label) => {
+    await page.waitForLoadState("networkidle");
+    const bodies = [...scripts.values()];
+    pageWeights[name] = {
+      files: bodies.length,
+      raw_bytes: bodies.reduce((n, b) => n + b.length, 0),
+      gzip_bytes: bodies.reduce((n, b) => n + gzipSync(b, { level: 9 }).length, 0),
+      cls: await page.evaluate(() => window.__cls),
+    };
+    scripts.clear();
+    return pageWeights[name];
+  };
+  return page;
+}
+
+before(async () => {
+  await mkdir(RESULTS, { recursive: true });
+  await mkdir(join(ROOT, ".wrangler"), { recursive: true });
+  state = await mkdtemp(join(ROOT, ".wrangler", "e2e-"));
+  await migrateLocal({ persistTo: state });
+  await seedLocal({ persistTo: state, products: PRODUCTS });
+  server = await startServer({ port: 0, persist: state, quiet: true });
+  base = server.url;
+  adminToken = await readAdminToken();
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+
+  // Stock for the product the checkout flows buy (the admin API is rate limited, so not for
+  // every SKU), the flash sale live with a single unit, and one promotion code.
+  for (const sku of BUY_SKUS) {
+    if ((await admin("PUT", `/inventory/${encodeURIComponent(sku)}`, { on_hand: 50 })) === null) break;
+  }
+  if ((await admin("PUT", `/inventory/${FLASH_SALE.sku}`, { on_hand: 1 })) !== null) {
+    await admin("PUT", `/inventory/${FLASH_SALE.sku}/sale`, {
+      sale_starts_at: new Date(Date.now() - 60_000).toISOString(),
+      sale_ends_at: new Date(Date.now() + 3_600_000).toISOString(),
+      reserve_on_add_to_cart: true,
+      reservation_ttl_seconds: 300,
+    });
+  }
+  await admin("POST", "/promotions", { code: PROMO_CODE, type: "percentage", percentage_bp: 1000 });
+  // The seed writes D1 directly (no catalog.changed events), so build the search index once.
+  await admin("POST", "/search/reindex");
+});
+
+after(async () => {
+  await writeFile(join(RESULTS, "page-weights.json"), `${JSON.stringify(pageWeights, null, 2)}\n`);
+  console.log("page weights (JS per page):", JSON.stringify(pageWeights, null, 2));
+  if (pending.length)
+    console.log(`set-up pending on unmerged domains:\n  ${[...new Set(pending)].join("\n  ")}`);
+  await browser?.close();
+  await server?.close();
+  if (state) await rm(state, { recursive: true, force: true });
+});
+
+test("browse a category, filter it, open a product and pick a variant", async () => {
+  const context = await browser.newContext({ baseURL: base.href, viewport: { width: 1280, height: 900 } });
+  const page = await openPage(context, "home");
+  await page.goto("/");
+  assert.match(await page.title(), /Home · Popcart/);
+  assert.ok((await page.locator(".product-grid .card").count()) > 0, "home lists featured products");
+  await page.recordWeight("home");
+  await shot(page, "01-home");
+
+  await page.locator("nav[aria-label=Categories] a").first().click();
+  await page.waitForURL(/\/c\//);
+  const before = await page.locator(".product-grid .card").count();
+  assert.ok(before > 0, "category lists products");
+  await page.recordWeight("category");
+  const brand = await page.locator("#filter-brand option").nth(1).getAttribute("value");
+  await page.selectOption("#filter-brand", brand);
+  await page.selectOption("#filter-sort", "price_asc");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await page.waitForURL(/brand=/);
+  const cards = page.locator(".product-grid .card");
+  assert.ok((await cards.count()) > 0 && (await cards.count()) <= before, "brand filter narrows the list");
+  for (const text of await cards.allInnerTexts()) assert.ok(text.includes(brand), `every card is ${brand}`);
+  await shot(page, "02-category-filtered");
+
+  await cards.first().locator("a").click();
+  await page.waitForURL(/\/p\//);
+  await page.recordWeight("product");
+  const radios = page.locator("[data-options] input[type=radio]");
+  if ((await radios.count()) > 1) {
+    const last = radios.last();
+    await page.locator(`label[for="${await last.getAttribute("id")}"]`).click();
+    assert.ok(await last.isChecked(), "variant option selected by clicking its label");
+  }
+  await page.waitForFunction(
+    () => !/Checking/.test(document.querySelector("[data-availability]").textContent),
+  );
+  assert.match(await page.locator("[data-price]").textContent(), /\$\d/);
+  assert.match(page.url(), /variant=var_/);
+  await shot(page, "03-product");
+  const cls = await page.evaluate(() => window.__cls);
+  assert.ok(cls < 0.1, `cumulative layout shift ${cls} stays under 0.1`);
+  await context.close();
+});
+
+test("search box suggests products as you type and the region switcher persists", async () => {
+  const context = await browser.newContext({ baseURL: base.href });
+  const page = await openPage(context, "search");
+  await page.goto("/");
+  if (await apiServes("GET", "/api/search/suggest?q=ho")) {
+    await page.locator("#site-search").fill("hood");
+    await page.locator("#search-suggestions [role=option]").first().waitFor({ timeout: 5000 });
+    await page.keyboard.press("ArrowDown");
+    assert.equal(await page.locator("#site-search").getAttribute("aria-expanded"), "true");
+    await shot(page, "04-autocomplete");
+  } else {
+    pending.push("GET /api/search/suggest (search domain not merged): autocomplete not exercised");
+  }
+  await Promise.all([
+    page.waitForResponse((res) => res.url().endsWith("/preferences/currency")),
+    page.selectOption("#region", "EUR"),
+  ]);
+  await page.waitForLoadState("load");
+  await page.goto("/");
+  assert.match(await page.locator(".card .price").first().textContent(), /€/);
+  assert.equal(await page.locator("#region").inputValue(), "EUR");
+  await context.close();
+});
+
+/** Adds the stocked product to a fresh cart; returns the page on /cart, or null when carts are not served yet. */
+async function cartWithProduct(context, label) {
+  if (!(await apiServes("POST", "/api/carts"))) return null;
+  const page = await openPage(context, label);
+  await page.goto(`/p/${BUY.product.slug}`);
+  await page.waitForURL(/\/p\//);
+  await page.waitForFunction(
+    () => !/Checking/.test(document.querySelector("[data-availability]").textContent),
+  );
+  await page.getByRole("button", { name: "Add to cart" }).click();
+  await page.locator("[data-add-notice] a[href='/cart']").waitFor({ timeout: 10_000 });
+  await page.goto("/cart");
+  await page.locator(".cart-line").first().waitFor();
+  return page;
+}
+
+async function fillCheckout(page, email) {
+  await page.goto("/checkout");
+  await page.locator("#f-email").fill(email);
+  await page.locator("#f-name").fill("Ada Lovelace");
+  await page.locator("#f-line1").fill("1 Analytical Way");
+  await page.locator("#f-city").fill("Springfield");
+  await page.locator("#f-region").fill("IL");
+  await page.locator("#f-postal_code").fill("62701");
+  await page.selectOption("#f-country", "US");
+  await page.getByRole("button", { name: "Continue to shipping" }).click();
+  const method = page.locator("[data-shipping-methods] input[type=radio]").first();
+  await method.waitFor({ timeout: 10_000 });
+  await method.check();
+  await page.waitForLoadState("networkidle");
+}
+
+test("add to cart, apply a promotion, pay with 4242 and follow the order-status link", async (t) => {
+  const context = await browser.newContext({ baseURL: base.href });
+  const page = await cartWithProduct(context, "cart");
+  if (!page) return t.skip("cart API (/api/carts) not merged yet");
+  await page.recordWeight("cart");
+  await page.locator("#promo-code").fill("NOT-A-REAL-CODE");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await page.locator("[data-promo-error]:not(:empty)").waitFor();
+  assert.doesNotMatch(
+    await page.locator("[data-promo-error]").textContent(),
+    /[{}]/,
+    "plain words, not JSON",
+  );
+  await page.locator("#promo-code").fill(PROMO_CODE);
+  await page.getByRole("button", { name: "Apply" }).click();
+  await page.locator("[data-total=discounts]").waitFor({ timeout: 10_000 });
+  await shot(page, "05-cart-with-promotion");
+
+  await fillCheckout(page, "ada@example.com");
+  await page.recordWeight("checkout");
+  assert.ok(await page.getByText("TEST MODE").isVisible(), "test-card form is marked TEST MODE");
+  await shot(page, "06-checkout");
+  await page.locator("#f-card").fill("4242 4242 4242 4242");
+  await page.getByRole("button", { name: "Pay now" }).click();
+  await page.waitForURL(/\/orders\/ord_.*placed=1/, { timeout: 30_000 });
+  await page.locator("[data-order-number]:not(:empty)").waitFor();
+  assert.match(await page.locator("h1").textContent(), /order is confirmed/);
+  await page.recordWeight("order");
+  await shot(page, "07-order-confirmation");
+
+  const statusUrl = page.url().replace("&placed=1", "");
+  await page.goto(statusUrl);
+  await page.locator("[data-order-status]:not(:empty)").waitFor();
+  assert.match(await page.locator("[data-order-number]").textContent(), /^PC-\d+/);
+  await shot(page, "08-order-status");
+  await context.close();
+});
+
+test("a declined card is explained next to the payment form and the cart survives", async (t) => {
+  const context = await browser.newContext({ baseURL: base.href });
+  const page = await cartWithProduct(context, "cart-declined");
+  if (!page) return t.skip("cart API (/api/carts) not merged yet");
+  await fillCheckout(page, "declined@example.com");
+  await page.locator("#f-card").fill("4000000000000002");
+  await page.getByRole("button", { name: "Pay now" }).click();
+  await page.locator("[data-pay-error]:not(:empty)").waitFor({ timeout: 30_000 });
+  assert.match(await page.locator("[data-pay-error]").textContent(), /declined/i);
+  assert.match(page.url(), /\/checkout/);
+  await shot(page, "09-card-declined");
+  await context.close();
+});
+
+test("a live flash sale shows its countdown and the remaining stock from the snapshot", async (t) => {
+  if (!(await apiServes("GET", "/api/availability?skus=X"))) return t.skip("availability API not merged yet");
+  const context = await browser.newContext({ baseURL: base.href });
+  const page = await openPage(context, "flash-sale");
+  await page.goto(`/p/${FLASH_SALE.slug}`);
+  await page.locator("[data-sale]").waitFor();
+  assert.match(await page.locator("[data-countdown]").textContent(), /Sale live — ends in \d/);
+  await page.locator("[data-availability][data-status=low]").waitFor({ timeout: 20_000 });
+  assert.equal(await page.locator("[data-availability]").textContent(), "Only 1 left");
+  await page.recordWeight("product-flash-sale");
+  await shot(page, "10-flash-sale-live");
+  await context.close();
+});
+
+test("a flash-sale shopper gets a timed hold; the next one sees it sold out", async (t) => {
+  if (!(await apiServes("POST", "/api/carts"))) return t.skip("cart API (/api/carts) not merged yet");
+  const first = await browser.newContext({ baseURL: base.href });
+  const buyer = await openPage(first, "flash-buyer");
+  await buyer.goto(`/p/${FLASH_SALE.slug}`);
+  await buyer.locator("[data-sale]").waitFor();
+  await buyer.getByRole("button", { name: "Add to cart" }).click();
+  await buyer.locator("[data-hold] .hold-timer").waitFor({ timeout: 10_000 });
+  assert.match(await buyer.locator("[data-hold]").textContent(), /Held for you for \d\d:\d\d/);
+  await shot(buyer, "11-flash-sale-held");
+
+  const second = await browser.newContext({ baseURL: base.href });
+  const late = await openPage(second, "flash-late");
+  await late.goto(`/p/${FLASH_SALE.slug}`);
+  // The availability snapshot trails reservations by a few seconds; the page polls it.
+  await late.locator("[data-availability][data-status=sold_out]").waitFor({ timeout: 20_000 });
+  assert.ok(await late.getByRole("button", { name: "Sold out" }).isDisabled());
+  await shot(late, "12-flash-sale-sold-out");
+  await first.close();
+  await second.close();
+});
+
+test("mobile viewport: no horizontal scrolling, reachable controls, visible focus", async () => {
+  const context = await browser.newContext({
+    baseURL: base.href,
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+  });
+  const page = await openPage(context, "mobile");
+  for (const path of ["/", `/p/${FLASH_SALE.slug}`]) {
+    await page.goto(path);
+    // Compare with the device width, not innerWidth: a mobile browser widens its layout
+    // viewport to fit overflowing content, which would hide the very overflow we look for.
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `${path} fits a 390px screen (content is ${width}px wide)`);
+  }
+  await page.keyboard.press("Tab");
+  const focused = await page.evaluate(() => {
+    const el = document.activeElement;
+    return { text: el.textContent, outline: getComputedStyle(el).outlineStyle };
+  });
+  assert.equal(focused.text, "Skip to content");
+  assert.notEqual(focused.outline, "none");
+  await shot(page, "13-mobile-product");
+  await context.close();
+});
+
+test("client modules threw no uncaught errors and broke no CSP rule", () => {
+  assert.deepEqual(pageErrors, []);
+});
+
+test("product and category pages stay under the 50 KB compressed JS budget", () => {
+  for (const name of ["product", "category"]) {
+    const weight = pageWeights[name];
+    assert.ok(weight, `${name} page was measured`);
+    assert.ok(weight.gzip_bytes < JS_BUDGET_BYTES, `${name}: ${weight.gzip_bytes} B gzip JS`);
+    assert.ok(weight.cls < 0.1, `${name}: layout shift ${weight.cls}`);
+  }
+});
