@@ -76,7 +76,7 @@ export default defineScenario({
     const headers = { authorization: `Bearer ${ctx.adminToken}` };
     return () => ({ path: "/admin/api/orders?limit=20", headers });
   },
-  async summarize(ctx, state) {
+  async summarize(_ctx, state) {
     const { db, ids, started, sweeping } = state;
     await sweeping;
     const deadline = Date.now() + 120_000;
