@@ -67,6 +67,19 @@ describe("transactional outbox", () => {
     expect((await sentAt(event.id))?.sent_at).not.toBeNull();
   });
 
+  it("sends and marks a backlog larger than one queue batch (D1 binds at most 100 parameters)", async () => {
+    const events = [];
+    for (let i = 0; i < 230; i++) events.push(await writeEvent());
+    const { queue, sent } = recordingQueue();
+    await sweepOutbox({ ...env, ORDER_EVENTS: queue }, { limit: 1000 });
+    for (const event of events) expect(sent).toContainEqual(event);
+    for (const event of events.slice(0, 5)) expect((await sentAt(event.id))?.sent_at).not.toBeNull();
+    const ids = events.map((e) => e.id);
+    const { queue: again, sent: resent } = recordingQueue();
+    await publishOutbox({ ...env, ORDER_EVENTS: again }, ids);
+    expect(resent).toHaveLength(0);
+  });
+
   it("leaves young rows to the inline publish so the sweeper rarely duplicates", async () => {
     const event = await writeEvent(0);
     const { queue, sent } = recordingQueue();

@@ -1,4 +1,4 @@
-import { and, asc, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, asc, isNull, lt, sql } from "drizzle-orm";
 import { type Database, database } from "../../db/client";
 import { outbox } from "../../db/schema";
 import { describeError, log } from "../lib/logging";
@@ -6,6 +6,13 @@ import { type EventEnvelope, type EventQueue, queueBinding } from "./envelope";
 
 /** Queues accept at most 100 messages per `sendBatch`. */
 const SEND_BATCH_LIMIT = 100;
+
+/**
+ * `id IN (…)` as ONE bound parameter: D1 allows at most 100 bound parameters per query, so
+ * a list of ids is passed as JSON and expanded with `json_each`.
+ */
+const idIn = (ids: readonly string[]) =>
+  sql`${outbox.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`;
 
 /**
  * The outbox row for `event`, to put in the same `db.batch([...])` as the state change,
@@ -33,7 +40,7 @@ export async function publishOutbox(env: Env, ids: readonly string[]): Promise<n
   const rows = await db
     .select()
     .from(outbox)
-    .where(and(inArray(outbox.id, [...ids]), isNull(outbox.sentAt)))
+    .where(and(idIn(ids), isNull(outbox.sentAt)))
     .orderBy(asc(outbox.createdAt));
   return sendRows(env, db, rows);
 }
@@ -80,7 +87,7 @@ async function sendRows(env: Env, db: Database, rows: OutboxRow[]): Promise<numb
         await queueBinding(env, queue).sendBatch(
           chunk.map((row) => ({ body: JSON.parse(row.payload) as unknown, contentType: "json" as const })),
         );
-        await db.update(outbox).set({ sentAt: Date.now() }).where(inArray(outbox.id, ids));
+        await db.update(outbox).set({ sentAt: Date.now() }).where(idIn(ids));
         sent += chunk.length;
       } catch (error) {
         log("warn", "outbox_send_failed", { queue, count: chunk.length, ...describeError(error) });
@@ -88,7 +95,7 @@ async function sendRows(env: Env, db: Database, rows: OutboxRow[]): Promise<numb
         await db
           .update(outbox)
           .set({ lastError: message.slice(0, 500), sendAttempts: sql`${outbox.sendAttempts} + 1` })
-          .where(inArray(outbox.id, ids));
+          .where(idIn(ids));
       }
     }
   }
