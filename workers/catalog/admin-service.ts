@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type Database, database } from "../../db/client";
 import {
@@ -12,6 +12,7 @@ import {
   variants,
 } from "../../db/schema";
 import { newId } from "../lib/ids";
+import { olderThan } from "../lib/keyset";
 import { ApiError, type FieldError, problems } from "../lib/problem";
 import { decodeCursor, encodeCursor } from "../lib/schemas";
 import { catalogChanged, publishCatalogEvents } from "./publisher";
@@ -366,12 +367,7 @@ export async function listAdminProducts(
     .where(
       and(
         query.status ? eq(products.status, query.status) : undefined,
-        after
-          ? or(
-              lt(products.createdAt, after.c),
-              and(eq(products.createdAt, after.c), lt(products.id, after.i)),
-            )
-          : undefined,
+        olderThan(products.createdAt, products.id, after && { time: after.c, id: after.i }),
       ),
     )
     .orderBy(desc(products.createdAt), desc(products.id))

@@ -1,6 +1,7 @@
-import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import { database } from "../../db/client";
 import { deadLetters } from "../../db/schema";
+import { olderThan } from "../lib/keyset";
 import { log } from "../lib/logging";
 import { DeadLetterEnvelopeSchema, EVENT_QUEUES, type EventQueue, queueBinding } from "./envelope";
 
@@ -65,12 +66,11 @@ export async function listDeadLetters(env: Env, input: ListDeadLettersInput): Pr
   const conditions = [
     input.queue ? eq(deadLetters.queue, input.queue) : undefined,
     input.includeReplayed ? undefined : isNull(deadLetters.replayedAt),
-    input.after
-      ? or(
-          lt(deadLetters.failedAt, input.after.failedAt),
-          and(eq(deadLetters.failedAt, input.after.failedAt), lt(deadLetters.id, input.after.id)),
-        )
-      : undefined,
+    olderThan(
+      deadLetters.failedAt,
+      deadLetters.id,
+      input.after && { time: input.after.failedAt, id: input.after.id },
+    ),
   ].filter((c) => c !== undefined);
   return db
     .select()

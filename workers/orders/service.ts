@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, like, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, like, lt, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import { database } from "../../db/client";
 import {
@@ -13,6 +13,7 @@ import {
 import { publishOutbox } from "../events/outbox";
 import { sha256Hex, timingSafeEqualString } from "../lib/crypto";
 import { newId, newSecret } from "../lib/ids";
+import { olderThan } from "../lib/keyset";
 import { describeError, log } from "../lib/logging";
 import type { Currency, Money } from "../lib/money";
 import { type ApiError, problems } from "../lib/problem";
@@ -384,9 +385,7 @@ export async function listOrders(
   if (query.cursor) {
     const cursor = decodeCursor(query.cursor, ListCursor);
     if (!cursor) throw problems.validation([{ path: "query.cursor", message: "Invalid cursor" }]);
-    filters.push(
-      or(lt(orders.createdAt, cursor.c), and(eq(orders.createdAt, cursor.c), lt(orders.id, cursor.i))),
-    );
+    filters.push(olderThan(orders.createdAt, orders.id, { time: cursor.c, id: cursor.i }));
   }
   const rows = await database(env.DB)
     .select()

@@ -1,7 +1,8 @@
-import { and, desc, eq, inArray, lt, or } from "drizzle-orm";
+import { desc, inArray } from "drizzle-orm";
 import { database } from "../../db/client";
 import { promotions } from "../../db/schema";
 import { newId } from "../lib/ids";
+import { olderThan } from "../lib/keyset";
 import type { Currency } from "../lib/money";
 import type { PromotionRule } from "./rules";
 import type { CreatePromotionBody, PromotionView } from "./schemas";
@@ -91,14 +92,7 @@ export async function listPromotions(
   const rows = await database(env.DB)
     .select()
     .from(promotions)
-    .where(
-      after
-        ? or(
-            lt(promotions.createdAt, after.created_at),
-            and(eq(promotions.createdAt, after.created_at), lt(promotions.id, after.id)),
-          )
-        : undefined,
-    )
+    .where(olderThan(promotions.createdAt, promotions.id, after && { time: after.created_at, id: after.id }))
     .orderBy(desc(promotions.createdAt), desc(promotions.id))
     .limit(page.limit + 1);
   const more = rows.length > page.limit;
