@@ -22,11 +22,9 @@ export async function restockOrder(env: Env, orderId: string): Promise<void> {
       reason: `order ${orderId} cancelled`,
       key: `cancel:${orderId}:${line.id}`,
     });
-    if (!result.ok) {
-      // Not committed (e.g. a stock-lost order whose units were never sold): nothing to return.
+    // Not committed (e.g. a stock-lost order whose units were never sold): nothing to return.
+    if (!result.ok)
       log("warn", "restock_skipped", { order_id: orderId, sku: line.sku, reason: result.reason });
-      if (result.reason === "not_found") continue;
-    }
   }
   if (lines.length === 0) log("info", "restock_nothing_recorded", { order_id: orderId });
 }
