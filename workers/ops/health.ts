@@ -1,7 +1,5 @@
 import type { ServerTiming } from "../lib/server-timing";
 
-export { versionOf } from "../lib/version";
-
 interface Check {
   ok: boolean;
   latency_ms: number;

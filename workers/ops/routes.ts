@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../lib/router";
-import { checkBindings, versionOf } from "./health";
+import { versionOf } from "../lib/version";
+import { checkBindings } from "./health";
 import { HealthSchema } from "./schemas";
 
 const health = createRoute({
