@@ -6,11 +6,15 @@
  *
  * | column  | meaning                                                                 |
  * |---------|-------------------------------------------------------------------------|
- * | index1  | the kind (`request`, `reservation`, `checkout`, `payment`, `queue`)     |
+ * | index1  | the kind (`request`, `reservation`, `checkout`, `payment`, `queue`,     |
+ * |         | `breaker`, `degraded`)                                                  |
  * | blob1   | the kind again (indexes are not selectable in every query)              |
- * | blob2   | subject: route pattern, SKU, checkout currency, provider, queue name    |
- * | blob3   | outcome: status class, granted/refused, started/completed/failed …      |
- * | blob4   | reason / detail: refusal reason, failure code, HTTP method, event type  |
+ * | blob2   | subject: route pattern, SKU, checkout currency, provider, queue name,   |
+ * |         | circuit name, degraded dependency                                       |
+ * | blob3   | outcome: status class, granted/refused, started/completed/failed,       |
+ * |         | the circuit's new state, the fallback that served a degraded read       |
+ * | blob4   | reason / detail: refusal reason, failure code, HTTP method, event type, |
+ * |         | the circuit's previous state, the degraded route                        |
  * | blob5   | worker version id (compare versions during a gradual rollout)           |
  * | double1 | count of events this point stands for (1, or a batch size)              |
  * | double2 | duration in ms: request latency, queue lag                              |
@@ -100,6 +104,16 @@ export class Metrics {
     eventType?: string;
   }): void {
     this.write("queue", m.queue, m.outcome, m.eventType ?? "", m.count, m.lagMs ?? 0, 0);
+  }
+
+  /** A circuit breaker changed state (`closed` → `open` → `half_open` → `closed` …). */
+  breaker(m: { name: string; from: string; to: string; failures: number }): void {
+    this.write("breaker", m.name, m.to, m.from, 1, 0, m.failures);
+  }
+
+  /** A response served in a degraded mode, e.g. a catalog read answered from its last good copy. */
+  degraded(m: { dependency: string; fallback: string; route: string }): void {
+    this.write("degraded", m.dependency, m.fallback, m.route, 1, 0, 0);
   }
 
   private write(
