@@ -1,3 +1,4 @@
+import { resilientEnv } from "../lib/resilient-env";
 import { createApp } from "./app";
 import { dispatchQueue } from "./queue";
 import { runScheduled } from "./scheduled";
@@ -7,8 +8,9 @@ export { InventoryObject } from "../../durable-objects/inventory";
 
 const app = createApp();
 
+// Every handler gets the env with its D1 binding guarded (deadline + circuit breaker).
 export default {
-  fetch: app.fetch,
-  queue: dispatchQueue,
-  scheduled: runScheduled,
+  fetch: (request, env, ctx) => app.fetch(request, resilientEnv(env), ctx),
+  queue: (batch, env, ctx) => dispatchQueue(batch, resilientEnv(env), ctx),
+  scheduled: (controller, env) => runScheduled(controller, resilientEnv(env)),
 } satisfies ExportedHandler<Env>;

@@ -1,5 +1,6 @@
 import type { ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { DatabaseUnavailableError } from "./d1-guard";
 import type { AppEnv } from "./env";
 import { describeError, log } from "./logging";
 import { ApiError, PROBLEM_CONTENT_TYPE, problems } from "./problem";
@@ -28,15 +29,29 @@ function fromHttpException(error: HTTPException): ApiError {
   return new ApiError(error.status, "http_error", error.message || "Request failed");
 }
 
+/** D1 is down or too slow (timeout, open circuit): fail fast and say when to come back. */
+export function databaseUnavailable(error: DatabaseUnavailableError): ApiError {
+  return problems.unavailable(
+    "database_unavailable",
+    "The database is temporarily unavailable; retry shortly.",
+    error.retryAfterSeconds,
+  );
+}
+
 /**
- * The single `app.onError`: refusals become their problem; anything unexpected is logged
- * with the request id and answered with a generic 500 that leaks nothing.
+ * The single `app.onError`: refusals become their problem, a D1 outage a 503
+ * `database_unavailable`; anything unexpected is logged with the request id and answered with
+ * a generic 500 that leaks nothing.
  */
 export const problemHandler: ErrorHandler<AppEnv> = (error, c) => {
   const requestId = c.get("requestId");
   const instance = new URL(c.req.url).pathname;
   if (error instanceof ApiError) return problemResponse(error, instance, requestId);
   if (error instanceof HTTPException) return problemResponse(fromHttpException(error), instance, requestId);
+  if (error instanceof DatabaseUnavailableError) {
+    log("warn", "database_unavailable", { request_id: requestId, path: instance, error: error.message });
+    return problemResponse(databaseUnavailable(error), instance, requestId);
+  }
   log("error", "unhandled_error", { request_id: requestId, path: instance, ...describeError(error) });
   const internal = new ApiError(500, "internal_error", "Internal server error", {
     detail: "Something went wrong on our side. Quote the request id if you contact support.",

@@ -1,0 +1,165 @@
+import { CircuitOpenError, type CircuitStateChange, circuitBreaker } from "./circuit-breaker";
+import type { DatabaseSettings } from "./resilience-settings";
+import { TimeoutError, withTimeout } from "./timeout";
+
+/** D1 is down, overloaded or too slow: retry later. Maps to 503 `database_unavailable`. */
+export class DatabaseUnavailableError extends Error {
+  readonly code = "database_unavailable";
+  constructor(
+    message: string,
+    /** Seconds a client should wait before retrying. */
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "DatabaseUnavailableError";
+  }
+}
+
+/**
+ * D1 errors that say the database (not the query) failed, from Cloudflare's D1 error list
+ * ("Retry the operation"). SQL errors such as constraint violations are the caller's business
+ * and pass through untouched: they prove D1 is answering.
+ */
+const OUTAGE =
+  /network connection lost|reset because its code was updated|caused object to be reset|overloaded|too many requests queued|exceeded timeout|execution timeout|cannot resolve d1|transient issue|d1 db is unavailable/i;
+
+/** Whether `error` means D1 is unavailable (rather than the query being wrong). */
+export function isDatabaseOutage(error: unknown): boolean {
+  if (error instanceof DatabaseUnavailableError || error instanceof TimeoutError) return true;
+  if (error instanceof CircuitOpenError) return true;
+  return error instanceof Error && OUTAGE.test(error.message);
+}
+
+/** One failed query may be a blip: ask clients back soon (an open circuit names its own wait). */
+const TRANSIENT_RETRY_AFTER_SECONDS = 5;
+
+type Guard = <T>(operation: () => Promise<T>) => Promise<T>;
+
+const GUARDED = Symbol("popcart.d1-guarded");
+
+/** True for a database already wrapped by {@link guardDatabase}. */
+export const isGuarded = (db: D1Database): boolean => GUARDED in db;
+
+class GuardedStatement implements D1PreparedStatement {
+  constructor(
+    readonly inner: D1PreparedStatement,
+    private readonly guard: Guard,
+  ) {}
+
+  bind(...values: unknown[]): D1PreparedStatement {
+    return new GuardedStatement(this.inner.bind(...values), this.guard);
+  }
+
+  first<T = unknown>(colName: string): Promise<T | null>;
+  first<T = Record<string, unknown>>(): Promise<T | null>;
+  first<T>(colName?: string): Promise<T | null> {
+    return this.guard(() => (colName === undefined ? this.inner.first<T>() : this.inner.first<T>(colName)));
+  }
+
+  run<T = Record<string, unknown>>(): Promise<D1Result<T>> {
+    return this.guard(() => this.inner.run<T>());
+  }
+
+  all<T = Record<string, unknown>>(): Promise<D1Result<T>> {
+    return this.guard(() => this.inner.all<T>());
+  }
+
+  raw<T = unknown[]>(options: { columnNames: true }): Promise<[string[], ...T[]]>;
+  raw<T = unknown[]>(options?: { columnNames?: false }): Promise<T[]>;
+  raw<T = unknown[]>(options?: { columnNames?: boolean }): Promise<[string[], ...T[]] | T[]> {
+    return this.guard<[string[], ...T[]] | T[]>(() =>
+      options?.columnNames ? this.inner.raw<T>({ columnNames: true }) : this.inner.raw<T>(),
+    );
+  }
+}
+
+const unwrap = (statements: D1PreparedStatement[]) =>
+  statements.map((statement) => (statement instanceof GuardedStatement ? statement.inner : statement));
+
+class GuardedSession implements D1DatabaseSession {
+  constructor(
+    private readonly inner: D1DatabaseSession,
+    private readonly guard: Guard,
+  ) {}
+
+  prepare(query: string): D1PreparedStatement {
+    return new GuardedStatement(this.inner.prepare(query), this.guard);
+  }
+
+  batch<T = unknown>(statements: D1PreparedStatement[]): Promise<D1Result<T>[]> {
+    return this.guard(() => this.inner.batch<T>(unwrap(statements)));
+  }
+
+  getBookmark(): D1SessionBookmark | null {
+    return this.inner.getBookmark();
+  }
+}
+
+class GuardedDatabase implements D1Database {
+  readonly [GUARDED] = true;
+
+  constructor(
+    private readonly inner: D1Database,
+    private readonly guard: Guard,
+  ) {}
+
+  prepare(query: string): D1PreparedStatement {
+    return new GuardedStatement(this.inner.prepare(query), this.guard);
+  }
+
+  batch<T = unknown>(statements: D1PreparedStatement[]): Promise<D1Result<T>[]> {
+    return this.guard(() => this.inner.batch<T>(unwrap(statements)));
+  }
+
+  exec(query: string): Promise<D1ExecResult> {
+    return this.guard(() => this.inner.exec(query));
+  }
+
+  withSession(constraintOrBookmark?: D1SessionBookmark | D1SessionConstraint): D1DatabaseSession {
+    return new GuardedSession(this.inner.withSession(constraintOrBookmark), this.guard);
+  }
+
+  dump(): Promise<ArrayBuffer> {
+    return this.guard(() => this.inner.dump());
+  }
+}
+
+/**
+ * Wraps a D1 binding so every query has a deadline (`settings.timeoutMs`) and runs through
+ * the isolate's `d1` circuit breaker. Outages (timeouts, D1's retryable errors, an open
+ * circuit) surface as {@link DatabaseUnavailableError}; every other error is rethrown as is.
+ *
+ * A write that times out may still commit later, exactly as with a lost connection: the
+ * callers' writes are idempotent (keys, `ON CONFLICT`, compare-and-set) for that reason.
+ */
+export function guardDatabase(
+  db: D1Database,
+  settings: DatabaseSettings,
+  onStateChange?: (change: CircuitStateChange) => void,
+): D1Database {
+  const guard: Guard = async (operation) => {
+    const breaker = circuitBreaker("d1", settings.breaker);
+    try {
+      return await breaker.execute(() => withTimeout("d1", settings.timeoutMs, operation), {
+        isFailure: isDatabaseOutage,
+        ...(onStateChange ? { onStateChange } : {}),
+      });
+    } catch (error) {
+      if (error instanceof CircuitOpenError) {
+        throw new DatabaseUnavailableError("D1 is unavailable (circuit open).", error.retryAfterSeconds, {
+          cause: error,
+        });
+      }
+      if (isDatabaseOutage(error) && !(error instanceof DatabaseUnavailableError)) {
+        throw new DatabaseUnavailableError(
+          `D1 is unavailable: ${error instanceof Error ? error.message : String(error)}`,
+          TRANSIENT_RETRY_AFTER_SECONDS,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  };
+  return new GuardedDatabase(db, guard);
+}
