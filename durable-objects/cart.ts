@@ -23,12 +23,15 @@ import {
   type CheckoutSnapshot,
   orderDraftFrom,
 } from "../workers/checkout/snapshot";
+import { DatabaseUnavailableError } from "../workers/lib/d1-guard";
 import { newId, newSecret } from "../workers/lib/ids";
 import { describeError, log } from "../workers/lib/logging";
 import type { Currency } from "../workers/lib/money";
 import { MAX_AMOUNT } from "../workers/lib/money";
+import { resilientEnv } from "../workers/lib/resilient-env";
 import { placeOrder, refundOrder } from "../workers/orders/service";
 import {
+  isProviderUnavailable,
   type PaymentOutcome,
   type PaymentSession,
   paymentIdempotencyKey,
@@ -77,7 +80,8 @@ export type CartRefusalReason =
   | "cart_empty"
   | "cart_total_too_large"
   | "promotion_unavailable"
-  | "payment_unavailable"
+  | "payment_provider_unavailable"
+  | "database_unavailable"
   | "confirmation_not_supported"
   | "card_invalid";
 
@@ -99,6 +103,14 @@ export const PAYMENT_WINDOW_MS = 15 * 60 * 1000;
  * cancel the payment and release the stock itself before the holds lapse on their own.
  */
 export const RESERVATION_GRACE_SECONDS = 5 * 60;
+/**
+ * A checkout whose payment could not be started (provider or D1 unavailable) keeps its holds
+ * this long for a retry with the same Idempotency-Key; then its alarm gives them back. Well
+ * under the grace above, so a resumed checkout's holds still outlive its payment window.
+ */
+export const PAYMENT_RESUME_WINDOW_MS = 2 * 60 * 1000;
+/** When the payment provider or D1 is down at the end of a payment window, try again this much later. */
+const EXPIRY_RETRY_MS = 30 * 1000;
 
 const ACTIVE_CHECKOUT = "status IN ('pending', 'awaiting_payment', 'requires_action')";
 
@@ -153,7 +165,8 @@ export class CartObject extends DurableObject<Env> {
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    // D1 calls get a deadline and the isolate's circuit breaker, as in the edge worker.
+    super(ctx, resilientEnv(env));
     this.sql = ctx.storage.sql;
     void ctx.blockConcurrencyWhile(async () => migrateCartStorage(this.sql));
   }
@@ -189,7 +202,7 @@ export class CartObject extends DurableObject<Env> {
   async view(tokenHash: string): Promise<CartResult> {
     const cart = this.authorize(tokenHash);
     if (!cart) return refuse("cart_not_found");
-    return { ok: true, cart: await this.render(cart) };
+    return this.unlessDatabaseDown(async () => ({ ok: true, cart: await this.render(cart) }));
   }
 
   async addLine(tokenHash: string, input: { sku: string; quantity: number }): Promise<CartResult> {
@@ -394,84 +407,97 @@ export class CartObject extends DurableObject<Env> {
    * this cart are applied one after the other.
    */
   async checkout(tokenHash: string, idempotencyKey: string): Promise<CheckoutResult> {
-    return this.exclusive(async () => {
-      const cart = this.authorize(tokenHash);
-      if (!cart) return refuse("cart_not_found");
-      const replay = this.sql
-        .exec<CheckoutRow>("SELECT * FROM checkouts WHERE idempotency_key = ?", idempotencyKey)
-        .toArray()[0];
-      if (replay) {
-        if (replay.status === "pending") return this.startPayment(replay);
-        return { ok: true, checkout: this.checkoutView(replay), created: false };
-      }
-      const active = this.sql
-        .exec<CheckoutRow>(`SELECT * FROM checkouts WHERE ${ACTIVE_CHECKOUT}`)
-        .toArray()[0];
-      if (active) {
-        return refuse("checkout_in_progress", "This cart already has a checkout awaiting payment.", {
-          checkout_id: active.id,
-        });
-      }
-      if (cart.status === "completed") return refuse("cart_locked", "This cart has been checked out.");
-      const snapshot = await this.snapshot(cart);
-      if (!snapshot.ok) return snapshot;
+    return this.exclusive(() => this.unlessDatabaseDown(() => this.startCheckout(tokenHash, idempotencyKey)));
+  }
 
-      const checkoutId = newId("chk");
-      const now = Date.now();
-      await this.env.DB.prepare("INSERT INTO checkout_index (id, cart_id, created_at) VALUES (?1, ?2, ?3)")
-        .bind(checkoutId, cart.id, now)
-        .run();
-      const lines = this.lines();
-      const reserved = await reserveCheckoutLines(this.env, {
-        checkoutId,
-        cartId: cart.id,
-        email: snapshot.value.email,
-        lines: lines.map((line) => ({
-          line_id: line.id,
-          sku: line.sku,
-          quantity: line.quantity,
-          reservation_id: line.reservation_id,
-        })),
-        ttlSeconds: PAYMENT_WINDOW_MS / 1000 + RESERVATION_GRACE_SECONDS,
+  private async startCheckout(tokenHash: string, idempotencyKey: string): Promise<CheckoutResult> {
+    const cart = this.authorize(tokenHash);
+    if (!cart) return refuse("cart_not_found");
+    const replay = this.sql
+      .exec<CheckoutRow>("SELECT * FROM checkouts WHERE idempotency_key = ?", idempotencyKey)
+      .toArray()[0];
+    if (replay) {
+      // A checkout whose payment could not be started resumes under the same key, within
+      // its resume window (after it, the alarm gives everything back).
+      if (replay.status === "pending" && replay.expires_at > Date.now()) return this.startPayment(replay);
+      if (replay.status === "pending") await this.expireCheckout(replay);
+      return { ok: true, checkout: this.checkoutView(this.requireCheckout(replay.id)), created: false };
+    }
+    const active = this.sql
+      .exec<CheckoutRow>(`SELECT * FROM checkouts WHERE ${ACTIVE_CHECKOUT}`)
+      .toArray()[0];
+    if (active) {
+      return refuse("checkout_in_progress", "This cart already has a checkout awaiting payment.", {
+        checkout_id: active.id,
       });
-      if (!reserved.ok) {
-        return stockRefusal(reserved, { sku: reserved.sku, line_id: reserved.line_id });
-      }
-      // Persist before holding promotion uses: from here on the checkout's alarm (or a replay)
-      // can always find and give back what it took.
-      this.sql.exec(
-        `INSERT INTO checkouts (id, idempotency_key, status, snapshot, reservations, promotion_ids, created_at,
-           updated_at, expires_at)
-         VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?)`,
-        checkoutId,
-        idempotencyKey,
-        JSON.stringify(snapshot.value),
-        JSON.stringify(reserved.reservations),
-        JSON.stringify(snapshot.value.promotions.map((promotion) => promotion.promotion_id)),
-        now,
-        now,
-        now + PAYMENT_WINDOW_MS,
-      );
-      this.sql.exec("UPDATE cart SET status = 'checking_out', updated_at = ?", now);
-      await this.scheduleAlarm();
-      return this.startPayment(this.requireCheckout(checkoutId));
+    }
+    if (cart.status === "completed") return refuse("cart_locked", "This cart has been checked out.");
+    const snapshot = await this.snapshot(cart);
+    if (!snapshot.ok) return snapshot;
+
+    const checkoutId = newId("chk");
+    const now = Date.now();
+    await this.env.DB.prepare("INSERT INTO checkout_index (id, cart_id, created_at) VALUES (?1, ?2, ?3)")
+      .bind(checkoutId, cart.id, now)
+      .run();
+    const lines = this.lines();
+    const reserved = await reserveCheckoutLines(this.env, {
+      checkoutId,
+      cartId: cart.id,
+      email: snapshot.value.email,
+      lines: lines.map((line) => ({
+        line_id: line.id,
+        sku: line.sku,
+        quantity: line.quantity,
+        reservation_id: line.reservation_id,
+      })),
+      ttlSeconds: PAYMENT_WINDOW_MS / 1000 + RESERVATION_GRACE_SECONDS,
     });
+    if (!reserved.ok) {
+      return stockRefusal(reserved, { sku: reserved.sku, line_id: reserved.line_id });
+    }
+    // Persist before holding promotion uses: from here on the checkout's alarm (or a replay)
+    // can always find and give back what it took.
+    this.sql.exec(
+      `INSERT INTO checkouts (id, idempotency_key, status, snapshot, reservations, promotion_ids, created_at,
+         updated_at, expires_at)
+       VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?)`,
+      checkoutId,
+      idempotencyKey,
+      JSON.stringify(snapshot.value),
+      JSON.stringify(reserved.reservations),
+      JSON.stringify(snapshot.value.promotions.map((promotion) => promotion.promotion_id)),
+      now,
+      now,
+      now + PAYMENT_WINDOW_MS,
+    );
+    this.sql.exec("UPDATE cart SET status = 'checking_out', updated_at = ?", now);
+    await this.scheduleAlarm();
+    return this.startPayment(this.requireCheckout(checkoutId));
   }
 
   /** A checkout of this cart, reconciled with the provider while it still awaits payment. */
   async getCheckout(tokenHash: string, checkoutId: string): Promise<CheckoutResult> {
-    return this.exclusive(async () => {
-      if (!this.authorize(tokenHash)) return refuse("cart_not_found");
-      const row = this.checkoutRow(checkoutId);
-      if (!row) return refuse("checkout_not_found");
-      if ((row.status === "awaiting_payment" || row.status === "requires_action") && row.payment_id) {
-        // The "client confirmed" path: Stripe.js confirmed in the browser and the client
-        // polls; if the webhook has not arrived (or never will), ask the provider directly.
-        const session = await paymentProviderFor(this.env).getPayment(row.payment_id);
-        await this.applySession(row, session);
-      }
-      return { ok: true, checkout: this.checkoutView(this.requireCheckout(checkoutId)), created: false };
-    });
+    return this.exclusive(() =>
+      this.unlessDatabaseDown(async () => {
+        if (!this.authorize(tokenHash)) return refuse("cart_not_found");
+        const row = this.checkoutRow(checkoutId);
+        if (!row) return refuse("checkout_not_found");
+        if ((row.status === "awaiting_payment" || row.status === "requires_action") && row.payment_id) {
+          // The "client confirmed" path: Stripe.js confirmed in the browser and the client
+          // polls; if the webhook has not arrived (or never will), ask the provider directly.
+          // Best effort: with the provider down, the stored state is the answer.
+          try {
+            const session = await paymentProviderFor(this.env).getPayment(row.payment_id);
+            await this.applySession(row, session);
+          } catch (error) {
+            if (!isProviderUnavailable(error)) throw error;
+            log("warn", "checkout_reconcile_skipped", { checkout_id: row.id, ...describeError(error) });
+          }
+        }
+        return { ok: true, checkout: this.checkoutView(this.requireCheckout(checkoutId)), created: false };
+      }),
+    );
   }
 
   /** The payment id of a checkout, for the test provider's confirmation route. */
@@ -577,11 +603,17 @@ export class CartObject extends DurableObject<Env> {
   private async startPayment(row: CheckoutRow): Promise<CheckoutResult> {
     const snapshot = JSON.parse(row.snapshot) as CheckoutSnapshot;
     const promotionIds = JSON.parse(row.promotion_ids) as string[];
-    const held = await holdPromotionUses(this.env, {
-      checkoutId: row.id,
-      email: snapshot.email,
-      promotionIds,
-    });
+    let held: Awaited<ReturnType<typeof holdPromotionUses>>;
+    try {
+      held = await holdPromotionUses(this.env, {
+        checkoutId: row.id,
+        email: snapshot.email,
+        promotionIds,
+      });
+    } catch (error) {
+      if (error instanceof DatabaseUnavailableError) return this.awaitResume(row, error);
+      throw error;
+    }
     if (!held.ok) {
       await this.abandon(row, "failed", {
         code: "promotion_unavailable",
@@ -607,15 +639,20 @@ export class CartObject extends DurableObject<Env> {
         idempotencyKey: paymentIdempotencyKey(row.id, "create"),
       });
     } catch (error) {
+      if (isProviderUnavailable(error) || error instanceof DatabaseUnavailableError) {
+        return this.awaitResume(row, error);
+      }
       log("error", "checkout_payment_create_failed", { checkout_id: row.id, ...describeError(error) });
       await this.abandon(row, "failed", {
-        code: "payment_unavailable",
+        code: "payment_provider_unavailable",
         message: "The payment could not be started.",
       });
-      return refuse("payment_unavailable", "The payment provider is unavailable; try again shortly.");
+      return refuse("payment_provider_unavailable", "The payment provider refused to start the payment.");
     }
+    // The payment exists: the full window applies again (a resume had shortened it).
     this.sql.exec(
-      `UPDATE checkouts SET status = ?, provider = ?, payment_id = ?, client_secret = ?, next_action = ?, updated_at = ?
+      `UPDATE checkouts SET status = ?, provider = ?, payment_id = ?, client_secret = ?, next_action = ?, updated_at = ?,
+         expires_at = created_at + ?
        WHERE id = ?`,
       session.status === "requires_action" ? "requires_action" : "awaiting_payment",
       session.provider,
@@ -623,12 +660,47 @@ export class CartObject extends DurableObject<Env> {
       session.client_secret,
       session.next_action ? JSON.stringify(session.next_action) : null,
       Date.now(),
+      PAYMENT_WINDOW_MS,
       row.id,
     );
+    await this.scheduleAlarm();
     const current = this.requireCheckout(row.id);
     // A provider that answers synchronously (or a replay after success) is settled now.
     await this.applySession(current, session);
     return { ok: true, checkout: this.checkoutView(this.requireCheckout(row.id)), created: true };
+  }
+
+  /**
+   * The payment could not be started because the provider (timeout, outage, open circuit)
+   * or D1 is unavailable. The checkout stays `pending` with its holds, so a retry with the
+   * same Idempotency-Key resumes it and asks the provider again under the same derived
+   * provider key: at most one payment exists, however many retries. Its deadline shrinks to
+   * the resume window, after which the alarm releases stock and promotion uses.
+   */
+  private async awaitResume(
+    row: CheckoutRow,
+    error: DatabaseUnavailableError | Error,
+  ): Promise<CheckoutResult> {
+    const now = Date.now();
+    this.sql.exec(
+      "UPDATE checkouts SET expires_at = MIN(created_at + ?, ?), updated_at = ? WHERE id = ?",
+      PAYMENT_WINDOW_MS,
+      now + PAYMENT_RESUME_WINDOW_MS,
+      now,
+      row.id,
+    );
+    await this.scheduleAlarm();
+    const database = error instanceof DatabaseUnavailableError;
+    const retryAfter =
+      (database ? error.retryAfterSeconds : (error as { retryAfterSeconds?: number }).retryAfterSeconds) ?? 5;
+    log("warn", "checkout_payment_deferred", { checkout_id: row.id, ...describeError(error) });
+    return refuse(
+      database ? "database_unavailable" : "payment_provider_unavailable",
+      database
+        ? "The database is temporarily unavailable; retry with the same Idempotency-Key."
+        : "The payment provider did not answer; retry with the same Idempotency-Key.",
+      { checkout_id: row.id, retry_after: retryAfter },
+    );
   }
 
   /** Applies a provider's view of the payment when it is terminal (or needs action). */
@@ -887,7 +959,22 @@ export class CartObject extends DurableObject<Env> {
       const due = this.sql
         .exec<CheckoutRow>(`SELECT * FROM checkouts WHERE ${ACTIVE_CHECKOUT} AND expires_at <= ?`, now)
         .toArray();
-      for (const row of due) await this.expireCheckout(row);
+      let deferred = false;
+      for (const row of due) {
+        try {
+          await this.expireCheckout(row);
+        } catch (error) {
+          if (!isProviderUnavailable(error) && !(error instanceof DatabaseUnavailableError)) throw error;
+          // Settling needs the provider (or D1): try again soon rather than burning the
+          // platform's alarm retries. Holds lapse on their own after the grace period.
+          log("warn", "checkout_expiry_deferred", { checkout_id: row.id, ...describeError(error) });
+          deferred = true;
+        }
+      }
+      if (deferred) {
+        await this.ctx.storage.setAlarm(now + EXPIRY_RETRY_MS);
+        return;
+      }
       const active = this.sql
         .exec<{ n: number }>(`SELECT count(*) AS n FROM checkouts WHERE ${ACTIVE_CHECKOUT}`)
         .one().n;
@@ -911,6 +998,19 @@ export class CartObject extends DurableObject<Env> {
     migrateCartStorage(this.sql);
   }
 
+  /** Runs `work`, answering `database_unavailable` (503, with Retry-After) if D1 is down or too slow. */
+  private async unlessDatabaseDown<T>(work: () => Promise<T>): Promise<T | CartRefusal> {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof DatabaseUnavailableError)) throw error;
+      log("warn", "cart_database_unavailable", { ...describeError(error) });
+      return refuse("database_unavailable", "The database is temporarily unavailable; retry shortly.", {
+        retry_after: error.retryAfterSeconds,
+      });
+    }
+  }
+
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.tail.then(fn);
     this.tail = run.catch(() => undefined);
@@ -921,22 +1021,27 @@ export class CartObject extends DurableObject<Env> {
     tokenHash: string,
     change: (cart: CartRow) => Promise<CartRefusal | null>,
   ): Promise<CartResult> {
-    return this.exclusive(async () => {
-      const cart = this.authorize(tokenHash);
-      if (!cart) return refuse("cart_not_found");
-      if (cart.status !== "open") {
-        return refuse(
-          "cart_locked",
-          cart.status === "completed"
-            ? "This cart has been checked out."
-            : "A checkout of this cart is awaiting payment; wait for it to finish or fail.",
-        );
-      }
-      const refusal = await change(cart);
-      if (refusal) return refusal;
-      await this.touch();
-      return { ok: true, cart: await this.render(this.requireCart()) };
-    });
+    return this.exclusive(() => this.unlessDatabaseDown(() => this.applyMutation(tokenHash, change)));
+  }
+
+  private async applyMutation(
+    tokenHash: string,
+    change: (cart: CartRow) => Promise<CartRefusal | null>,
+  ): Promise<CartResult> {
+    const cart = this.authorize(tokenHash);
+    if (!cart) return refuse("cart_not_found");
+    if (cart.status !== "open") {
+      return refuse(
+        "cart_locked",
+        cart.status === "completed"
+          ? "This cart has been checked out."
+          : "A checkout of this cart is awaiting payment; wait for it to finish or fail.",
+      );
+    }
+    const refusal = await change(cart);
+    if (refusal) return refusal;
+    await this.touch();
+    return { ok: true, cart: await this.render(this.requireCart()) };
   }
 
   private authorize(tokenHash: string): CartRow | null {

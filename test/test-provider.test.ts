@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { PaymentProviderError, paymentProviderFor } from "../workers/payments/provider";
+import { ResilientPaymentProvider } from "../workers/payments/resilient-provider";
 import { confirmTestPayment, TEST_CARDS, TestPaymentProvider } from "../workers/payments/test-provider";
 
 const usd = (amount: number) => ({ amount, currency: "USD" as const });
@@ -30,7 +31,9 @@ async function providerError(promise: Promise<unknown>): Promise<PaymentProvider
 
 describe("test payment provider", () => {
   it("is the provider when no Stripe key is configured, and creates idempotently", async () => {
-    expect(paymentProviderFor(env)).toBeInstanceOf(TestPaymentProvider);
+    const chosen = paymentProviderFor(env);
+    expect(chosen).toBeInstanceOf(ResilientPaymentProvider);
+    expect((chosen as ResilientPaymentProvider).inner).toBeInstanceOf(TestPaymentProvider);
     const { provider, session, checkoutId, cartId } = await newPayment();
     expect(session).toMatchObject({ provider: "test", status: "requires_payment_method", amount: usd(1500) });
     expect(session.client_secret).toMatch(new RegExp(`^${session.payment_id}_secret_`));

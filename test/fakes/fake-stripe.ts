@@ -79,10 +79,25 @@ export class FakeStripe {
   private readonly replays = new Map<string, { fingerprint: string; status: number; body: string }>();
   /** Answer the next N requests with a 500, to exercise the SDK's retries. */
   failNext = 0;
+  /**
+   * While true, requests are processed (an intent is created, a replay recorded) but the
+   * answer never arrives: the connection stalls until the caller aborts it, as when Stripe
+   * commits a request and the response is lost or late.
+   */
+  stall = false;
 
   constructor(readonly secretKey = "sk_test_fake") {}
 
   readonly fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const response = await this.handle(input, init);
+    if (!this.stall) return response;
+    const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
+    return new Promise<Response>((_, reject) => {
+      signal?.addEventListener("abort", () => reject(signal.reason));
+    });
+  }) as typeof fetch;
+
+  private readonly handle = async (input: RequestInfo | URL, init?: RequestInit) => {
     const request = new Request(input, init);
     const url = new URL(request.url);
     if (url.hostname !== "api.stripe.com") throw new Error(`fake Stripe got a request for ${url.hostname}`);
@@ -121,7 +136,7 @@ export class FakeStripe {
       return response;
     }
     return this.route(request.method, url.pathname, params);
-  }) as typeof fetch;
+  };
 
   private route(method: string, path: string, params: Record<string, unknown>): Response {
     const intentMatch = /^\/v1\/payment_intents\/([^/]+)(\/cancel)?$/.exec(path);

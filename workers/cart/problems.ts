@@ -26,10 +26,17 @@ const REFUSALS: Record<CartRefusalReason, { status: ContentfulStatusCode; title:
   cart_empty: { status: 422, title: "Cart is empty" },
   cart_total_too_large: { status: 422, title: "Cart total cannot be charged" },
   promotion_unavailable: { status: 409, title: "Promotion no longer available" },
-  payment_unavailable: { status: 503, title: "Payment provider unavailable" },
+  payment_provider_unavailable: { status: 503, title: "Payment provider unavailable" },
+  database_unavailable: { status: 503, title: "Database unavailable" },
   confirmation_not_supported: { status: 409, title: "Confirmation not supported" },
   card_invalid: { status: 422, title: "Invalid card number" },
 };
+
+/** Seconds until a retry may succeed: the refusal's own `retry_after`, else 5. */
+function retryAfter(refusal: CartRefusal): number {
+  const seconds = refusal.data?.retry_after;
+  return typeof seconds === "number" && Number.isSafeInteger(seconds) && seconds > 0 ? seconds : 5;
+}
 
 /** The problem a cart refusal answers with; the code is the refusal reason. */
 export function cartProblem(refusal: CartRefusal): ApiError {
@@ -37,6 +44,6 @@ export function cartProblem(refusal: CartRefusal): ApiError {
   return new ApiError(status, refusal.reason, title, {
     ...(refusal.detail === undefined ? {} : { detail: refusal.detail }),
     ...(refusal.data === undefined ? {} : { extensions: refusal.data }),
-    ...(status === 503 ? { headers: { "Retry-After": "5" } } : {}),
+    ...(status === 503 ? { headers: { "Retry-After": String(retryAfter(refusal)) } } : {}),
   });
 }

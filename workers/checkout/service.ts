@@ -1,5 +1,6 @@
 import type { CartObject, CartRefusal, CheckoutResult } from "../../durable-objects/cart";
 import { cartStub, cartTokenHash } from "../cart/service";
+import { openCircuit } from "../lib/circuit-breaker";
 import { log } from "../lib/logging";
 import {
   type PaymentOutcome,
@@ -14,13 +15,26 @@ const CHECKOUT_ID = /^chk_[0-9a-z]{20}$/;
 
 const notFound = (): CartRefusal => ({ ok: false, reason: "checkout_not_found" });
 
-/** Starts or replays the checkout of a cart under the client's idempotency key. */
+/**
+ * Starts or replays the checkout of a cart under the client's idempotency key. When this
+ * isolate already knows D1 is down (its `d1` circuit is open), it answers
+ * `database_unavailable` at once instead of waking the cart object to find out again.
+ */
 export async function startCheckout(
   env: Env,
   input: { cartId: string; token: string | undefined; idempotencyKey: string },
 ): Promise<CheckoutResult> {
   const stub = cartStub(env, input.cartId);
   if (!stub || !input.token) return { ok: false, reason: "cart_not_found" };
+  const d1Down = openCircuit("d1");
+  if (d1Down) {
+    return {
+      ok: false,
+      reason: "database_unavailable",
+      detail: "The database is temporarily unavailable; retry with the same Idempotency-Key.",
+      data: { retry_after: d1Down.retryAfterSeconds },
+    };
+  }
   return stub.checkout(await cartTokenHash(input.token), input.idempotencyKey);
 }
 

@@ -1,4 +1,7 @@
+import { reportCircuitChanges } from "../lib/circuit-reporting";
 import type { Money } from "../lib/money";
+import { paymentSettings } from "../lib/resilience-settings";
+import { ResilientPaymentProvider } from "./resilient-provider";
 import { StripePaymentProvider } from "./stripe-provider";
 import { TestPaymentProvider } from "./test-provider";
 
@@ -78,17 +81,24 @@ export type PaymentProviderErrorCode =
 
 /**
  * A refusal by the provider (unknown payment, over-refund, key reused with other
- * parameters …). Network failures and provider outages use `provider_unavailable`: the same
- * idempotency key may be retried safely.
+ * parameters …). Network failures, timeouts, outages and an open circuit use
+ * `provider_unavailable`: the same idempotency key may be retried safely, after
+ * `retryAfterSeconds` when known.
  */
 export class PaymentProviderError extends Error {
   readonly code: PaymentProviderErrorCode;
-  constructor(code: PaymentProviderErrorCode, message: string) {
+  readonly retryAfterSeconds: number | undefined;
+  constructor(code: PaymentProviderErrorCode, message: string, retryAfterSeconds?: number) {
     super(message);
     this.name = "PaymentProviderError";
     this.code = code;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
+
+/** The provider could not be reached in time (or its circuit is open): retry the same key later. */
+export const isProviderUnavailable = (error: unknown): error is PaymentProviderError =>
+  error instanceof PaymentProviderError && error.code === "provider_unavailable";
 
 /**
  * Idempotency key for a provider call made on behalf of a checkout, e.g.
@@ -98,8 +108,14 @@ export function paymentIdempotencyKey(checkoutId: string, action: "create" | "ca
   return `popcart:${checkoutId}:${action}`;
 }
 
-/** Stripe when `STRIPE_SECRET_KEY` is set, otherwise the offline test provider. */
+/**
+ * Stripe when `STRIPE_SECRET_KEY` is set, otherwise the offline test provider; either way
+ * behind a deadline and the isolate's `payment:<name>` circuit breaker (`PAYMENT_*` vars).
+ */
 export function paymentProviderFor(env: Env, fetchFn?: typeof fetch): PaymentProvider {
-  if (env.STRIPE_SECRET_KEY) return new StripePaymentProvider(env.STRIPE_SECRET_KEY, fetchFn);
-  return new TestPaymentProvider(env);
+  const settings = paymentSettings(env);
+  const provider = env.STRIPE_SECRET_KEY
+    ? new StripePaymentProvider(env.STRIPE_SECRET_KEY, fetchFn, { timeoutMs: settings.timeoutMs })
+    : new TestPaymentProvider(env);
+  return new ResilientPaymentProvider(provider, settings, reportCircuitChanges(env));
 }

@@ -74,6 +74,9 @@ function translate(error: unknown): never {
   throw error;
 }
 
+/** The SDK's first retry waits `INITIAL_NETWORK_RETRY_DELAY_SEC` (0.5 s, jitter never shortens it). */
+const STRIPE_FIRST_RETRY_DELAY_MS = 500;
+
 const REFUND_REASONS = new Set(["duplicate", "fraudulent", "requested_by_customer"]);
 
 /**
@@ -84,11 +87,17 @@ export class StripePaymentProvider implements PaymentProvider {
   readonly name = "stripe" as const;
   private readonly stripe: Stripe;
 
-  constructor(secretKey: string, fetchFn: typeof fetch = fetch) {
+  /**
+   * `timeoutMs` bounds a whole call: the SDK gets one retry (network errors, 409, 5xx; safe
+   * because every mutating call carries an idempotency key) and half of what is left after
+   * the SDK's first back-off (0.5 s) per attempt, so both attempts fit in the budget.
+   */
+  constructor(secretKey: string, fetchFn: typeof fetch = fetch, options: { timeoutMs?: number } = {}) {
+    const budget = options.timeoutMs ?? 8_000;
     this.stripe = new Stripe(secretKey, {
       httpClient: Stripe.createFetchHttpClient(fetchFn),
-      maxNetworkRetries: 2,
-      timeout: 10_000,
+      maxNetworkRetries: 1,
+      timeout: Math.max(500, Math.floor((budget - STRIPE_FIRST_RETRY_DELAY_MS) / 2)),
     });
   }
 
