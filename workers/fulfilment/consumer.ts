@@ -2,7 +2,10 @@ import { eq } from "drizzle-orm";
 import { database } from "../../db/client";
 import { fulfilmentOrders, notifications } from "../../db/schema";
 import { createConsumer, RetryLater } from "../events/consumer";
+import { reportCircuitChanges } from "../lib/circuit-reporting";
 import { newId } from "../lib/ids";
+import type { MetricsSink } from "../lib/metrics";
+import { fulfilmentSettings } from "../lib/resilience-settings";
 import { type OrderEvent, OrderEventSchema, type OrderSnapshot } from "../orders/events";
 import { deliverWebhook } from "./delivery";
 import { logNotifier, type NotificationKind, type Notifier } from "./notifier";
@@ -19,6 +22,11 @@ export interface FulfilmentBindings {
   FULFILMENT_WEBHOOK_URL: string;
   FULFILMENT_WEBHOOK_SECRET?: string;
   EVENT_MAX_ATTEMPTS?: string;
+  FULFILMENT_TIMEOUT_MS?: string;
+  FULFILMENT_BREAKER_THRESHOLD?: string;
+  FULFILMENT_BREAKER_COOLDOWN_MS?: string;
+  METRICS?: MetricsSink;
+  CF_VERSION_METADATA?: WorkerVersionMetadata;
 }
 
 /**
@@ -176,9 +184,13 @@ type Row = typeof fulfilmentOrders.$inferSelect;
 
 function target(env: FulfilmentBindings, deps: FulfilmentDeps) {
   if (!env.FULFILMENT_WEBHOOK_SECRET) throw new Error("FULFILMENT_WEBHOOK_SECRET is not configured");
+  const settings = fulfilmentSettings(env);
   return {
     url: env.FULFILMENT_WEBHOOK_URL,
     secret: env.FULFILMENT_WEBHOOK_SECRET,
+    timeoutMs: settings.timeoutMs,
+    breaker: settings.breaker,
+    onStateChange: reportCircuitChanges(env),
     ...(deps.fetchFn ? { fetchFn: deps.fetchFn } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import { resilientEnv } from "../lib/resilient-env";
 import { createFulfilmentConsumer } from "./consumer";
 
 const consumeOrderEvents = createFulfilmentConsumer();
@@ -5,7 +6,8 @@ const consumeOrderEvents = createFulfilmentConsumer();
 /** The fulfilment worker: order events in, warehouse hand-offs and notifications out. */
 export default {
   async queue(batch, env) {
-    await consumeOrderEvents(batch, env);
+    // D1 calls get a deadline and a circuit breaker, as in the edge worker.
+    await consumeOrderEvents(batch, resilientEnv(env));
   },
   async fetch() {
     return Response.json({ status: "ok", worker: "popcart-fulfilment" });
