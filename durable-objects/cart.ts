@@ -23,7 +23,7 @@ import {
   type CheckoutSnapshot,
   orderDraftFrom,
 } from "../workers/checkout/snapshot";
-import { DatabaseUnavailableError } from "../workers/lib/d1-guard";
+import { DatabaseUnavailableError, databaseOutage } from "../workers/lib/d1-guard";
 import { newId, newSecret } from "../workers/lib/ids";
 import { describeError, log } from "../workers/lib/logging";
 import type { Currency } from "../workers/lib/money";
@@ -33,6 +33,7 @@ import { placeOrder, refundOrder } from "../workers/orders/service";
 import {
   isProviderUnavailable,
   type PaymentOutcome,
+  type PaymentProviderError,
   type PaymentSession,
   paymentIdempotencyKey,
   paymentProviderFor,
@@ -611,7 +612,8 @@ export class CartObject extends DurableObject<Env> {
         promotionIds,
       });
     } catch (error) {
-      if (error instanceof DatabaseUnavailableError) return this.awaitResume(row, error);
+      const outage = databaseOutage(error);
+      if (outage) return this.awaitResume(row, outage);
       throw error;
     }
     if (!held.ok) {
@@ -639,9 +641,8 @@ export class CartObject extends DurableObject<Env> {
         idempotencyKey: paymentIdempotencyKey(row.id, "create"),
       });
     } catch (error) {
-      if (isProviderUnavailable(error) || error instanceof DatabaseUnavailableError) {
-        return this.awaitResume(row, error);
-      }
+      const outage = isProviderUnavailable(error) ? error : databaseOutage(error);
+      if (outage) return this.awaitResume(row, outage);
       log("error", "checkout_payment_create_failed", { checkout_id: row.id, ...describeError(error) });
       await this.abandon(row, "failed", {
         code: "payment_provider_unavailable",
@@ -679,7 +680,7 @@ export class CartObject extends DurableObject<Env> {
    */
   private async awaitResume(
     row: CheckoutRow,
-    error: DatabaseUnavailableError | Error,
+    error: DatabaseUnavailableError | PaymentProviderError,
   ): Promise<CheckoutResult> {
     const now = Date.now();
     this.sql.exec(
@@ -691,8 +692,7 @@ export class CartObject extends DurableObject<Env> {
     );
     await this.scheduleAlarm();
     const database = error instanceof DatabaseUnavailableError;
-    const retryAfter =
-      (database ? error.retryAfterSeconds : (error as { retryAfterSeconds?: number }).retryAfterSeconds) ?? 5;
+    const retryAfter = error.retryAfterSeconds ?? 5;
     log("warn", "checkout_payment_deferred", { checkout_id: row.id, ...describeError(error) });
     return refuse(
       database ? "database_unavailable" : "payment_provider_unavailable",
@@ -964,7 +964,7 @@ export class CartObject extends DurableObject<Env> {
         try {
           await this.expireCheckout(row);
         } catch (error) {
-          if (!isProviderUnavailable(error) && !(error instanceof DatabaseUnavailableError)) throw error;
+          if (!isProviderUnavailable(error) && !databaseOutage(error)) throw error;
           // Settling needs the provider (or D1): try again soon rather than burning the
           // platform's alarm retries. Holds lapse on their own after the grace period.
           log("warn", "checkout_expiry_deferred", { checkout_id: row.id, ...describeError(error) });
@@ -1003,10 +1003,11 @@ export class CartObject extends DurableObject<Env> {
     try {
       return await work();
     } catch (error) {
-      if (!(error instanceof DatabaseUnavailableError)) throw error;
-      log("warn", "cart_database_unavailable", { ...describeError(error) });
+      const outage = databaseOutage(error);
+      if (!outage) throw error;
+      log("warn", "cart_database_unavailable", { ...describeError(outage) });
       return refuse("database_unavailable", "The database is temporarily unavailable; retry shortly.", {
-        retry_after: error.retryAfterSeconds,
+        retry_after: outage.retryAfterSeconds,
       });
     }
   }

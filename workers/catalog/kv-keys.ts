@@ -11,6 +11,10 @@
  * - `catalog:v1:listing:{scope}:{generation}:{query-hash}` → one listing page (items +
  *   next_cursor) for a normalised category/sort/currency/limit/cursor query; orphaned pages
  *   expire on their TTL. Brand and price-filtered queries are not projected (D1 + Cache API).
+ * - `catalog:v1:last-good:…` → the last document written for a product slug, the category
+ *   tree and each projected listing query (without generation), kept for
+ *   {@link LAST_GOOD_TTL_SECONDS}. Read only when D1 fails or is slow and the live key is
+ *   missing (README.md#degraded-modes): a possibly stale page beats an error page.
  *
  * Staleness window (what the README states): a catalog write commits to D1 first, so
  * anything that charges money and re-reads D1 is never stale. Catalog reads lag by the queue
@@ -32,6 +36,11 @@ export const listingGenerationKey = (scope: string) => `${KV_PREFIX}:listing-gen
 export const listingPageKey = (scope: string, generation: string, queryHash: string) =>
   `${KV_PREFIX}:listing:${scope}:${generation}:${queryHash}`;
 
+export const lastGoodProductKey = (slug: string) => `${KV_PREFIX}:last-good:product:${slug}`;
+export const LAST_GOOD_CATEGORIES_KEY = `${KV_PREFIX}:last-good:categories`;
+export const lastGoodListingKey = (scope: string, queryHash: string) =>
+  `${KV_PREFIX}:last-good:listing:${scope}:${queryHash}`;
+
 /** Documents written by the consumer: a safety net that heals a lost event within a day. */
 export const PRODUCT_DOC_TTL_SECONDS = 24 * 60 * 60;
 /**
@@ -42,6 +51,9 @@ export const PRODUCT_DOC_TTL_SECONDS = 24 * 60 * 60;
 export const READ_THROUGH_TTL_SECONDS = 5 * 60;
 /** Listing pages are orphaned by generation bumps; the TTL only reclaims storage. */
 export const LISTING_PAGE_TTL_SECONDS = 60 * 60;
+
+/** Last-good copies outlive every live document: they only serve while D1 is unavailable. */
+export const LAST_GOOD_TTL_SECONDS = 7 * 24 * 60 * 60;
 
 /** Cache-Control for public catalog responses: short freshness, then revalidate in the background. */
 export const PUBLIC_CACHE_CONTROL = "public, max-age=30, stale-while-revalidate=60";

@@ -1,5 +1,14 @@
 import type { Currency } from "../lib/money";
-import { CATEGORIES_KEY, LISTING_PAGE_TTL_SECONDS, listingGenerationKey, productKey } from "./kv-keys";
+import {
+  CATEGORIES_KEY,
+  LAST_GOOD_CATEGORIES_KEY,
+  LAST_GOOD_TTL_SECONDS,
+  LISTING_PAGE_TTL_SECONDS,
+  lastGoodListingKey,
+  lastGoodProductKey,
+  listingGenerationKey,
+  productKey,
+} from "./kv-keys";
 import type { CategoryRow, ProductRecord } from "./queries";
 import type { CategoryNode, ProductDetail, ProductList } from "./schemas";
 
@@ -120,6 +129,12 @@ export async function readProductDocument(kv: KVNamespace, slug: string): Promis
   return doc?.schema === 1 ? doc : null;
 }
 
+/** The last product document written at `slug`, for when D1 cannot rebuild it. */
+export async function readLastGoodProduct(kv: KVNamespace, slug: string): Promise<ProductDocument | null> {
+  const doc = await kv.get<ProductDocument>(lastGoodProductKey(slug), "json");
+  return doc?.schema === 1 ? doc : null;
+}
+
 /**
  * Writes `doc` unless KV already holds the same or a newer revision of the same product.
  * A document of a different product at the slug is replaced: `doc` was built from D1, which
@@ -133,10 +148,12 @@ export async function writeProductDocument(
 ): Promise<boolean> {
   const current = existing === undefined ? await readProductDocument(kv, doc.slug) : existing;
   if (current && current.product_id === doc.product_id && current.revision >= doc.revision) return false;
-  await kv.put(productKey(doc.slug), JSON.stringify(doc), {
-    expirationTtl: ttlSeconds,
-    metadata: { product_id: doc.product_id, revision: doc.revision },
-  });
+  const body = JSON.stringify(doc);
+  const metadata = { product_id: doc.product_id, revision: doc.revision };
+  await Promise.all([
+    kv.put(productKey(doc.slug), body, { expirationTtl: ttlSeconds, metadata }),
+    kv.put(lastGoodProductKey(doc.slug), body, { expirationTtl: LAST_GOOD_TTL_SECONDS, metadata }),
+  ]);
   return true;
 }
 
@@ -203,8 +220,18 @@ function isNewerTree(candidate: string, current: string): boolean {
 export async function writeCategoryTree(kv: KVNamespace, doc: CategoryTreeDocument, ttlSeconds: number) {
   const current = await readCategoryTree(kv);
   if (current && !isNewerTree(doc.version, current.version)) return false;
-  await kv.put(CATEGORIES_KEY, JSON.stringify(doc), { expirationTtl: ttlSeconds });
+  const body = JSON.stringify(doc);
+  await Promise.all([
+    kv.put(CATEGORIES_KEY, body, { expirationTtl: ttlSeconds }),
+    kv.put(LAST_GOOD_CATEGORIES_KEY, body, { expirationTtl: LAST_GOOD_TTL_SECONDS }),
+  ]);
   return true;
+}
+
+/** The last category tree written, for when D1 cannot rebuild it. */
+export async function readLastGoodCategoryTree(kv: KVNamespace): Promise<CategoryTreeDocument | null> {
+  const doc = await kv.get<CategoryTreeDocument>(LAST_GOOD_CATEGORIES_KEY, "json");
+  return doc?.schema === 1 ? doc : null;
 }
 
 /** One cached listing page, keyed by scope, generation and normalised query. */
@@ -233,6 +260,32 @@ export async function readListingPage(kv: KVNamespace, key: string): Promise<Lis
   return doc?.schema === 1 ? doc : null;
 }
 
-export async function writeListingPage(kv: KVNamespace, key: string, doc: ListingPageDocument) {
-  await kv.put(key, JSON.stringify(doc), { expirationTtl: LISTING_PAGE_TTL_SECONDS });
+/**
+ * Stores a listing page under its generation's key, and as the last good copy of its query
+ * (scope + query hash, any generation).
+ */
+export async function writeListingPage(
+  kv: KVNamespace,
+  location: { key: string; scope: string; queryHash: string },
+  doc: ListingPageDocument,
+) {
+  const body = JSON.stringify(doc);
+  await Promise.all([
+    kv.put(location.key, body, { expirationTtl: LISTING_PAGE_TTL_SECONDS }),
+    kv.put(lastGoodListingKey(location.scope, location.queryHash), body, {
+      expirationTtl: LAST_GOOD_TTL_SECONDS,
+    }),
+  ]);
+}
+
+/** The last page stored for a projected listing query, whatever its generation. */
+export async function readLastGoodListing(
+  kv: KVNamespace,
+  location: { scope: string; queryHash: string },
+): Promise<ListingPageDocument | null> {
+  const doc = await kv.get<ListingPageDocument>(
+    lastGoodListingKey(location.scope, location.queryHash),
+    "json",
+  );
+  return doc?.schema === 1 ? doc : null;
 }

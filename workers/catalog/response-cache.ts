@@ -12,6 +12,10 @@ const CACHE_ORIGIN = "https://catalog-cache.popcart.internal";
 export const productCacheKey = (slug: string, currency: string) =>
   `${CACHE_ORIGIN}/v1/products/${encodeURIComponent(slug)}?currency=${currency}`;
 export const listingCacheKey = (kvKey: string) => `${CACHE_ORIGIN}/${encodeURIComponent(kvKey)}`;
+/** A filtered listing query's last good page in this colo, served only while D1 is unavailable. */
+export const lastGoodCacheKey = (scope: string, queryHash: string) =>
+  `${CACHE_ORIGIN}/last-good/${encodeURIComponent(scope)}/${queryHash}`;
+const LAST_GOOD_CACHE_SECONDS = 24 * 60 * 60;
 
 const cacheTtl = (env: Env) => {
   const seconds = Number.parseInt(env.CATALOG_CACHE_TTL, 10);
@@ -64,6 +68,20 @@ export function storeCached(env: Env, key: string, entry: CachedEntry): Promise<
         "content-type": "application/json; charset=utf-8",
         etag: entry.etag,
         "cache-control": `public, max-age=${cacheTtl(env)}`,
+      },
+    }),
+  );
+}
+
+/** Keeps `entry` as the last good answer for `key` (a day; only read when D1 is unavailable). */
+export function storeLastGoodCached(key: string, entry: CachedEntry): Promise<void> {
+  return caches.default.put(
+    key,
+    new Response(entry.body, {
+      headers: {
+        "content-type": "application/json; charset=utf-8",
+        etag: entry.etag,
+        "cache-control": `public, max-age=${LAST_GOOD_CACHE_SECONDS}`,
       },
     }),
   );

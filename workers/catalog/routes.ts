@@ -25,7 +25,8 @@ const listProductsRoute = createRoute({
   tags: ["Catalog"],
   summary: "List products with filters, sorts and cursor pagination",
   description:
-    "Only products sold in `currency` are listed, priced at their cheapest variant; `category` includes descendants. Served from KV listing pages, D1 on a miss.",
+    "Only products sold in `currency` are listed, priced at their cheapest variant; `category` includes descendants. Served from KV listing pages, D1 on a miss; " +
+    "while D1 is unavailable, from the query's last good page with the `Popcart-Degraded: d1` header (503 `database_unavailable` when there is none).",
   request: { query: ProductListQuerySchema },
   responses: {
     200: {
@@ -34,7 +35,7 @@ const listProductsRoute = createRoute({
       content: { "application/json": { schema: ProductListSchema } },
     },
     304: { description: "Not modified (If-None-Match)" },
-    ...problemResponses(404, 422),
+    ...problemResponses(404, 422, 503),
   },
 });
 
@@ -51,7 +52,7 @@ const productRoute = createRoute({
       content: { "application/json": { schema: ProductDetailSchema } },
     },
     304: { description: "Not modified (If-None-Match)" },
-    ...problemResponses(404, 422),
+    ...problemResponses(404, 422, 503),
   },
 });
 
@@ -67,13 +68,17 @@ const categoriesRoute = createRoute({
       content: { "application/json": { schema: CategoryTreeSchema } },
     },
     304: { description: "Not modified (If-None-Match)" },
+    ...problemResponses(503),
   },
 });
 
 const productNotFound = (slug: string) =>
   problems.notFound("Product", "product_not_found", `No published product has the slug '${slug}'.`);
 
-/** Public catalog reads, mounted at `/api`: Cache API → KV projection → D1. */
+/**
+ * Public catalog reads, mounted at `/api`: Cache API → KV projection → D1, and the last good
+ * copy (with `Popcart-Degraded: d1`) when D1 fails or is slow.
+ */
 export const catalogRoutes = createRouter()
   .openapi(listProductsRoute, async (c) => {
     const query = c.req.valid("query");
@@ -84,7 +89,8 @@ export const catalogRoutes = createRouter()
     if (hit) return catalogResponse(hit.body, hit.etag, ifNoneMatch, "cache");
     const { page, source } = await loadListingPage(c.env, query, location);
     const entry = { body: JSON.stringify(page.body), etag: page.etag };
-    c.executionCtx.waitUntil(storeCached(c.env, cacheKey, entry));
+    // A last-good page may be older than this generation: never cache it under the live key.
+    if (source !== "last-good") c.executionCtx.waitUntil(storeCached(c.env, cacheKey, entry));
     return catalogResponse(entry.body, entry.etag, ifNoneMatch, source);
   })
   .openapi(productRoute, async (c) => {
@@ -100,7 +106,7 @@ export const catalogRoutes = createRouter()
     if (!found) throw productNotFound(slug);
     c.get("log").fields.product_revision = found.revision;
     const entry = { body: JSON.stringify(found.product), etag: found.etag };
-    c.executionCtx.waitUntil(storeCached(c.env, cacheKey, entry));
+    if (found.source !== "last-good") c.executionCtx.waitUntil(storeCached(c.env, cacheKey, entry));
     return catalogResponse(entry.body, entry.etag, ifNoneMatch, found.source);
   })
   .openapi(categoriesRoute, async (c) => {

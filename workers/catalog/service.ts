@@ -1,8 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { database } from "../../db/client";
 import { sha256Hex } from "../lib/crypto";
+import { readWithFallback } from "../lib/fallback-read";
 import type { Currency } from "../lib/money";
 import { ApiError } from "../lib/problem";
+import { databaseSettings } from "../lib/resilience-settings";
 import { decodeCursor, encodeCursor } from "../lib/schemas";
 import { ALL_SCOPE, listingPageKey, READ_THROUGH_TTL_SECONDS } from "./kv-keys";
 import {
@@ -13,6 +15,9 @@ import {
   type ProductDocument,
   productEtag,
   readCategoryTree,
+  readLastGoodCategoryTree,
+  readLastGoodListing,
+  readLastGoodProduct,
   readListingGeneration,
   readListingPage,
   readProductDocument,
@@ -22,10 +27,14 @@ import {
   writeProductDocument,
 } from "./projections";
 import { ancestorSlugs, categoryExists, loadCategories, loadProduct, queryListing, sortKey } from "./queries";
+import { lastGoodCacheKey, readCached, storeLastGoodCached } from "./response-cache";
 import type { ProductDetail, ProductList, ProductListQuery } from "./schemas";
 
-/** Where a read was answered from: KV projection, or D1 after a KV miss. */
-export type ReadSource = "kv" | "d1";
+/**
+ * Where a read was answered from: KV projection, D1 after a KV miss, or (D1 failing or slow)
+ * the last good copy (README.md#degraded-modes).
+ */
+export type ReadSource = "kv" | "d1" | "last-good";
 
 /**
  * Builds the current projection of a product straight from D1 (the source of truth), as
@@ -56,10 +65,16 @@ export async function getProductDocument(
 ): Promise<{ doc: ProductDocument; source: ReadSource } | null> {
   const cached = await readProductDocument(env.CATALOG_KV, slug);
   if (cached) return { doc: cached, source: "kv" };
-  const built = await buildProductDocumentFromD1(env, { slug });
-  if (!built) return null;
-  await writeProductDocument(env.CATALOG_KV, built.doc, READ_THROUGH_TTL_SECONDS, null);
-  return { doc: built.doc, source: "d1" };
+  const { value: doc, degraded } = await readWithFallback<ProductDocument | null>({
+    primary: async () => (await buildProductDocumentFromD1(env, { slug }))?.doc ?? null,
+    fallback: () => readLastGoodProduct(env.CATALOG_KV, slug),
+    budgetMs: databaseSettings(env).readBudgetMs,
+    fallbackName: "kv-last-good",
+  });
+  if (!doc) return null;
+  if (degraded) return { doc, source: "last-good" };
+  await writeProductDocument(env.CATALOG_KV, doc, READ_THROUGH_TTL_SECONDS, null);
+  return { doc, source: "d1" };
 }
 
 /**
@@ -83,11 +98,17 @@ export async function getProduct(
   };
 }
 
-/** The category tree: KV first, D1 on a miss (repopulating KV). */
+/** The category tree: KV first, D1 on a miss (repopulating KV), its last good copy if D1 fails. */
 export async function getCategoryTree(env: Env): Promise<{ doc: CategoryTreeDocument; source: ReadSource }> {
   const cached = await readCategoryTree(env.CATALOG_KV);
   if (cached) return { doc: cached, source: "kv" };
-  const doc = buildCategoryTree(await loadCategories(database(env.DB)));
+  const { value: doc, degraded } = await readWithFallback({
+    primary: async () => buildCategoryTree(await loadCategories(database(env.DB))),
+    fallback: () => readLastGoodCategoryTree(env.CATALOG_KV),
+    budgetMs: databaseSettings(env).readBudgetMs,
+    fallbackName: "kv-last-good",
+  });
+  if (degraded) return { doc, source: "last-good" };
   await writeCategoryTree(env.CATALOG_KV, doc, READ_THROUGH_TTL_SECONDS);
   return { doc, source: "d1" };
 }
@@ -115,10 +136,14 @@ function parseCursor(query: ProductListQuery) {
   return { key: cursor.k, id: cursor.i };
 }
 
-/** Where a listing page lives in KV: its scope, the scope's current generation and the page key. */
+/**
+ * Where a listing page lives in KV: its scope, the scope's current generation, the hash of
+ * the normalised query (the same in every generation) and the page key.
+ */
 export interface ListingLocation {
   scope: string;
   generation: string;
+  queryHash: string;
   key: string;
 }
 
@@ -140,7 +165,8 @@ export async function locateListing(env: Env, query: ProductListQuery): Promise<
     readListingGeneration(env.CATALOG_KV, scope),
     sha256Hex(normalised),
   ]);
-  return { scope, generation, key: listingPageKey(scope, generation, hash.slice(0, 32)) };
+  const queryHash = hash.slice(0, 32);
+  return { scope, generation, queryHash, key: listingPageKey(scope, generation, queryHash) };
 }
 
 /** Runs a listing query against D1 and shapes the page with its `next_cursor`. */
@@ -191,7 +217,11 @@ export async function listProductsFromD1(env: Env, query: ProductListQuery): Pro
 const isProjectedListing = (query: ProductListQuery) =>
   query.brand === undefined && query.min_price === undefined && query.max_price === undefined;
 
-/** The listing page at `location`: KV first, D1 on a miss (then stored under the same generation). */
+/**
+ * The listing page at `location`: KV first, D1 on a miss (then stored under the same
+ * generation). When D1 fails or is slow, the query's last good page: from KV for projected
+ * queries, from this colo's Cache API for filtered ones (never KV: unbounded combinations).
+ */
 export async function loadListingPage(
   env: Env,
   query: ProductListQuery,
@@ -200,10 +230,24 @@ export async function loadListingPage(
   const projected = isProjectedListing(query);
   const cached = projected ? await readListingPage(env.CATALOG_KV, location.key) : null;
   if (cached) return { page: cached, source: "kv" };
-  const body = await listProductsFromD1(env, query);
-  const etag = `"l.${(await sha256Hex(JSON.stringify(body))).slice(0, 32)}"`;
-  const page: ListingPageDocument = { schema: 1, etag, body };
-  if (projected) await writeListingPage(env.CATALOG_KV, location.key, page);
+  const cacheKey = lastGoodCacheKey(location.scope, location.queryHash);
+  const { value: page, degraded } = await readWithFallback<ListingPageDocument>({
+    primary: async () => {
+      const body = await listProductsFromD1(env, query);
+      const etag = `"l.${(await sha256Hex(JSON.stringify(body))).slice(0, 32)}"`;
+      return { schema: 1, etag, body };
+    },
+    fallback: async () => {
+      if (projected) return readLastGoodListing(env.CATALOG_KV, location);
+      const hit = await readCached(cacheKey);
+      return hit ? { schema: 1, etag: hit.etag, body: JSON.parse(hit.body) as ProductList } : null;
+    },
+    budgetMs: databaseSettings(env).readBudgetMs,
+    fallbackName: projected ? "kv-last-good" : "cache-last-good",
+  });
+  if (degraded) return { page, source: "last-good" };
+  if (projected) await writeListingPage(env.CATALOG_KV, location, page);
+  else await storeLastGoodCached(cacheKey, { body: JSON.stringify(page.body), etag: page.etag });
   return { page, source: "d1" };
 }
 

@@ -11,6 +11,7 @@ import { initialStockRoutes } from "../inventory/initial-stock-routes";
 import { inventoryRoutes } from "../inventory/routes";
 import { bodyLimit } from "../lib/body-limit";
 import { cors } from "../lib/cors";
+import { degradedResponses } from "../lib/degraded";
 import type { AppEnv } from "../lib/env";
 import { notFoundHandler, problemHandler } from "../lib/error-handler";
 import { cartKey, clientCartKey, clientKey, rateLimit, WRITE_METHODS } from "../lib/rate-limit";
@@ -39,7 +40,9 @@ const OPENAPI_INFO = {
     "Edge-first commerce runtime. Money is integer minor units plus an ISO 4217 currency; errors are application/problem+json with a stable `code`. " +
     "Every response carries `x-request-id`, `x-popcart-version` (and `x-popcart-version-tag`) and `Server-Timing`; " +
     "cart and checkout responses carry `x-popcart-version-key`, to send back as `Cloudflare-Workers-Version-Key`. " +
-    "Rate-limited requests answer 429 `rate_limited` with `Retry-After`.",
+    "Rate-limited requests answer 429 `rate_limited` with `Retry-After`. " +
+    "While D1 is unavailable, catalog reads are served from their last good copy with `Popcart-Degraded: d1`, " +
+    "and what needs D1 answers 503 `database_unavailable` with `Retry-After` instead of waiting.",
 };
 
 export interface AppOptions {
@@ -58,6 +61,7 @@ export function createApp(options: AppOptions = {}) {
     securityHeaders(),
     serverTiming(),
     requestLogger(),
+    degradedResponses(),
     bodyLimit(),
   );
   app.use("/api/*", cors());

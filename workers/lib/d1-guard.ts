@@ -24,11 +24,33 @@ export class DatabaseUnavailableError extends Error {
 const OUTAGE =
   /network connection lost|reset because its code was updated|caused object to be reset|overloaded|too many requests queued|exceeded timeout|execution timeout|cannot resolve d1|transient issue|d1 db is unavailable/i;
 
-/** Whether `error` means D1 is unavailable (rather than the query being wrong). */
+/** `error` and its causes, innermost last: drizzle wraps a failed query's error as `cause`. */
+function* causes(error: unknown): Generator<unknown> {
+  let current = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    yield current;
+    current = current instanceof Error ? current.cause : undefined;
+  }
+}
+
+/** Whether `error` (or what it wraps) means D1 is unavailable, rather than the query being wrong. */
 export function isDatabaseOutage(error: unknown): boolean {
-  if (error instanceof DatabaseUnavailableError || error instanceof TimeoutError) return true;
-  if (error instanceof CircuitOpenError) return true;
-  return error instanceof Error && OUTAGE.test(error.message);
+  for (const e of causes(error)) {
+    if (e instanceof DatabaseUnavailableError || e instanceof TimeoutError || e instanceof CircuitOpenError) {
+      return true;
+    }
+    if (e instanceof Error && OUTAGE.test(e.message)) return true;
+  }
+  return false;
+}
+
+/**
+ * The {@link DatabaseUnavailableError} thrown by a guarded database, found through the
+ * wrappers (a drizzle `Failed query` error) it may arrive in; null for any other error.
+ */
+export function databaseOutage(error: unknown): DatabaseUnavailableError | null {
+  for (const e of causes(error)) if (e instanceof DatabaseUnavailableError) return e;
+  return null;
 }
 
 /** One failed query may be a blip: ask clients back soon (an open circuit names its own wait). */

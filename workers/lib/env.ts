@@ -1,3 +1,4 @@
+import type { Degradation } from "./degraded";
 import type { RequestLog } from "./logging";
 import type { Metrics } from "./metrics";
 import type { ServerTiming } from "./server-timing";
@@ -15,6 +16,8 @@ export interface AppVariables {
   metrics: Metrics;
   /** A version-affinity key chosen by a handler (`useCartVersionKey`). */
   versionKey?: string;
+  /** Fallbacks used for this response (`markDegraded`), reported as `Popcart-Degraded`. */
+  degradations?: Degradation[];
 }
 
 /** Hono environment of every Popcart app: Cloudflare bindings plus request variables. */

@@ -1,6 +1,6 @@
 import type { ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { DatabaseUnavailableError } from "./d1-guard";
+import { type DatabaseUnavailableError, databaseOutage } from "./d1-guard";
 import type { AppEnv } from "./env";
 import { describeError, log } from "./logging";
 import { ApiError, PROBLEM_CONTENT_TYPE, problems } from "./problem";
@@ -48,9 +48,10 @@ export const problemHandler: ErrorHandler<AppEnv> = (error, c) => {
   const instance = new URL(c.req.url).pathname;
   if (error instanceof ApiError) return problemResponse(error, instance, requestId);
   if (error instanceof HTTPException) return problemResponse(fromHttpException(error), instance, requestId);
-  if (error instanceof DatabaseUnavailableError) {
-    log("warn", "database_unavailable", { request_id: requestId, path: instance, error: error.message });
-    return problemResponse(databaseUnavailable(error), instance, requestId);
+  const outage = databaseOutage(error);
+  if (outage) {
+    log("warn", "database_unavailable", { request_id: requestId, path: instance, error: outage.message });
+    return problemResponse(databaseUnavailable(outage), instance, requestId);
   }
   log("error", "unhandled_error", { request_id: requestId, path: instance, ...describeError(error) });
   const internal = new ApiError(500, "internal_error", "Internal server error", {

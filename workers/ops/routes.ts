@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import { circuitSnapshot } from "../lib/circuit-breaker";
 import { createRouter } from "../lib/router";
 import { versionOf } from "../lib/version";
 import { checkBindings } from "./health";
@@ -8,10 +9,13 @@ const health = createRoute({
   method: "get",
   path: "/health",
   tags: ["Operations"],
-  summary: "Liveness, running version and binding checks",
+  summary: "Liveness, running version, binding checks and circuit breakers",
   responses: {
     200: { description: "All bindings answer", content: { "application/json": { schema: HealthSchema } } },
-    503: { description: "A binding is failing", content: { "application/json": { schema: HealthSchema } } },
+    503: {
+      description: "A binding is failing (e.g. D1 down or its circuit open)",
+      content: { "application/json": { schema: HealthSchema } },
+    },
   },
 });
 
@@ -22,7 +26,13 @@ export const opsRoutes = createRouter()
     const ok = Object.values(checks).every((check) => check.ok);
     c.header("cache-control", "no-store");
     return c.json(
-      { status: ok ? "ok" : "degraded", version: versionOf(c.env), environment: c.env.ENVIRONMENT, checks },
+      {
+        status: ok ? "ok" : "degraded",
+        version: versionOf(c.env),
+        environment: c.env.ENVIRONMENT,
+        checks,
+        circuits: circuitSnapshot(),
+      },
       ok ? 200 : 503,
     );
   })

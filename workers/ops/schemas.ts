@@ -6,6 +6,14 @@ export const BindingCheckSchema = z.object({
   error: z.string().optional(),
 });
 
+export const CircuitSchema = z
+  .object({
+    state: z.enum(["closed", "open", "half_open"]),
+    failures: z.number().int().openapi({ description: "Consecutive failures counted" }),
+    retry_after_ms: z.number().int().openapi({ description: "Until the next trial call (open only)" }),
+  })
+  .openapi("Circuit");
+
 export const HealthSchema = z
   .object({
     status: z.enum(["ok", "degraded"]),
@@ -16,5 +24,9 @@ export const HealthSchema = z
     }),
     environment: z.string(),
     checks: z.record(z.string(), BindingCheckSchema),
+    circuits: z.record(z.string(), CircuitSchema).openapi({
+      description:
+        "Circuit breakers this isolate has used (`d1`, `payment:<provider>`): state is per isolate, see README.md#degraded-modes",
+    }),
   })
   .openapi("Health");
