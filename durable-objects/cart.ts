@@ -520,12 +520,14 @@ export class CartObject extends DurableObject<Env> {
   async applyPaymentOutcome(
     outcome: PaymentOutcome,
   ): Promise<{ ok: true; checkout: CheckoutView } | CartRefusal> {
-    return this.exclusive(async () => {
-      const row = this.checkoutRow(outcome.checkout_id);
-      if (!row || row.payment_id !== outcome.payment_id) return refuse("checkout_not_found");
-      await this.applyOutcome(row, outcome);
-      return { ok: true, checkout: this.checkoutView(this.requireCheckout(row.id)) };
-    });
+    return this.exclusive(() =>
+      this.unlessDatabaseDown(async () => {
+        const row = this.checkoutRow(outcome.checkout_id);
+        if (!row || row.payment_id !== outcome.payment_id) return refuse("checkout_not_found");
+        await this.applyOutcome(row, outcome);
+        return { ok: true as const, checkout: this.checkoutView(this.requireCheckout(row.id)) };
+      }),
+    );
   }
 
   private async snapshot(cart: CartRow): Promise<{ ok: true; value: CheckoutSnapshot } | CartRefusal> {

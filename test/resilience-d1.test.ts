@@ -88,8 +88,10 @@ describe("catalog reads while D1 is failing or slow", () => {
   it("serves product, listing and category tree from their last good copies with Popcart-Degraded: d1", async () => {
     const { paths, healthy } = await catalogReadOnceThenExpired();
     const DB = failingD1();
+    const points: AnalyticsEngineDataPoint[] = [];
+    const METRICS = { writeDataPoint: (point: AnalyticsEngineDataPoint) => points.push(point) };
     for (const [name, path] of Object.entries(paths)) {
-      const res = await fetchWith(path, { DB });
+      const res = await fetchWith(path, { DB, METRICS: METRICS as unknown as AnalyticsEngineDataset });
       expectDegraded(res);
       expect(res.headers.get("x-catalog-source")).toBe("last-good");
       expect(res.headers.get("cache-control")).toBe("public, max-age=5");
@@ -98,6 +100,8 @@ describe("catalog reads while D1 is failing or slow", () => {
     }
     // D1 was asked each time (the live copies were gone) and failed.
     expect(DB.calls).toBeGreaterThanOrEqual(3);
+    const degraded = points.filter((point) => point.blobs?.[0] === "degraded").map((p) => p.blobs?.[3]);
+    expect(degraded).toEqual(["/api/products/:slug", "/api/products", "/api/categories"]);
   });
 
   it("keeps rendering storefront product and category pages from the last good copies", async () => {

@@ -2,6 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { circuitSnapshot, resetCircuitBreakers } from "../workers/lib/circuit-breaker";
+import { resilientEnv } from "../workers/lib/resilient-env";
 import { PaymentProviderError, paymentProviderFor } from "../workers/payments/provider";
 import {
   body,
@@ -14,6 +15,7 @@ import {
   stockOf,
 } from "./checkout-fixtures";
 import { FakeStripe } from "./fakes/fake-stripe";
+import { failingD1 } from "./fakes/faulty-d1";
 import { call, expectProblem } from "./helpers";
 import type { TestCart } from "./revenue-fixtures";
 
@@ -234,6 +236,34 @@ describe("checkout while the payment provider times out (fake Stripe behind the 
     const resumed = await body(await checkout(cart, key));
     expect(resumed.status).toBe("awaiting_payment");
     expect(circuitSnapshot()["payment:stripe"]?.state).toBe("closed");
+  });
+
+  it("answers a payment webhook 503 while D1 fails in the cart object, refunds nothing, and applies the retried delivery", async () => {
+    const sku = await stockedSku(5);
+    const cart = await withStripe(await readyCart([{ sku, quantity: 1 }]), {});
+    const started = await body(await checkout(cart));
+    fake.settle(started.payment?.payment_id ?? "", "succeeded");
+    let healthy: Env | undefined;
+    await runInDurableObject(cartObject(cart.id), (instance) => {
+      const object = instance as unknown as { env: Env };
+      healthy = object.env;
+      // The binding the cart object would get from the runtime, through its constructor's guard.
+      object.env = resilientEnv({ ...object.env, DB: failingD1() });
+    });
+    const eventId = `evt_${crypto.randomUUID().replaceAll("-", "")}`;
+    const first = await deliverWebhook(started, "payment_intent.succeeded", eventId);
+    await expectProblem(first, 503, "database_unavailable");
+    expect(fake.refunds.size).toBe(0);
+    expect(await ordersFor(started.id)).toHaveLength(0);
+
+    await runInDurableObject(cartObject(cart.id), (instance) => {
+      if (healthy) (instance as unknown as { env: Env }).env = healthy;
+    });
+    resetCircuitBreakers();
+    expect((await deliverWebhook(started, "payment_intent.succeeded", eventId)).status).toBe(200);
+    expect(await ordersFor(started.id)).toHaveLength(1);
+    expect(fake.refunds.size).toBe(0);
+    expect(await stockOf(sku)).toEqual({ available: 4, reserved: 0, sold: 1 });
   });
 
   it("keeps answering checkout status from its stored state while Stripe is unreachable", async () => {

@@ -1,6 +1,7 @@
 import type { CartObject, CartRefusal, CheckoutResult } from "../../durable-objects/cart";
 import { cartStub, cartTokenHash } from "../cart/service";
 import { openCircuit } from "../lib/circuit-breaker";
+import { DatabaseUnavailableError } from "../lib/d1-guard";
 import { log } from "../lib/logging";
 import {
   type PaymentOutcome,
@@ -102,6 +103,13 @@ export const applyPaymentOutcome: PaymentOutcomeHandler = async (env, outcome) =
   const stub = cartStub(env, outcome.cart_id);
   const result = stub ? await stub.applyPaymentOutcome(outcome) : notFound();
   if (result.ok) return;
+  if (result.reason === "database_unavailable") {
+    // Not applied yet: fail the delivery (503) so the provider retries it; never refund here.
+    throw new DatabaseUnavailableError(
+      result.detail ?? "The database is temporarily unavailable.",
+      typeof result.data?.retry_after === "number" ? result.data.retry_after : 5,
+    );
+  }
   log("error", "payment_outcome_without_checkout", {
     checkout_id: outcome.checkout_id,
     cart_id: outcome.cart_id,

@@ -31,6 +31,7 @@ const DEFAULT_EXPOSE_HEADERS = [
   "retry-after",
   "etag",
   "location",
+  "popcart-degraded",
 ];
 const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 

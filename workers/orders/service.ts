@@ -723,6 +723,7 @@ export async function refundOrder(
         throw problems.unavailable(
           "payment_provider_unavailable",
           "The payment provider did not answer; retry.",
+          error instanceof PaymentProviderError ? (error.retryAfterSeconds ?? 5) : 5,
         );
       }
       await env.DB.batch([
