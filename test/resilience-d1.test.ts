@@ -7,6 +7,7 @@ import { bumpListingGenerations } from "../workers/catalog/projections";
 import { productCacheKey } from "../workers/catalog/response-cache";
 import worker from "../workers/edge/index";
 import { circuitSnapshot, resetCircuitBreakers } from "../workers/lib/circuit-breaker";
+import { isGuarded } from "../workers/lib/d1-guard";
 import { resilientEnv } from "../workers/lib/resilient-env";
 import { body, checkout, readyCart, stockedSku, stockOf } from "./checkout-fixtures";
 import { type FaultyD1, failingD1, hangingD1, slowD1 } from "./fakes/faulty-d1";
@@ -176,6 +177,25 @@ describe("catalog reads while D1 is failing or slow", () => {
     expect(report.checks.d1).toMatchObject({ ok: false, error: expect.stringMatching(/circuit open/) });
     expect(report.circuits.d1?.state).toBe("open");
     expect(report.circuits.d1?.retry_after_ms).toBeGreaterThan(50_000);
+  });
+});
+
+describe("the guarded env", () => {
+  it("is a memoised live view of the env with only DB guarded, and stays guarded when spread", async () => {
+    const base: Env = { ...env };
+    const view = resilientEnv(base);
+    expect(resilientEnv(base)).toBe(view);
+    expect(resilientEnv(view)).toBe(view);
+    expect(isGuarded(view.DB)).toBe(true);
+    expect(isGuarded({ ...view }.DB)).toBe(true);
+    base.ADMIN_TOKENS = "changed later";
+    expect(view.ADMIN_TOKENS).toBe("changed later");
+    const replacement = failingD1();
+    base.DB = replacement;
+    expect(isGuarded(view.DB)).toBe(true);
+    expect(view.DB).not.toBe(replacement);
+    await expect(view.DB.prepare("select 1").first()).rejects.toThrow(/D1 is unavailable/);
+    expect(replacement.calls).toBe(1);
   });
 });
 
