@@ -103,20 +103,24 @@ export const searchRoutes = createRouter()
     if (query.min_price !== undefined && query.max_price !== undefined && query.min_price > query.max_price) {
       throw problems.validation([{ path: "query.min_price", message: "min_price exceeds max_price" }]);
     }
-    const result = await searchProducts(c.env.DB, {
-      q: query.q,
-      currency: query.currency,
-      sort: query.sort,
-      limit: query.limit,
-      cursor: query.cursor,
-      category: list(query.category),
-      brand: list(query.brand),
-      price: list(query.price),
-      min_price: query.min_price,
-      max_price: query.max_price,
-      attributes,
-      availability: list(query.availability),
-    });
+    const result = await searchProducts(
+      c.env.DB,
+      {
+        q: query.q,
+        currency: query.currency,
+        sort: query.sort,
+        limit: query.limit,
+        cursor: query.cursor,
+        category: list(query.category),
+        brand: list(query.brand),
+        price: list(query.price),
+        min_price: query.min_price,
+        max_price: query.max_price,
+        attributes,
+        availability: list(query.availability),
+      },
+      c.get("timing"),
+    );
     if (result.query.mode === "search" && result.total === 0 && !query.cursor) {
       // Fire-and-forget: the shopper's response never waits on the log write.
       c.executionCtx.waitUntil(recordZeroResult(c.env.DB, query.q).catch(() => undefined));
