@@ -34,7 +34,14 @@ if (!exists) {
   console.error(`seeding ${products} products into ${state}`);
   await seedLocal({ persistTo: state, products });
 }
-const server = await startServer({ port: 0, persist: state, quiet: true, envFile: ".dev.vars.example" });
+// The result cache is off: this measures the engine (every request computed), not the cache.
+const server = await startServer({
+  port: 0,
+  persist: state,
+  quiet: true,
+  envFile: ".dev.vars.example",
+  vars: { SEARCH_CACHE_TTL: "0" },
+});
 const adminToken = /^ADMIN_TOKEN="?([^"\n]*)"?$/m.exec(
   await (await import("node:fs/promises")).readFile(".dev.vars.example", "utf8"),
 )?.[1];
