@@ -12,6 +12,7 @@ import {
   randomVisitor,
   roomObject,
   setUpRoom,
+  type TicketBody,
   ticketOf,
   ticketStatus,
 } from "./waiting-room-fixtures";
@@ -39,7 +40,7 @@ describe("waiting room tickets", () => {
   it("queues later visitors in join order with their place, estimated wait and polling advice", async () => {
     const room = randomRoom();
     await setUpRoom(room, { admit_per_minute: 1 });
-    const tickets = [];
+    const tickets: TicketBody[] = [];
     for (let i = 0; i < 4; i++) tickets.push(await ticketOf(await joinRoom(room)));
     expect(tickets.map((t) => [t.status, t.position])).toEqual([
       ["admitted", 0],
@@ -59,7 +60,7 @@ describe("waiting room tickets", () => {
     const room = randomRoom();
     const opensAt = Date.now() + 3_600_000;
     await setUpRoom(room, { admit_per_minute: 6, opens_at: new Date(opensAt).toISOString() });
-    const tickets = [];
+    const tickets: TicketBody[] = [];
     for (let i = 0; i < 20; i++) tickets.push(await ticketOf(await joinRoom(room)));
     expect(tickets.map((t) => t.position)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(tickets[0]?.estimated_wait_seconds).toBeGreaterThan(3590);
