@@ -161,6 +161,20 @@ describe("reservations behind a waiting room", () => {
     expect(await reservedOf(sku)).toBe(0);
   });
 
+  it("gates every shard of a sharded SKU, each holding its own copy of the policy", async () => {
+    const { room, sku } = await gatedSku({ stock: 40 });
+    const sharded = await callJson(`/admin/api/inventory/${sku}/sale`, "PUT", { shards: 4 }, ADMIN);
+    expect(sharded.status).toBe(200);
+    const token = await admissionFor(room);
+    for (let i = 0; i < 6; i++) {
+      // Carts are spread over the shards by a hash of the cart id.
+      const cart = await newCart();
+      await expectProblem(await addLine(cart, sku, 1), 403, "admission_required");
+      await cartOf(await addLine(cart, sku, 1, admitted(token)));
+    }
+    expect(await reservedOf(sku)).toBe(6);
+  });
+
   it("accepts several comma-separated tokens and uses the one for the sale's room", async () => {
     const { room, sku } = await gatedSku();
     const other = randomRoom();
