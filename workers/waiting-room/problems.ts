@@ -12,6 +12,7 @@ export const secretMissing = () =>
     60,
   );
 
+/** Unknown, malformed or purged ticket id (answered alike, so ids cannot be probed). */
 export const ticketNotFound = () =>
   new ApiError(404, "ticket_not_found", "Ticket not found", {
     detail: "No such ticket in this waiting room (tickets are purged a day after their admission expired).",
