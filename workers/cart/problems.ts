@@ -30,6 +30,8 @@ const REFUSALS: Record<CartRefusalReason, { status: ContentfulStatusCode; title:
   database_unavailable: { status: 503, title: "Database unavailable" },
   confirmation_not_supported: { status: 409, title: "Confirmation not supported" },
   card_invalid: { status: 422, title: "Invalid card number" },
+  admission_required: { status: 403, title: "Waiting-room admission required" },
+  admission_expired: { status: 403, title: "Waiting-room admission expired" },
 };
 
 /** Seconds until a retry may succeed: the refusal's own `retry_after`, else 5. */

@@ -11,6 +11,7 @@ import {
   paymentProviderFor,
 } from "../payments/provider";
 import { confirmTestPayment } from "../payments/test-provider";
+import type { Admission } from "../waiting-room/admission";
 
 const CHECKOUT_ID = /^chk_[0-9a-z]{20}$/;
 
@@ -23,7 +24,7 @@ const notFound = (): CartRefusal => ({ ok: false, reason: "checkout_not_found" }
  */
 export async function startCheckout(
   env: Env,
-  input: { cartId: string; token: string | undefined; idempotencyKey: string },
+  input: { cartId: string; token: string | undefined; idempotencyKey: string; admission: Admission },
 ): Promise<CheckoutResult> {
   const stub = cartStub(env, input.cartId);
   if (!stub || !input.token) return { ok: false, reason: "cart_not_found" };
@@ -36,7 +37,7 @@ export async function startCheckout(
       data: { retry_after: d1Down.retryAfterSeconds },
     };
   }
-  return stub.checkout(await cartTokenHash(input.token), input.idempotencyKey);
+  return stub.checkout(await cartTokenHash(input.token), input.idempotencyKey, input.admission);
 }
 
 async function checkoutCart(env: Env, checkoutId: string): Promise<DurableObjectStub<CartObject> | null> {

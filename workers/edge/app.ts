@@ -32,6 +32,8 @@ import { createPaymentWebhookRoutes } from "../payments/webhook-routes";
 import { promotionAdminRoutes } from "../promotions/routes";
 import { searchRoutes } from "../search/routes";
 import { storefrontRoutes } from "../storefront/routes";
+import { waitingRoomAdminRoutes } from "../waiting-room/admin-routes";
+import { waitingRoomRoutes } from "../waiting-room/routes";
 
 const OPENAPI_INFO = {
   title: "Popcart API",
@@ -119,6 +121,15 @@ export function createApp(options: AppOptions = {}) {
       methods: ["POST"],
     }),
   );
+  app.use(
+    "/api/waiting-rooms/:room/tickets",
+    rateLimit({
+      binding: "WAITING_ROOM_JOIN_RATE_LIMITER",
+      key: clientKey,
+      periodSeconds: 10,
+      methods: ["POST"],
+    }),
+  );
   app.onError(problemHandler);
   app.notFound(notFoundHandler);
 
@@ -139,6 +150,8 @@ export function createApp(options: AppOptions = {}) {
   app.route("/", inventoryRoutes);
   app.route("/", initialStockRoutes);
   app.route("/", inventoryAdminRoutes);
+  app.route("/", waitingRoomRoutes);
+  app.route("/", waitingRoomAdminRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",
