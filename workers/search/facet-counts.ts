@@ -13,8 +13,6 @@ export const FACET_CODE_OFFSET = 255;
 export const MAX_CODED_ID = 0xd7ff - FACET_CODE_OFFSET;
 /** The character standing for facet value `id` in `search_docs.facet_codes`. */
 export const facetCode = (id: number) => String.fromCharCode(id + FACET_CODE_OFFSET);
-/** Marks a doc whose price lies in the requested min/max range (below U+0100, so never a code). */
-export const IN_RANGE_MARK = "!";
 /** Separates docs inside one concatenated chunk. */
 export const DOC_SEPARATOR = " ";
 /** Docs per concatenated chunk: keeps every row far below D1's 2 MB string limit. */
@@ -30,8 +28,6 @@ export interface FacetValueRow {
 export interface FacetSelection {
   facet: string;
   values: readonly string[];
-  /** Price group only: the doc must also carry the in-range mark. */
-  inRange?: boolean;
 }
 
 export interface FacetCounts {
@@ -42,7 +38,6 @@ export interface FacetCounts {
 }
 
 const SEPARATOR = DOC_SEPARATOR.charCodeAt(0);
-const IN_RANGE = IN_RANGE_MARK.charCodeAt(0);
 
 /**
  * Counts facet values over the docs in `chunks` (doc code strings joined by
@@ -71,20 +66,17 @@ export function countFacets(
       if (values.has(row.value)) selected[row.id] = 1;
     }
   });
-  const needsValue = selections.map((s) => s.values.length > 0);
-  const needsRange = selections.map((s) => s.inRange === true);
   // hitAt[g] === doc number ⇔ this doc has a selected value of selection g (no clearing per doc).
   const hitAt = new Int32Array(selections.length).fill(-1);
   const perId = new Uint32Array(maxId + 1);
   let total = 0;
   let doc = 0;
 
-  const finishDoc = (text: string, start: number, end: number, inRange: boolean) => {
+  const finishDoc = (text: string, start: number, end: number) => {
     let missing = 0;
     let missed = -1;
     for (let g = 0; g < selections.length; g++) {
-      const ok = (!needsValue[g] || hitAt[g] === doc) && (!needsRange[g] || inRange);
-      if (!ok) {
+      if (hitAt[g] !== doc) {
         missing++;
         missed = g;
       }
@@ -102,15 +94,11 @@ export function countFacets(
 
   for (const text of chunks) {
     let start = 0;
-    let inRange = false;
     for (let i = 0; i <= text.length; i++) {
       const code = i < text.length ? text.charCodeAt(i) : SEPARATOR;
       if (code === SEPARATOR) {
-        finishDoc(text, start, i, inRange);
+        finishDoc(text, start, i);
         start = i + 1;
-        inRange = false;
-      } else if (code === IN_RANGE) {
-        inRange = true;
       } else {
         const id = code - FACET_CODE_OFFSET;
         if (id > 0 && id <= maxId && selected[id] === 1) hitAt[groupOf[id] ?? 0] = doc;

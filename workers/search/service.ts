@@ -11,7 +11,6 @@ import {
   type FacetValueRow,
   facetCode,
   facetTotals,
-  IN_RANGE_MARK,
   MAX_CODED_ID,
 } from "./facet-counts";
 import { type PriceBucket, priceBuckets, priceFacet } from "./price-buckets";
@@ -132,41 +131,32 @@ const dictionaryKey = (facet: string, value: string) => `${facet}\u0000${value}`
  * selection while browsing is the exception: there the short list is the fastest way in.
  */
 function filterGroups(
-  input: SearchInput,
   selections: readonly FacetSelection[],
   dictionary: ReadonlyMap<string, DictionaryRow>,
   hasText: boolean,
 ): FilterGroup[] {
   return selections.map((selection) => {
-    const parts: string[] = [];
-    const params: unknown[] = [];
-    if (selection.values.length > 0) {
-      const rows = selection.values.flatMap(
-        (value) => dictionary.get(dictionaryKey(selection.facet, value)) ?? [],
-      );
-      const docs = rows.reduce((sum, row) => sum + row.doc_count, 0);
-      if (rows.length === 0) {
-        parts.push("0");
-      } else if (rows.some((row) => row.id > MAX_CODED_ID) || (!hasText && docs <= DRIVING_LIST_MAX_DOCS)) {
-        parts.push(
-          "d.doc_id IN (SELECT doc_id FROM search_doc_facets WHERE facet = ? AND value IN (SELECT value FROM json_each(?)))",
-        );
-        params.push(selection.facet, JSON.stringify(rows.map((row) => row.value)));
-      } else {
-        parts.push(`(${rows.map(() => "instr(d.facet_codes, ?) > 0").join(" OR ")})`);
-        params.push(...rows.map((row) => facetCode(row.id)));
-      }
+    const rows = selection.values.flatMap(
+      (value) => dictionary.get(dictionaryKey(selection.facet, value)) ?? [],
+    );
+    const docs = rows.reduce((sum, row) => sum + row.doc_count, 0);
+    if (rows.length === 0) return { facet: selection.facet, sql: "0", params: [] };
+    if (rows.some((row) => row.id > MAX_CODED_ID) || (!hasText && docs <= DRIVING_LIST_MAX_DOCS)) {
+      return {
+        facet: selection.facet,
+        sql: "d.doc_id IN (SELECT doc_id FROM search_doc_facets WHERE facet = ? AND value IN (SELECT value FROM json_each(?)))",
+        params: [selection.facet, JSON.stringify(rows.map((row) => row.value))],
+      };
     }
-    if (selection.inRange) {
-      // The page query joins the shopper's currency's price as `pr` already.
-      parts.push("pr.amount BETWEEN ? AND ?");
-      params.push(input.min_price ?? 0, input.max_price ?? Number.MAX_SAFE_INTEGER);
-    }
-    return { facet: selection.facet, sql: parts.join(" AND "), params };
+    return {
+      facet: selection.facet,
+      sql: `(${rows.map(() => "instr(d.facet_codes, ?) > 0").join(" OR ")})`,
+      params: rows.map((row) => facetCode(row.id)),
+    };
   });
 }
 
-/** The shopper's facet selections (OR within one, AND across them); price bucket and range share one. */
+/** The shopper's facet selections: OR within one, AND across them. */
 function selectionsOf(input: SearchInput): FacetSelection[] {
   const selections: FacetSelection[] = [];
   if (input.category.length > 0) selections.push({ facet: "category", values: input.category });
@@ -175,9 +165,7 @@ function selectionsOf(input: SearchInput): FacetSelection[] {
   for (const [name, values] of Object.entries(input.attributes)) {
     if (values.length > 0) selections.push({ facet: `attr:${name}`, values });
   }
-  const inRange = input.min_price !== undefined || input.max_price !== undefined;
-  if (input.price.length > 0 || inRange)
-    selections.push({ facet: priceFacet(input.currency), values: input.price, inRange });
+  if (input.price.length > 0) selections.push({ facet: priceFacet(input.currency), values: input.price });
   return selections;
 }
 
@@ -254,15 +242,20 @@ export async function searchProducts(
   const hasText = parsed.match !== null;
   const earlyValues = early.length > 0 ? ((first[first.length - 1]?.results ?? []) as DictionaryRow[]) : null;
   const dictionary = new Map((earlyValues ?? []).map((row) => [dictionaryKey(row.facet, row.value), row]));
-  const groups = filterGroups(input, selections, dictionary, hasText);
+  const groups = filterGroups(selections, dictionary, hasText);
+  // A min/max price range is a plain filter on everything, price buckets included.
+  const range =
+    input.min_price !== undefined || input.max_price !== undefined
+      ? [input.currency, input.min_price ?? 0, input.max_price ?? Number.MAX_SAFE_INTEGER]
+      : null;
 
   const [k1, k2, direction] = sortKeys(input.sort, hasText);
-  const filters = where(groups);
+  const filters = where([...groups, ...(range ? [{ sql: PRICE_IN_RANGE, params: range }] : [])]);
   const pageParams: unknown[] = [];
   let from: string;
   if (hasText) {
     from = `(SELECT rowid AS doc_id, bm25(search_fts, ${BM25_WEIGHTS.join(", ")}) AS score FROM search_fts WHERE search_fts MATCH ?) h
-      JOIN search_docs d ON d.doc_id = h.doc_id`;
+      CROSS JOIN search_docs d ON d.doc_id = h.doc_id`;
     pageParams.push(parsed.match);
   } else {
     from = "search_docs d";
@@ -280,28 +273,32 @@ export async function searchProducts(
     WHERE ${filters.sql}${keyset}
     ORDER BY ${k1} ${direction}, ${k2} ${direction}, d.doc_id ${direction} LIMIT ?`;
 
-  // Every doc the text matches, as facet codes (plus the in-range mark when a price range is
-  // asked for); the selections are applied while counting, so one scan serves every facet.
-  const range = input.min_price !== undefined || input.max_price !== undefined;
-  const codesOf = range
-    ? `d.facet_codes || CASE WHEN ${PRICE_IN_RANGE} THEN '${IN_RANGE_MARK}' ELSE '' END`
-    : "d.facet_codes";
-  const rangeParams = range
-    ? [input.currency, input.min_price ?? 0, input.max_price ?? Number.MAX_SAFE_INTEGER]
-    : [];
-  const matched = hasText
-    ? "(SELECT rowid AS doc_id FROM search_fts WHERE search_fts MATCH ?) m CROSS JOIN search_docs d ON d.doc_id = m.doc_id"
-    : "search_docs d";
+  // Every doc the text (and price range) matches, as facet codes; the selections are applied
+  // while counting, so one scan serves every facet. Browsing a price range starts from the
+  // (currency, amount) index, so a narrow range reads only its own docs.
+  let matched: string;
+  const matchedParams: unknown[] = [];
+  if (hasText) {
+    matched = `(SELECT rowid AS doc_id FROM search_fts WHERE search_fts MATCH ?) m
+      CROSS JOIN search_docs d ON d.doc_id = m.doc_id${range ? ` WHERE ${PRICE_IN_RANGE}` : ""}`;
+    matchedParams.push(parsed.match, ...(range ?? []));
+  } else if (range) {
+    matched = `search_doc_prices p CROSS JOIN search_docs d ON d.doc_id = p.doc_id
+      WHERE p.currency = ? AND p.amount BETWEEN ? AND ?`;
+    matchedParams.push(...range);
+  } else {
+    matched = "search_docs d";
+  }
   // Browsing the whole catalog needs no counting: the triggers keep every value's doc count.
-  const unfiltered = !hasText && selections.length === 0;
+  const unfiltered = !hasText && !range && selections.length === 0;
   const codes = unfiltered
     ? db.prepare("SELECT NULL AS codes, count(*) AS total FROM search_docs")
     : db
         .prepare(
-          `SELECT group_concat(${codesOf}, '${DOC_SEPARATOR}') AS codes, NULL AS total FROM ${matched}
+          `SELECT group_concat(d.facet_codes, '${DOC_SEPARATOR}') AS codes, NULL AS total FROM ${matched}
            GROUP BY d.doc_id / ${DOCS_PER_CHUNK}`,
         )
-        .bind(...rangeParams, ...(hasText ? [parsed.match] : []));
+        .bind(...matchedParams);
 
   // Round trip 2: the page, the matching docs' facet codes, and labels.
   const [page, chunks, categories, late] = await d1(() =>
