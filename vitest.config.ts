@@ -28,6 +28,7 @@ export default defineConfig({
           STRIPE_PUBLISHABLE_KEY: "",
           STRIPE_WEBHOOK_SECRET: "",
           FULFILMENT_WEBHOOK_SECRET: "test-fulfilment-secret",
+          WAITING_ROOM_SECRET: "test-waiting-room-secret-0123456789abcdef",
         },
       },
     }),

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `npm run bench [-- --only product-by-slug] [--duration 6] [--connections 8] [--products 200]`
-// Starts the production bundle on Miniflare over a fresh, seeded temporary state, then
+// `npm run bench [-- --only product-by-slug] [--duration 6] [--connections 8] [--products 200] [--state DIR]`
+// Starts the production bundle on Miniflare over a fresh, seeded temporary state (or a kept
+// one with --state: seeded once, reused, so a 100 000-product catalog is seeded once), then
 // drives every scenario in bench/scenarios/ with autocannon on 127.0.0.1. Prints one JSON
 // line per scenario and writes them to bench/results/.
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "2" },
     connections: { type: "string", default: "8" },
     products: { type: "string", default: "200" },
+    state: { type: "string" },
   },
 });
 const only = values.only.flatMap((name) => name.split(","));
@@ -97,11 +99,22 @@ function drive(url, next, { duration, connections }) {
 const round = (value, digits = 2) => (value == null ? null : Number(value.toFixed(digits)));
 
 const scenarios = await loadScenarios();
-const state = await mkdtemp(join(tmpdir(), "popcart-bench-"));
+const kept = values.state !== undefined;
+const state = values.state ?? (await mkdtemp(join(tmpdir(), "popcart-bench-")));
+const seeded =
+  kept &&
+  (await access(join(state, "v3")).then(
+    () => true,
+    () => false,
+  ));
 const started = new Date();
-console.error(`bench: seeding ${products} products into ${state}`);
 await migrateLocal({ persistTo: state });
-await seedLocal({ persistTo: state, products });
+if (seeded) {
+  console.error(`bench: reusing ${state}`);
+} else {
+  console.error(`bench: seeding ${products} products into ${state}`);
+  await seedLocal({ persistTo: state, products });
+}
 const server = await startServer({
   port: 0,
   persist: state,
@@ -156,7 +169,7 @@ try {
   }
 } finally {
   await server.close();
-  await rm(state, { recursive: true, force: true });
+  if (!kept) await rm(state, { recursive: true, force: true });
 }
 
 const resultsDir = join(ROOT, "bench", "results");

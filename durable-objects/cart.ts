@@ -42,6 +42,7 @@ import {
   redeemPromotionUses,
   releasePromotionUses,
 } from "../workers/promotions/service";
+import { type Admission, joinPath, NO_ADMISSION } from "../workers/waiting-room/admission";
 import { type CartRow, type CheckoutRow, type LineRow, migrateCartStorage } from "./cart-storage";
 
 /** A cart nobody touched for this long is deleted (and its reservations released). */
@@ -79,7 +80,9 @@ export type CartRefusalReason =
   | "promotion_unavailable"
   | "payment_unavailable"
   | "confirmation_not_supported"
-  | "card_invalid";
+  | "card_invalid"
+  | "admission_required"
+  | "admission_expired";
 
 /** A domain refusal, returned (not thrown) across RPC; `data` lands in the problem body. */
 export interface CartRefusal {
@@ -117,14 +120,30 @@ const STOCK_REFUSALS = {
   sale_ended: "sale_ended",
   limit_exceeded: "purchase_limit_exceeded",
   quantity_too_large: "quantity_limit_exceeded",
+  admission_required: "admission_required",
+  admission_expired: "admission_expired",
 } as const satisfies Record<string, CartRefusalReason>;
 
-/** Maps an inventory refusal onto the cart's problem codes (insufficient stock → `sold_out`). */
+/**
+ * Maps an inventory refusal onto the cart's problem codes (insufficient stock → `sold_out`).
+ * Admission refusals name the waiting room and where to join it.
+ */
 export function stockRefusal(
   hold: Extract<LineHold, { ok: false }>,
   target: { sku: string; line_id?: string },
 ): CartRefusal {
   const reason = STOCK_REFUSALS[hold.reason];
+  if (hold.waiting_room !== undefined) {
+    const detail =
+      reason === "admission_expired"
+        ? `Your admission to the ${hold.waiting_room} waiting room has expired; join it again to reserve ${target.sku}.`
+        : `${target.sku} is sold through the ${hold.waiting_room} waiting room: join it, then send its admission token as Popcart-Admission.`;
+    return refuse(reason, detail, {
+      ...target,
+      waiting_room: hold.waiting_room,
+      join_url: joinPath(hold.waiting_room),
+    });
+  }
   const detail =
     reason === "sold_out"
       ? `${target.sku} is sold out: ${hold.available} left.`
@@ -192,7 +211,12 @@ export class CartObject extends DurableObject<Env> {
     return { ok: true, cart: await this.render(cart) };
   }
 
-  async addLine(tokenHash: string, input: { sku: string; quantity: number }): Promise<CartResult> {
+  /** Adds units of a SKU; `admission` is the request's waiting-room admissions (flash sales). */
+  async addLine(
+    tokenHash: string,
+    input: { sku: string; quantity: number },
+    admission: Admission = NO_ADMISSION,
+  ): Promise<CartResult> {
     return this.mutate(tokenHash, async (cart) => {
       const catalog = await loadCatalogItems(this.env, [input.sku], cart.currency as Currency);
       const item = catalog.get(input.sku);
@@ -216,13 +240,17 @@ export class CartObject extends DurableObject<Env> {
       if (item.unitPrice * quantity > MAX_LINE_SUBTOTAL) {
         return refuse("line_total_too_large", "This line exceeds the largest amount a cart accepts.");
       }
-      const hold = await holdLineStock(this.env, {
-        cartId: cart.id,
-        sku: input.sku,
-        quantity,
-        email: cart.email,
-        reservationId: existing?.reservation_id ?? null,
-      });
+      const hold = await holdLineStock(
+        this.env,
+        {
+          cartId: cart.id,
+          sku: input.sku,
+          quantity,
+          email: cart.email,
+          reservationId: existing?.reservation_id ?? null,
+        },
+        admission,
+      );
       if (!hold.ok) return stockRefusal(hold, { sku: input.sku });
       const reservationId = hold.reservation?.id ?? null;
       const reservationExpiresAt = hold.reservation ? Date.parse(hold.reservation.expires_at) : null;
@@ -258,7 +286,12 @@ export class CartObject extends DurableObject<Env> {
   }
 
   /** Sets a line's quantity (0 removes it) and acknowledges its current price. */
-  async updateLine(tokenHash: string, lineId: string, quantity: number): Promise<CartResult> {
+  async updateLine(
+    tokenHash: string,
+    lineId: string,
+    quantity: number,
+    admission: Admission = NO_ADMISSION,
+  ): Promise<CartResult> {
     return this.mutate(tokenHash, async (cart) => {
       const line = this.lineById(lineId);
       if (!line) return refuse("line_not_found");
@@ -271,13 +304,17 @@ export class CartObject extends DurableObject<Env> {
       if (price * quantity > MAX_LINE_SUBTOTAL) {
         return refuse("line_total_too_large", "This line exceeds the largest amount a cart accepts.");
       }
-      const hold = await holdLineStock(this.env, {
-        cartId: cart.id,
-        sku: line.sku,
-        quantity,
-        email: cart.email,
-        reservationId: line.reservation_id,
-      });
+      const hold = await holdLineStock(
+        this.env,
+        {
+          cartId: cart.id,
+          sku: line.sku,
+          quantity,
+          email: cart.email,
+          reservationId: line.reservation_id,
+        },
+        admission,
+      );
       if (!hold.ok) return stockRefusal(hold, { sku: line.sku, line_id: line.id });
       this.sql.exec(
         `UPDATE lines SET quantity = ?, acknowledged_price = ?, reservation_id = ?, reservation_expires_at = ?,
@@ -393,7 +430,11 @@ export class CartObject extends DurableObject<Env> {
    * has at most one live payment. Everything runs inside `exclusive`, so racing requests for
    * this cart are applied one after the other.
    */
-  async checkout(tokenHash: string, idempotencyKey: string): Promise<CheckoutResult> {
+  async checkout(
+    tokenHash: string,
+    idempotencyKey: string,
+    admission: Admission = NO_ADMISSION,
+  ): Promise<CheckoutResult> {
     return this.exclusive(async () => {
       const cart = this.authorize(tokenHash);
       if (!cart) return refuse("cart_not_found");
@@ -433,6 +474,7 @@ export class CartObject extends DurableObject<Env> {
           reservation_id: line.reservation_id,
         })),
         ttlSeconds: PAYMENT_WINDOW_MS / 1000 + RESERVATION_GRACE_SECONDS,
+        admission,
       });
       if (!reserved.ok) {
         return stockRefusal(reserved, { sku: reserved.sku, line_id: reserved.line_id });

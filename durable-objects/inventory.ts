@@ -16,6 +16,7 @@ import {
 } from "../workers/inventory/types";
 import { newId } from "../workers/lib/ids";
 import { log } from "../workers/lib/logging";
+import { type Admission, admissionRefusal } from "../workers/waiting-room/admission";
 
 /*
  * Sharding protocol (also in README "Flash sales").
@@ -100,16 +101,26 @@ export interface ReserveInput {
   quantity: number;
   ttlSeconds?: number;
   key: string;
+  /** The request's waiting-room admissions; required when the sale has a waiting room. */
+  admission?: Admission;
 }
 
-/** `shard_retired` never leaves the service layer: it re-reads the shard count and retries. */
+/**
+ * `shard_retired` never leaves the service layer: it re-reads the shard count and retries.
+ * Admission refusals name the `waiting_room` to join.
+ */
 export type ReserveResult =
   | { ok: true; reservation: ReservationView }
-  | { ok: false; reason: ReserveRefusal | "shard_retired"; available: number };
+  | { ok: false; reason: ReserveRefusal | "shard_retired"; available: number; waiting_room?: string };
 
 export type ResizeResult =
   | { ok: true; reservation: ReservationView }
-  | { ok: false; reason: ReserveRefusal | "not_found" | "not_held"; available: number };
+  | {
+      ok: false;
+      reason: ReserveRefusal | "not_found" | "not_held";
+      available: number;
+      waiting_room?: string;
+    };
 
 export type ExtendResult =
   | { ok: true; reservation: ReservationView }
@@ -288,6 +299,9 @@ export class InventoryObject extends DurableObject<Env> {
       this.sweep(now);
       if (this.retired()) return { done: { ok: false, reason: "shard_retired", available: 0 } };
       const policy = this.policy();
+      // Not remembered under the key: a retry that brings a fresh admission must be able to pass.
+      const unadmitted = this.admissionGate(policy, input.admission, now);
+      if (unadmitted) return { done: unadmitted };
       const refusal =
         this.windowRefusal(policy, now) ??
         this.quantityRefusal(policy, input.quantity) ??
@@ -323,7 +337,10 @@ export class InventoryObject extends DurableObject<Env> {
   }
 
   /** Changes a held reservation's quantity atomically (growing takes units, shrinking frees them). */
-  async resize(addr: ShardAddress, input: { reservationId: string; quantity: number; key: string }) {
+  async resize(
+    addr: ShardAddress,
+    input: { reservationId: string; quantity: number; key: string; admission?: Admission },
+  ) {
     this.bind(addr);
     const memoKey = `resize:${input.key}`;
     const result = await this.withStock<ResizeResult>((final) => {
@@ -338,6 +355,8 @@ export class InventoryObject extends DurableObject<Env> {
       const delta = input.quantity - row.quantity;
       const policy = this.policy();
       if (delta > 0) {
+        const unadmitted = this.admissionGate(policy, input.admission, now);
+        if (unadmitted) return { done: unadmitted };
         const refusal =
           this.windowRefusal(policy, now) ??
           this.quantityRefusal(policy, input.quantity) ??
@@ -769,6 +788,13 @@ export class InventoryObject extends DurableObject<Env> {
 
   private refuse(reason: ReserveRefusal) {
     return { ok: false as const, reason, available: Math.max(0, this.available()) };
+  }
+
+  /** Growing a sale behind a waiting room takes an unexpired admission to that room. */
+  private admissionGate(policy: SkuPolicy, admission: Admission | undefined, now: number) {
+    const reason = admissionRefusal(policy.waiting_room, admission, now);
+    if (!reason || policy.waiting_room === null) return null;
+    return { ...this.refuse(reason), waiting_room: policy.waiting_room };
   }
 
   private windowRefusal(policy: SkuPolicy, now: number): ReserveRefusal | null {

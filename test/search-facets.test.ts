@@ -1,8 +1,16 @@
 import { env } from "cloudflare:workers";
+import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { setProductAvailability } from "../workers/search/indexer";
+import { handleSearchIndexEvent, setProductAvailability } from "../workers/search/indexer";
 import { call, expectProblem } from "./helpers";
-import { indexProducts, insertCategories, insertProduct, randomTag } from "./search-fixture";
+import {
+  indexProducts,
+  insertCategories,
+  insertProduct,
+  productEvent,
+  randomTag,
+  updateProduct,
+} from "./search-fixture";
 
 interface FacetValue {
   value: string;
@@ -226,5 +234,111 @@ describe("search pagination", () => {
     const res = await call(query({ q: `${tag} other`, cursor: first.next_cursor ?? "" }));
     await expectProblem(res, 422, "validation_failed");
     await expectProblem(await call(query({ q: tag, cursor: "%%%garbage" })), 422, "validation_failed");
+  });
+});
+
+describe("facet counts against the results they promise", () => {
+  const tag = randomTag();
+  const root = `${tag}-all`;
+  const brands = ["Alpha", "Beta", "Gamma"];
+  const colours = ["Red", "Green", "Blue"];
+  const ids: string[] = [];
+
+  beforeAll(async () => {
+    await insertCategories({ [root]: { name: "All", parent: null } });
+    for (let i = 0; i < 24; i++) {
+      ids.push(
+        await insertProduct({
+          title: `${tag} item ${i}`,
+          brand: brands[i % 3] as string,
+          categories: [root],
+          attributes: { colour: colours[(i * 7) % 3] as string },
+          variants: [{ sku: `${tag}-${i}`, prices: { USD: 900 + ((i * 1301) % 30000) } }],
+        }),
+      );
+    }
+    await indexProducts(...ids);
+    await setProductAvailability(
+      env,
+      ids.filter((_, i) => i % 5 === 0).map((product_id) => ({ product_id, in_stock: false })),
+    );
+  });
+
+  type Selection = {
+    text: boolean;
+    brand: string[];
+    colour: string[];
+    availability: string[];
+    price: string[];
+  };
+  // With text, selections are tested on each match's facet codes; browsing a small category,
+  // the page query drives from the values' doc lists: both paths must agree with the counts.
+  const params = (s: Selection) => ({
+    ...(s.text ? { q: tag } : {}),
+    category: root,
+    brand: s.brand,
+    availability: s.availability,
+    price: s.price,
+    attr: s.colour.map((c) => `colour:${c}`),
+    limit: 1,
+  });
+  const listed = (body: SearchBody, facet: Exclude<keyof Selection, "text">) =>
+    facet === "colour" ? (body.facets.attributes.colour ?? []) : body.facets[facet];
+
+  it("lists, for every value, the total a shopper gets by picking it instead (property)", async () => {
+    const buckets = ["0-2500", "2500-5000", "5000-10000", "10000-20000", "20000-50000"];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          text: fc.boolean(),
+          brand: fc.subarray(brands),
+          colour: fc.subarray(colours),
+          availability: fc.subarray(["in_stock", "sold_out"]),
+          price: fc.subarray(buckets),
+        }),
+        async (selection) => {
+          const body = await search(params(selection));
+          for (const facet of ["brand", "colour", "availability", "price"] as const) {
+            for (const value of listed(body, facet)) {
+              const picked = await search(params({ ...selection, [facet]: [value.value] }));
+              expect(value.count, `${facet}=${value.value} under ${JSON.stringify(selection)}`).toBe(
+                picked.total,
+              );
+            }
+          }
+        },
+      ),
+      { numRuns: 16 },
+    );
+  });
+
+  it("counts the unfiltered catalog from maintained totals exactly as by scanning it", async () => {
+    // Selecting every availability value matches every doc but takes the scanning path.
+    const [all, scanned] = await Promise.all([
+      search({ limit: 1 }),
+      search({ availability: ["in_stock", "sold_out"], limit: 1 }),
+    ]);
+    expect(all.total).toBe(scanned.total);
+    expect(all.total).toBeGreaterThanOrEqual(24);
+    for (const facet of ["category", "brand", "price", "availability"] as const)
+      expect(counts(all.facets[facet])).toEqual(counts(scanned.facets[facet]));
+    expect(all.facets.attributes).toEqual(scanned.facets.attributes);
+  });
+
+  it("moves counts when a product is re-indexed with another brand, and drops them when it is archived", async () => {
+    const before = counts((await search({ category: root })).facets.brand);
+    const moved = ids[0] as string;
+    await env.DB.prepare("UPDATE products SET brand = 'Delta', revision = revision + 1 WHERE id = ?1")
+      .bind(moved)
+      .run();
+    await indexProducts(moved);
+    const after = counts((await search({ category: root })).facets.brand);
+    expect(after).toEqual({ ...before, Alpha: (before.Alpha ?? 0) - 1, Delta: 1 });
+
+    await updateProduct(moved, { status: "archived" });
+    await handleSearchIndexEvent(env, await productEvent(moved));
+    const archived = await search({ category: root });
+    expect(counts(archived.facets.brand)).toEqual({ ...before, Alpha: (before.Alpha ?? 0) - 1 });
+    expect(archived.total).toBe(23);
   });
 });

@@ -230,3 +230,51 @@ describe("full rebuild", () => {
     expect((await titles(`${tag}step`)).sort()).toEqual([1, 2, 3, 4].map((i) => `${tag}step ${i}`));
   });
 });
+
+describe("search result cache", () => {
+  const searchOnce = async (path: string) => {
+    const res = await call(path);
+    expect(res.status).toBe(200);
+    return { cache: res.headers.get("x-search-cache"), body: (await res.json()) as { total: number } };
+  };
+  // The store runs after the response (waitUntil), so the first repeat may still miss.
+  const untilHit = async (path: string) => {
+    for (let i = 0; i < 40; i++) {
+      const answer = await searchOnce(path);
+      if (answer.cache === "hit") return answer;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error(`${path} never came from the cache`);
+  };
+
+  it("answers a repeated search from the cache until the index changes", async () => {
+    const tag = randomTag();
+    await indexProducts(await insertProduct({ title: `${tag} lamp` }));
+    const first = await searchOnce(`/api/search?q=${tag}`);
+    expect(first.cache).toBe("miss");
+    expect(first.body.total).toBe(1);
+    const repeated = await untilHit(`/api/search?q=${tag}`);
+    expect(repeated.body).toEqual(first.body);
+
+    await indexProducts(await insertProduct({ title: `${tag} lamp shade` }));
+    const after = await searchOnce(`/api/search?q=${tag}`);
+    expect(after.cache).toBe("miss");
+    expect(after.body.total).toBe(2);
+  });
+
+  it("keeps separate entries per filter, sort and page size", async () => {
+    const tag = randomTag();
+    await indexProducts(
+      await insertProduct({ title: `${tag} mug` }),
+      await insertProduct({ title: `${tag} cup` }),
+    );
+    await untilHit(`/api/search?q=${tag}`);
+    for (const variant of [
+      `/api/search?q=${tag}&sort=newest`,
+      `/api/search?q=${tag}&limit=1`,
+      `/api/search?q=${tag}&availability=sold_out`,
+    ])
+      expect((await searchOnce(variant)).cache).toBe("miss");
+    expect((await searchOnce(`/api/search?q=${tag}&availability=sold_out`)).body.total).toBe(0);
+  });
+});

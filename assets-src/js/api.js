@@ -3,6 +3,7 @@
 
 const EXPONENT = { USD: 2, EUR: 2, GBP: 2, JPY: 0 };
 const CART_KEY = "popcart.cart";
+const ADMISSIONS_KEY = "popcart.admissions";
 
 /** Shopper-facing wording per stable problem `code`; the API's own detail is the fallback. */
 const PLAIN_WORDS = {
@@ -36,6 +37,8 @@ const PLAIN_WORDS = {
   validation_failed: "Some details need fixing.",
   rate_limited: "Too many requests. Please wait a moment and try again.",
   order_not_found: "We couldn't find that order. Check the link from your confirmation.",
+  admission_required: "This sale lets shoppers in from a waiting line. Open the product page to join it.",
+  admission_expired: "Your turn to shop this sale has ended. Open the product page to join the line again.",
 };
 
 /** An API refusal with text a shopper can read. `fields` maps failing input paths to messages. */
@@ -54,6 +57,9 @@ export class ApiProblem extends Error {
 export async function api(path, { method = "GET", body, cartToken, headers = {} } = {}) {
   const init = { method, headers: { accept: "application/json", ...headers } };
   if (cartToken) init.headers["x-cart-token"] = cartToken;
+  // Cart writes may reserve flash-sale stock, which needs the shopper's waiting-room admissions.
+  const passes = path.startsWith("/api/carts/") ? Object.values(admissions()) : [];
+  if (passes.length) init.headers["popcart-admission"] = passes.map((a) => a.token).join(",");
   if (body !== undefined) {
     init.headers["content-type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -132,6 +138,23 @@ export async function ensureCart() {
   const created = await api("/api/carts", { method: "POST", body: { currency } });
   localStorage.setItem(CART_KEY, JSON.stringify({ id: created.id, token: created.token }));
   return created;
+}
+
+/** Unexpired waiting-room admissions by room: `{ token, expires_at }`. */
+export function admissions() {
+  let stored = {};
+  try {
+    stored = JSON.parse(localStorage.getItem(ADMISSIONS_KEY) ?? "{}") ?? {};
+  } catch {}
+  return Object.fromEntries(Object.entries(stored).filter(([, a]) => Date.parse(a?.expires_at) > Date.now()));
+}
+
+/** Keeps (or, with no token, forgets) the shopper's admission to a waiting room. */
+export function storeAdmission(room, token, expiresAt) {
+  const all = admissions();
+  if (token) all[room] = { token, expires_at: expiresAt };
+  else delete all[room];
+  localStorage.setItem(ADMISSIONS_KEY, JSON.stringify(all));
 }
 
 export function cartAuth() {

@@ -1,5 +1,6 @@
 // Product page: variant picker, live availability from the published snapshot, add to cart,
-// and the flash-sale pieces (countdown to start, "held for you for mm:ss", expiry, sold out).
+// and the flash-sale pieces (countdown to start, waiting room, "held for you for mm:ss",
+// expiry, sold out).
 import {
   api,
   cartAuth,
@@ -11,6 +12,7 @@ import {
   showError,
   updateCartCount,
 } from "./api.js";
+import { describePlace, forgetAdmission, joinLine } from "./waiting-room.js";
 
 const root = document.querySelector("[data-product]");
 const data = JSON.parse(document.getElementById("product-data")?.textContent ?? "null");
@@ -27,10 +29,13 @@ const addNotice = $("[data-add-notice]");
 const salePanel = $("[data-sale]");
 const countdownEl = $("[data-countdown]");
 const holdEl = $("[data-hold]");
+const queueEl = $("[data-queue]");
 
 let availability = {};
 let availabilityFailed = false;
 let holdTimer;
+/** Waiting-room state per room: { status, position, wait, expires_at }. */
+const lines = {};
 
 const selectedOptions = () => {
   const chosen = {};
@@ -107,9 +112,46 @@ function render() {
       availabilityEl.textContent = "In stock";
     }
   }
-  addButton.disabled = blocked;
+  // Shoppers may line up before the sale starts; there is no line for what cannot be bought.
+  const queueable = sale?.waiting_room && variant.price && state !== "ended" && stock?.status !== "sold_out";
+  const waiting = queueable ? queue(sale.waiting_room) : false;
+  if (queueEl && !queueable) queueEl.hidden = true;
+  addButton.disabled = blocked || waiting;
   addButton.textContent =
-    stock?.status === "sold_out" ? "Sold out" : state === "upcoming" ? "Not on sale yet" : "Add to cart";
+    stock?.status === "sold_out"
+      ? "Sold out"
+      : state === "upcoming"
+        ? "Not on sale yet"
+        : waiting
+          ? "Waiting in line…"
+          : "Add to cart";
+}
+
+/** Shows the shopper's place in the sale's waiting room; true until they are admitted. */
+function queue(room) {
+  const line = lines[room];
+  if (line?.status === "admitted" && Date.parse(line.expires_at) <= Date.now()) delete lines[room];
+  if (!lines[room]) {
+    lines[room] = { status: "joining" };
+    joinLine(room, (next) => {
+      lines[room] = next;
+      render();
+    });
+  }
+  const current = lines[room];
+  // A page cached before the sale got its room has no queue slot; the add notice stands in.
+  const slot = queueEl ?? addNotice;
+  slot.hidden = false;
+  slot.className = `queue notice${current.status === "admitted" ? " success" : ""}`;
+  slot.textContent =
+    current.status === "admitted"
+      ? "You're in! Add it to your cart now."
+      : current.status === "waiting"
+        ? describePlace(current.position, current.wait)
+        : current.status === "error"
+          ? "We couldn't reach the waiting line; retrying…"
+          : "Joining the line…";
+  return current.status !== "admitted";
 }
 
 function countdown(ms) {
@@ -183,6 +225,13 @@ $("[data-add]").addEventListener("submit", async (event) => {
     showHold(result);
   } catch (error) {
     showError(addError, error);
+    // The admission lapsed or was never there: queue (again) for the sale named in the problem.
+    const room = error.body?.waiting_room;
+    if (room && (error.code === "admission_required" || error.code === "admission_expired")) {
+      forgetAdmission(room);
+      delete lines[room];
+      data.sales[variant.sku] = { ...saleFor(variant.sku), waiting_room: room };
+    }
     refreshAvailability();
   } finally {
     render();

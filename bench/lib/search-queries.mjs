@@ -75,3 +75,37 @@ export function suggestPaths(ctx) {
   });
   return paths;
 }
+
+/**
+ * Searches that never repeat within a run, so each one misses the result cache and measures
+ * the engine: one common word (or none: browsing) × category × sort × availability, in a
+ * fixed pseudo-random order.
+ */
+export function coldSearchPaths(ctx) {
+  const words = ["", ...catalogWords(ctx, 60)];
+  const categories = ["", ...ctx.catalog.categorySlugs];
+  const paths = [];
+  for (const word of words)
+    for (const category of categories)
+      for (const sort of ["relevance", "price_asc", "newest"])
+        for (const availability of ["", "in_stock"]) {
+          const params = new URLSearchParams({ sort });
+          if (word) params.set("q", word);
+          if (category) params.set("category", category);
+          if (availability) params.set("availability", availability);
+          paths.push(`/api/search?${params}`);
+        }
+  // Deterministic Fisher–Yates (mulberry32) so runs are comparable.
+  let seed = 0x9e3779b9;
+  const random = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  for (let i = paths.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [paths[i], paths[j]] = [paths[j], paths[i]];
+  }
+  return paths;
+}

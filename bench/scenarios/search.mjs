@@ -4,7 +4,7 @@ import { ensureSearchIndex, searchPaths } from "../lib/search-queries.mjs";
 export default defineScenario({
   name: "search",
   description:
-    "GET /api/search: words, pairs, prefixes, typos, facet filters, price sorts and browsing, with facet counts",
+    "GET /api/search: a repeating mix of words, pairs, prefixes, typos, facet filters, price sorts and browsing, with facet counts (repeats hit the result cache, as popular searches do)",
   setup: (ctx) => ensureSearchIndex(ctx),
   requests: (ctx) => {
     const path = cycle(searchPaths(ctx));

@@ -24,6 +24,12 @@ export const searchDocs = sqliteTable(
     /** Catalog revision this row reflects; events at or below it are already applied. */
     revision: integer("revision").notNull(),
     indexedAt: integer("indexed_at").notNull(),
+    /**
+     * The doc's facet memberships as one character per `search_facet_values` id (code point
+     * id + 255), kept by triggers on `search_doc_facets`: facet counting reads one short string
+     * per matching doc instead of grouping ~15 facet rows per doc in SQL.
+     */
+    facetCodes: text("facet_codes").notNull().default(""),
   },
   (t) => [
     uniqueIndex("search_docs_product_unique").on(t.productId),
@@ -48,6 +54,22 @@ export const searchDocFacets = sqliteTable(
     primaryKey({ columns: [t.facet, t.value, t.docId] }),
     index("search_doc_facets_doc_idx").on(t.docId, t.facet, t.value),
   ],
+);
+
+/**
+ * Dictionary of facet values, append-only: an id, once given, always names the same
+ * (facet, value), so `search_docs.facet_codes` never needs rewriting when values come and go.
+ */
+export const searchFacetValues = sqliteTable(
+  "search_facet_values",
+  {
+    id: integer("id").primaryKey(),
+    facet: text("facet").notNull(),
+    value: text("value").notNull(),
+    /** Docs holding this value, kept by the same triggers: facet counts of the unfiltered catalog. */
+    docCount: integer("doc_count").notNull().default(0),
+  },
+  (t) => [uniqueIndex("search_facet_values_unique").on(t.facet, t.value)],
 );
 
 /** Lowest active-variant price of a product per currency, for price filters and sorts. */

@@ -1,6 +1,6 @@
 // Brings a freshly seeded runtime to a shoppable demo through the admin API: stock for every
 // seeded SKU (never-stocked SKUs only, so re-runs keep a merchant's changes), the flash-sale
-// SKU's sale policy, and a search index rebuilt from D1.
+// SKU's sale policy and waiting room, and a search index rebuilt from D1.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { FLASH_SALE, seedStockPlan } from "../../db/seed.ts";
@@ -57,14 +57,30 @@ export async function bootstrapDemo({ url, adminToken, products, log = console.l
   }
   log(`Stock: ${initialised} SKUs stocked, ${plan.length - initialised} already had stock.`);
 
+  // The drop's waiting room lets shoppers in 60 a minute. It needs WAITING_ROOM_SECRET, which a
+  // .dev.vars created before waiting rooms existed lacks: then the drop runs without a room.
+  let room = null;
+  try {
+    await admin(url, token, "PUT", `/admin/api/waiting-rooms/${FLASH_SALE.sku}`, { admit_per_minute: 60 });
+    room = FLASH_SALE.sku;
+  } catch (error) {
+    log(
+      `Waiting room skipped (copy WAITING_ROOM_SECRET from .dev.vars.example to .dev.vars): ${error.message}`,
+    );
+  }
+
   // The flash sale: holds at add-to-cart for 10 minutes, two per customer, live now.
   await admin(url, token, "PUT", `/admin/api/inventory/${FLASH_SALE.sku}/sale`, {
     reserve_on_add_to_cart: true,
     reservation_ttl_seconds: 600,
     per_customer_limit: 2,
     max_per_reservation: 2,
+    waiting_room: room,
   });
-  log(`Flash sale: ${FLASH_SALE.sku} (/p/${FLASH_SALE.slug}) reserves at add-to-cart, 2 per customer.`);
+  log(
+    `Flash sale: ${FLASH_SALE.sku} (/p/${FLASH_SALE.slug}) reserves at add-to-cart, 2 per customer` +
+      (room ? `, through waiting room ${room} (60 admissions a minute).` : "."),
+  );
 
   let cursor;
   let rounds = 0;

@@ -50,6 +50,8 @@ async function secretsFile(dir, envFile) {
  * @property {string} [envFile] secrets file name to read instead of `.dev.vars`, beside each
  *   Worker's config; the bench uses `.dev.vars.example` so results never depend on local secrets.
  * @property {string} [distDir] where the bundles are written. Default `dist/`.
+ * @property {Record<string, string>} [vars] plain-text variables that override every Worker's
+ *   `[vars]`, e.g. `{ SEARCH_CACHE_TTL: "0" }` to measure search without its cache.
  *
  * @typedef {object} RunningServer
  * @property {URL} url base URL, e.g. http://127.0.0.1:8787/
@@ -72,6 +74,7 @@ export async function startServer({
   quiet = false,
   envFile,
   distDir,
+  vars = {},
 } = {}) {
   const workers = [];
   for (const config of WORKER_CONFIGS) {
@@ -88,6 +91,7 @@ export async function startServer({
     workers.push({
       name: unstable_readConfig({ config: configPath }).name,
       ...workerOptions,
+      bindings: { ...workerOptions.bindings, ...vars },
       modulesRoot: dirname(scriptPath),
       modules: [{ type: "ESModule", path: scriptPath }],
     });

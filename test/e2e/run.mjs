@@ -39,6 +39,8 @@ let base;
 let adminToken;
 /** JS bytes (raw and gzip) per page, filled as pages are visited. */
 const pageWeights = {};
+/** Whether the flash sale sends shoppers through its waiting room (the admin route exists). */
+let flashRoom = false;
 /** Admin set-up that could not be applied (routes not merged yet), reported at the end. */
 const pending = [];
 /** Uncaught errors thrown by client modules and CSP violations; any is a failure. */
@@ -139,11 +141,14 @@ before(async () => {
     if ((await admin("PUT", `/inventory/${encodeURIComponent(sku)}`, { on_hand: 50 })) === null) break;
   }
   if ((await admin("PUT", `/inventory/${FLASH_SALE.sku}`, { on_hand: 1 })) !== null) {
+    // Shoppers reach the drop through its waiting room, admitted one per second.
+    flashRoom = (await admin("PUT", `/waiting-rooms/${FLASH_SALE.sku}`, { admit_per_minute: 60 })) !== null;
     await admin("PUT", `/inventory/${FLASH_SALE.sku}/sale`, {
       sale_starts_at: new Date(Date.now() - 60_000).toISOString(),
       sale_ends_at: new Date(Date.now() + 3_600_000).toISOString(),
       reserve_on_add_to_cart: true,
       reservation_ttl_seconds: 300,
+      ...(flashRoom ? { waiting_room: FLASH_SALE.sku } : {}),
     });
   }
   await admin("POST", "/promotions", { code: PROMO_CODE, type: "percentage", percentage_bp: 1000 });
@@ -327,12 +332,32 @@ test("a live flash sale shows its countdown and the remaining stock from the sna
   await context.close();
 });
 
-test("a flash-sale shopper gets a timed hold; the next one sees it sold out", async (t) => {
+test("a flash-sale shopper waits their turn in line, gets a timed hold; the next one sees it sold out", async (t) => {
   if (!(await apiServes("POST", "/api/carts"))) return t.skip("cart API (/api/carts) not merged yet");
+  const queued = flashRoom;
+  // Others got in line first: at one admission a second the shopper waits a few seconds.
+  for (let i = 0; queued && i < 4; i++) {
+    const res = await fetch(new URL(`/api/waiting-rooms/${FLASH_SALE.sku}/tickets`, base), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(res.status, 201);
+  }
   const first = await browser.newContext({ baseURL: base.href });
   const buyer = await openPage(first, "flash-buyer");
   await buyer.goto(`/p/${FLASH_SALE.slug}`);
   await buyer.locator("[data-sale]").waitFor();
+  if (queued) {
+    const place = buyer.locator("[data-queue]");
+    await place.filter({ hasText: /in line/ }).waitFor({ timeout: 10_000 });
+    assert.match(await place.textContent(), /You're \d+(st|nd|rd|th) in line/);
+    assert.ok(await buyer.getByRole("button", { name: "Waiting in line…" }).isDisabled());
+    await shot(buyer, "11a-flash-sale-waiting-room");
+    await place.filter({ hasText: "You're in!" }).waitFor({ timeout: 20_000 });
+  } else {
+    pending.push("waiting rooms (/api/waiting-rooms) not merged: flash-sale queue not exercised");
+  }
   await buyer.getByRole("button", { name: "Add to cart" }).click();
   await buyer.locator("[data-hold] .hold-timer").waitFor({ timeout: 10_000 });
   assert.match(await buyer.locator("[data-hold]").textContent(), /Held for you for \d\d:\d\d/);

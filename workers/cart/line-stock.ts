@@ -1,26 +1,27 @@
 import {
   getSkuPolicy,
   type ReservationView,
-  type ReserveRefusal,
+  type ReserveRefused,
   releaseReservation,
   reserveStock,
   resizeReservation,
 } from "../inventory/service";
 import { newId } from "../lib/ids";
+import type { Admission } from "../waiting-room/admission";
 
 /** A line's stock hold: flash-sale SKUs hold stock from add-to-cart, others hold none until checkout. */
-export type LineHold =
-  | { ok: true; reservation: ReservationView | null }
-  | { ok: false; reason: ReserveRefusal; available: number };
+export type LineHold = { ok: true; reservation: ReservationView | null } | ReserveRefused;
 
 /**
  * Makes a line's hold match `quantity` under the SKU's policy. A line keeps one reservation
  * per cart per SKU: a second add or an update resizes it atomically instead of taking a new
- * one, so duplicate adds can never allocate twice. A hold that expired is replaced.
+ * one, so duplicate adds can never allocate twice. A hold that expired is replaced. Taking
+ * new units (growing or replacing a hold) passes the shopper's waiting-room `admission` on.
  */
 export async function holdLineStock(
   env: Env,
   line: { cartId: string; sku: string; quantity: number; email: string | null; reservationId: string | null },
+  admission: Admission,
 ): Promise<LineHold> {
   const policy = await getSkuPolicy(env, line.sku);
   if (!policy.reserve_on_add_to_cart && line.reservationId === null) return { ok: true, reservation: null };
@@ -30,10 +31,11 @@ export async function holdLineStock(
       reservationId: line.reservationId,
       quantity: line.quantity,
       key: newId("res"),
+      admission,
     });
     if (resized.ok) return { ok: true, reservation: resized.reservation };
     if (resized.reason !== "not_found" && resized.reason !== "not_held") {
-      return { ok: false, reason: resized.reason, available: resized.available };
+      return { ...resized, reason: resized.reason };
     }
     // The old hold lapsed: try a fresh one below.
   }
@@ -45,6 +47,7 @@ export async function holdLineStock(
     quantity: line.quantity,
     ttlSeconds: policy.reservation_ttl_seconds,
     key: newId("res"),
+    admission,
   });
   return reserved.ok ? { ok: true, reservation: reserved.reservation } : reserved;
 }

@@ -29,6 +29,8 @@ const REFUSALS: Record<CartRefusalReason, { status: ContentfulStatusCode; title:
   payment_unavailable: { status: 503, title: "Payment provider unavailable" },
   confirmation_not_supported: { status: 409, title: "Confirmation not supported" },
   card_invalid: { status: 422, title: "Invalid card number" },
+  admission_required: { status: 403, title: "Waiting-room admission required" },
+  admission_expired: { status: 403, title: "Waiting-room admission expired" },
 };
 
 /** The problem a cart refusal answers with; the code is the refusal reason. */

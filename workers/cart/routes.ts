@@ -6,6 +6,8 @@ import type { AppEnv } from "../lib/env";
 import { createRouter } from "../lib/router";
 import { problemResponses } from "../lib/schemas";
 import { useCartVersionKey } from "../lib/version-affinity";
+import { recordAdmissionRefusal, requestAdmission } from "../waiting-room/admission-header";
+import { AdmissionHeaderSchema } from "../waiting-room/schemas";
 import { cartProblem } from "./problems";
 import {
   AddLineBodySchema,
@@ -49,6 +51,9 @@ const CodeParams = IdParam.extend({
 });
 
 const cartJson = { "application/json": { schema: CartSchema } } as const;
+const admissionNote =
+  "SKUs whose sale has a waiting room need its admission to take new stock: send the ticket's `admission_token` as `Popcart-Admission` " +
+  "(403 `admission_required` / `admission_expired` otherwise, with the `join_url`).";
 const body = <S extends z.ZodType>(schema: S) => ({
   body: { required: true, content: { "application/json": { schema } } },
 });
@@ -56,7 +61,10 @@ const tags = ["Carts"];
 const security = [{ cartToken: [] }];
 
 function cartResponse(c: Context<AppEnv>, result: CartResult) {
-  if (!result.ok) throw cartProblem(result);
+  if (!result.ok) {
+    recordAdmissionRefusal(c, result);
+    throw cartProblem(result);
+  }
   c.header("cache-control", "no-store");
   return c.json(result.cart, 200);
 }
@@ -91,8 +99,12 @@ const addLine = createRoute({
   tags,
   security,
   summary: "Add a SKU (adding a SKU already in the cart increases its line)",
-  request: { params: IdParam, ...body(AddLineBodySchema) },
-  responses: { 200: { description: "The cart", content: cartJson }, ...problemResponses(400, 404, 409, 422) },
+  description: admissionNote,
+  request: { params: IdParam, headers: AdmissionHeaderSchema, ...body(AddLineBodySchema) },
+  responses: {
+    200: { description: "The cart", content: cartJson },
+    ...problemResponses(400, 403, 404, 409, 422),
+  },
 });
 
 const updateLine = createRoute({
@@ -101,8 +113,12 @@ const updateLine = createRoute({
   tags,
   security,
   summary: "Change a line's quantity (0 removes it)",
-  request: { params: LineParams, ...body(UpdateLineBodySchema) },
-  responses: { 200: { description: "The cart", content: cartJson }, ...problemResponses(400, 404, 409, 422) },
+  description: `${admissionNote} Lowering a quantity or removing a line never needs one.`,
+  request: { params: LineParams, headers: AdmissionHeaderSchema, ...body(UpdateLineBodySchema) },
+  responses: {
+    200: { description: "The cart", content: cartJson },
+    ...problemResponses(400, 403, 404, 409, 422),
+  },
 });
 
 const removeLine = createRoute({
@@ -181,17 +197,21 @@ export const cartRoutes = createRouter()
   .openapi(addLine, async (c) => {
     const { id } = c.req.valid("param");
     const input = c.req.valid("json");
+    const admission = await requestAdmission(c);
     return cartResponse(
       c,
-      await withCart(c.env, id, cartToken(c), (cart, hash) => cart.addLine(hash, input)),
+      await withCart(c.env, id, cartToken(c), (cart, hash) => cart.addLine(hash, input, admission)),
     );
   })
   .openapi(updateLine, async (c) => {
     const { id, line_id } = c.req.valid("param");
     const { quantity } = c.req.valid("json");
+    const admission = await requestAdmission(c);
     return cartResponse(
       c,
-      await withCart(c.env, id, cartToken(c), (cart, hash) => cart.updateLine(hash, line_id, quantity)),
+      await withCart(c.env, id, cartToken(c), (cart, hash) =>
+        cart.updateLine(hash, line_id, quantity, admission),
+      ),
     );
   })
   .openapi(removeLine, async (c) => {

@@ -6,6 +6,7 @@ import {
   reserveStock,
   returnCommitted,
 } from "../inventory/service";
+import type { Admission } from "../waiting-room/admission";
 import type { CheckoutReservation } from "./snapshot";
 
 export interface ReservableLine {
@@ -18,13 +19,21 @@ export interface ReservableLine {
 
 export type ReserveAllResult =
   | { ok: true; reservations: CheckoutReservation[] }
-  | { ok: false; line_id: string; sku: string; reason: ReserveRefusal; available: number };
+  | {
+      ok: false;
+      line_id: string;
+      sku: string;
+      reason: ReserveRefusal;
+      available: number;
+      waiting_room?: string;
+    };
 
 /**
  * Holds stock for every line for `ttlSeconds`, all or nothing. Lines that already hold stock
  * have their hold extended; the others reserve now, keyed by checkout and SKU so a retried
  * call takes nothing twice. If any line is refused, every hold taken here is released and
- * the first refused line is named.
+ * the first refused line is named. New holds of a sale behind a waiting room need `admission`;
+ * extending a hold the cart already has does not.
  */
 export async function reserveCheckoutLines(
   env: Env,
@@ -34,6 +43,7 @@ export async function reserveCheckoutLines(
     email: string;
     lines: readonly ReservableLine[];
     ttlSeconds: number;
+    admission: Admission;
   },
 ): Promise<ReserveAllResult> {
   const attempts = await Promise.all(
@@ -55,9 +65,9 @@ export async function reserveCheckoutLines(
         quantity: line.quantity,
         ttlSeconds: input.ttlSeconds,
         key: `${input.checkoutId}:${line.sku}`,
+        admission: input.admission,
       });
-      if (!reserved.ok)
-        return { ok: false as const, line, reason: reserved.reason, available: reserved.available };
+      if (!reserved.ok) return { ...reserved, line };
       return { ok: true as const, reservation: hold(line, reserved.reservation.id, "checkout") };
     }),
   );
@@ -71,6 +81,7 @@ export async function reserveCheckoutLines(
       sku: refused.line.sku,
       reason: refused.reason,
       available: refused.available,
+      ...(refused.waiting_room === undefined ? {} : { waiting_room: refused.waiting_room }),
     };
   }
   return { ok: true, reservations: taken };
@@ -131,6 +142,8 @@ export async function commitCheckoutReservations(
         customer: input.email,
         quantity: reservation.quantity,
         key: `${input.checkoutId}:${reservation.sku}:recovery`,
+        // The shopper has paid: recovering their units never sends them back to a queue.
+        admission: "exempt",
       });
       if (!again.ok) return { ok: false as const, reservation };
       const recovered: CheckoutReservation = {

@@ -7,6 +7,8 @@ import type { AppEnv } from "../lib/env";
 import { ApiError, problems } from "../lib/problem";
 import { createRouter } from "../lib/router";
 import { problemResponses } from "../lib/schemas";
+import { recordAdmissionRefusal, requestAdmission } from "../waiting-room/admission-header";
+import { AdmissionHeaderSchema } from "../waiting-room/schemas";
 import { CheckoutSchema, ConfirmCheckoutBodySchema, IdempotencyKeySchema } from "./schemas";
 import { confirmCheckout, getCheckout, startCheckout } from "./service";
 
@@ -21,7 +23,10 @@ const tags = ["Checkout"];
 const security = [{ cartToken: [] }];
 
 function checkoutOf(c: Context<AppEnv>, result: CheckoutResult) {
-  if (!result.ok) throw cartProblem(result);
+  if (!result.ok) {
+    recordAdmissionRefusal(c, result);
+    throw cartProblem(result);
+  }
   c.header("cache-control", "no-store");
   c.get("log").fields.checkout_id = result.checkout.id;
   return result;
@@ -35,10 +40,11 @@ const start = createRoute({
   summary: "Check out a cart: re-price, reserve every line, create the payment",
   description:
     "Idempotent by the `Idempotency-Key` header: repeating it returns the same checkout (200) and creates nothing. " +
-    "While a checkout awaits payment, another key is refused with `checkout_in_progress`.",
+    "While a checkout awaits payment, another key is refused with `checkout_in_progress`. " +
+    "Lines of a sale behind a waiting room that hold no stock yet need its admission (`Popcart-Admission`, 403 `admission_required` otherwise).",
   request: {
     params: IdParam,
-    headers: z.object({
+    headers: AdmissionHeaderSchema.extend({
       "idempotency-key": z
         .string()
         .optional()
@@ -48,7 +54,7 @@ const start = createRoute({
   responses: {
     201: { description: "Checkout created", content: checkoutJson },
     200: { description: "Replay of the checkout created with this key", content: checkoutJson },
-    ...problemResponses(400, 404, 409, 422, 503),
+    ...problemResponses(400, 403, 404, 409, 422, 503),
   },
 });
 
@@ -100,7 +106,12 @@ export const checkoutRoutes = createRouter()
     }
     const result = checkoutOf(
       c,
-      await startCheckout(c.env, { cartId: id, token: cartToken(c), idempotencyKey: key.data }),
+      await startCheckout(c.env, {
+        cartId: id,
+        token: cartToken(c),
+        idempotencyKey: key.data,
+        admission: await requestAdmission(c),
+      }),
     );
     return result.created ? c.json(result.checkout, 201) : c.json(result.checkout, 200);
   })

@@ -9,6 +9,7 @@ import {
   paymentProviderFor,
 } from "../payments/provider";
 import { confirmTestPayment } from "../payments/test-provider";
+import type { Admission } from "../waiting-room/admission";
 
 const CHECKOUT_ID = /^chk_[0-9a-z]{20}$/;
 
@@ -17,11 +18,11 @@ const notFound = (): CartRefusal => ({ ok: false, reason: "checkout_not_found" }
 /** Starts or replays the checkout of a cart under the client's idempotency key. */
 export async function startCheckout(
   env: Env,
-  input: { cartId: string; token: string | undefined; idempotencyKey: string },
+  input: { cartId: string; token: string | undefined; idempotencyKey: string; admission: Admission },
 ): Promise<CheckoutResult> {
   const stub = cartStub(env, input.cartId);
   if (!stub || !input.token) return { ok: false, reason: "cart_not_found" };
-  return stub.checkout(await cartTokenHash(input.token), input.idempotencyKey);
+  return stub.checkout(await cartTokenHash(input.token), input.idempotencyKey, input.admission);
 }
 
 async function checkoutCart(env: Env, checkoutId: string): Promise<DurableObjectStub<CartObject> | null> {

@@ -31,6 +31,8 @@ import { createPaymentWebhookRoutes } from "../payments/webhook-routes";
 import { promotionAdminRoutes } from "../promotions/routes";
 import { searchRoutes } from "../search/routes";
 import { storefrontRoutes } from "../storefront/routes";
+import { waitingRoomAdminRoutes } from "../waiting-room/admin-routes";
+import { waitingRoomRoutes } from "../waiting-room/routes";
 
 const OPENAPI_INFO = {
   title: "Popcart API",
@@ -115,6 +117,15 @@ export function createApp(options: AppOptions = {}) {
       methods: ["POST"],
     }),
   );
+  app.use(
+    "/api/waiting-rooms/:room/tickets",
+    rateLimit({
+      binding: "WAITING_ROOM_JOIN_RATE_LIMITER",
+      key: clientKey,
+      periodSeconds: 10,
+      methods: ["POST"],
+    }),
+  );
   app.onError(problemHandler);
   app.notFound(notFoundHandler);
 
@@ -135,6 +146,8 @@ export function createApp(options: AppOptions = {}) {
   app.route("/", inventoryRoutes);
   app.route("/", initialStockRoutes);
   app.route("/", inventoryAdminRoutes);
+  app.route("/", waitingRoomRoutes);
+  app.route("/", waitingRoomAdminRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",

@@ -4,6 +4,7 @@ import { runScheduled } from "./scheduled";
 
 export { CartObject } from "../../durable-objects/cart";
 export { InventoryObject } from "../../durable-objects/inventory";
+export { WaitingRoomObject } from "../../durable-objects/waiting-room";
 
 const app = createApp();
 

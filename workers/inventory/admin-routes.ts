@@ -4,6 +4,7 @@ import { newId } from "../lib/ids";
 import { ApiError, problems } from "../lib/problem";
 import { createRouter } from "../lib/router";
 import { problemResponses } from "../lib/schemas";
+import { roomStatus } from "../waiting-room/service";
 import {
   AdjustmentBody,
   IdempotencyHeader,
@@ -40,11 +41,19 @@ const REFUSAL_DETAIL: Record<ReserveRefusal, string> = {
   sale_ended: "The sale has ended.",
   limit_exceeded: "The purchase limit for this SKU would be exceeded.",
   quantity_too_large: "The quantity exceeds the maximum per reservation.",
+  admission_required: "This sale admits shoppers through its waiting room; join it first.",
+  admission_expired: "The waiting-room admission has expired; join the waiting room again.",
 };
 
 /** Reservation refusals are 409s whose `code` is the refusal reason, with the units still available. */
 export const refusalProblem = (reason: ReserveRefusal, available: number) =>
   problems.conflict(reason, REFUSAL_DETAIL[reason], { available });
+
+const noSuchRoom = (room: string) =>
+  new ApiError(422, "waiting_room_not_found", "Unknown waiting room", {
+    detail: `Create the waiting room first: PUT /admin/api/waiting-rooms/${room}.`,
+    errors: [{ path: "body.waiting_room", message: `no waiting room ${room}` }],
+  });
 
 const belowCommitted = (onHand: number, committed: number) =>
   problems.conflict(
@@ -175,6 +184,9 @@ export const inventoryAdminRoutes = createRouter()
   .openapi(saleRoute, async (c) => {
     const { sku } = c.req.valid("param");
     const { shards, ...policy } = c.req.valid("json");
+    if (policy.waiting_room && !(await roomStatus(c.env, policy.waiting_room)).ok) {
+      throw noSuchRoom(policy.waiting_room);
+    }
     const result = await configureSale(c.env, { sku, policy, ...(shards === undefined ? {} : { shards }) });
     return c.json({ sku, ...result }, 200);
   })
@@ -188,6 +200,8 @@ export const inventoryAdminRoutes = createRouter()
       quantity: body.quantity,
       ...(body.ttl_seconds === undefined ? {} : { ttlSeconds: body.ttl_seconds }),
       key: c.req.valid("header")["idempotency-key"] ?? newId("req"),
+      // An ops hold is not a shopper: it never queues.
+      admission: "exempt",
     });
     if (!result.ok) throw refusalProblem(result.reason, result.available);
     return c.json(result.reservation, 201);

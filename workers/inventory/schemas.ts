@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { RoomName } from "../waiting-room/schemas";
 import { LIMITS, SKU_PATTERN } from "./types";
 
 export const SkuParam = z.object({
@@ -57,6 +58,10 @@ export const SaleBody = z
     per_customer_limit: NullableLimit.optional(),
     sale_starts_at: z.iso.datetime({ offset: true }).nullable().optional(),
     sale_ends_at: z.iso.datetime({ offset: true }).nullable().optional(),
+    waiting_room: RoomName.nullable().optional().openapi({
+      description:
+        "Require an admission from this waiting room (PUT /admin/api/waiting-rooms/{room}) to reserve new units; null removes the requirement",
+    }),
     shards: z
       .number()
       .int()
@@ -89,6 +94,7 @@ export const PolicySchema = z
     per_customer_limit: z.number().int().nullable(),
     sale_starts_at: z.string().nullable(),
     sale_ends_at: z.string().nullable(),
+    waiting_room: z.string().nullable(),
   })
   .openapi("SkuPolicy");
 

@@ -11,6 +11,7 @@ import type {
   SkuView,
   StockChangeResult,
 } from "../../durable-objects/inventory";
+import type { Admission } from "../waiting-room/admission";
 import { availabilityKey, type InventoryLevelEvent, PublishedAvailabilitySchema } from "./events";
 import { objectName, type ReservationView, type ReserveRefusal, type SkuPolicy } from "./types";
 
@@ -74,9 +75,19 @@ export async function getSkuPolicy(env: Env, sku: string): Promise<SkuPolicy> {
   return coordinator(env, sku).getPolicy({ sku, shard: 0 });
 }
 
+/** A refused reservation; admission refusals name the waiting room to join. */
+export interface ReserveRefused {
+  ok: false;
+  reason: ReserveRefusal;
+  available: number;
+  waiting_room?: string;
+}
+
 /**
  * Reserves units for a holder (cart or checkout). All of a customer's (else holder's)
  * reservations land on one shard so purchase limits are exact. Unknown SKUs have no stock.
+ * `admission` carries the shopper's waiting-room admissions: a SKU whose sale has a waiting
+ * room refuses without a valid one (`"exempt"` for ops holds and paid-order recovery).
  */
 export async function reserveStock(
   env: Env,
@@ -87,11 +98,10 @@ export async function reserveStock(
     quantity: number;
     ttlSeconds?: number;
     key: string;
+    admission?: Admission;
   },
-): Promise<
-  { ok: true; reservation: ReservationView } | { ok: false; reason: ReserveRefusal; available: number }
-> {
-  const { sku, holder, customer, quantity, ttlSeconds, key } = input;
+): Promise<{ ok: true; reservation: ReservationView } | ReserveRefused> {
+  const { sku, holder, customer, quantity, ttlSeconds, key, admission } = input;
   for (let attempt = 0; attempt < MAX_ROUTING_ATTEMPTS; attempt++) {
     const count = await shardCount(env, sku, attempt > 0);
     const shard = shardFor(customer ?? holder, count);
@@ -103,25 +113,37 @@ export async function reserveStock(
         quantity,
         ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
         key,
+        ...(admission === undefined ? {} : { admission }),
       },
     );
     if (result.ok) return result;
-    if (result.reason !== "shard_retired")
-      return { ok: false, reason: result.reason, available: result.available };
+    if (result.reason !== "shard_retired") {
+      return {
+        ok: false,
+        reason: result.reason,
+        available: result.available,
+        ...(result.waiting_room === undefined ? {} : { waiting_room: result.waiting_room }),
+      };
+    }
   }
   throw new Error(`inventory routing for ${sku} did not settle`);
 }
 
-/** Changes a held reservation's quantity atomically. */
+/** Changes a held reservation's quantity atomically; growing it is gated like `reserveStock`. */
 export async function resizeReservation(
   env: Env,
-  input: { sku: string; reservationId: string; quantity: number; key: string },
+  input: { sku: string; reservationId: string; quantity: number; key: string; admission?: Admission },
 ): Promise<ResizeResult> {
   const shard = shardOfReservation(input.reservationId);
   if (shard === null) return { ok: false, reason: "not_found", available: 0 };
   return shardStub(env, input.sku, shard).resize(
     { sku: input.sku, shard },
-    { reservationId: input.reservationId, quantity: input.quantity, key: input.key },
+    {
+      reservationId: input.reservationId,
+      quantity: input.quantity,
+      key: input.key,
+      ...(input.admission === undefined ? {} : { admission: input.admission }),
+    },
   );
 }
 

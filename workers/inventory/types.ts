@@ -1,10 +1,16 @@
-/** Why a reservation was refused; each maps to a stable problem `code` with the same name. */
+import type { AdmissionRefusal } from "../waiting-room/admission";
+
+/**
+ * Why a reservation was refused; each maps to a stable problem `code` with the same name.
+ * The admission refusals come from the sale's waiting room (workers/waiting-room/admission.ts).
+ */
 export type ReserveRefusal =
   | "insufficient_stock"
   | "sale_not_started"
   | "sale_ended"
   | "limit_exceeded"
-  | "quantity_too_large";
+  | "quantity_too_large"
+  | AdmissionRefusal;
 
 export type ReservationStatus = "held" | "committed" | "released" | "expired";
 
@@ -29,6 +35,8 @@ export interface SkuPolicy {
   per_customer_limit: number | null;
   sale_starts_at: string | null;
   sale_ends_at: string | null;
+  /** A waiting room whose admission is required to reserve new units (null: none). */
+  waiting_room: string | null;
 }
 
 export const DEFAULT_POLICY: SkuPolicy = {
@@ -39,6 +47,7 @@ export const DEFAULT_POLICY: SkuPolicy = {
   per_customer_limit: null,
   sale_starts_at: null,
   sale_ends_at: null,
+  waiting_room: null,
 };
 
 /** Bounds shared by the object and the HTTP schemas. */

@@ -17,6 +17,7 @@ const DEFAULT_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
 const DEFAULT_ALLOW_HEADERS = [
   "content-type",
   "x-cart-token",
+  "popcart-admission",
   "idempotency-key",
   "if-none-match",
   "x-request-id",

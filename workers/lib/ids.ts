@@ -16,7 +16,8 @@ export type IdPrefix =
   | "ref"
   | "ful"
   | "dlv"
-  | "req";
+  | "req"
+  | "tkt";
 
 // Crockford base32: no I, L, O, U, so ids survive being read aloud or retyped.
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";

@@ -6,15 +6,16 @@
  *
  * | column  | meaning                                                                 |
  * |---------|-------------------------------------------------------------------------|
- * | index1  | the kind (`request`, `reservation`, `checkout`, `payment`, `queue`)     |
+ * | index1  | the kind (`request`, `reservation`, `checkout`, `payment`, `queue`,     |
+ * |         | `waiting_room`)                                                         |
  * | blob1   | the kind again (indexes are not selectable in every query)              |
- * | blob2   | subject: route pattern, SKU, checkout currency, provider, queue name    |
+ * | blob2   | subject: route pattern, SKU, checkout currency, provider, queue, room   |
  * | blob3   | outcome: status class, granted/refused, started/completed/failed …      |
  * | blob4   | reason / detail: refusal reason, failure code, HTTP method, event type  |
  * | blob5   | worker version id (compare versions during a gradual rollout)           |
  * | double1 | count of events this point stands for (1, or a batch size)              |
  * | double2 | duration in ms: request latency, queue lag                              |
- * | double3 | a value: HTTP status, amount in minor units, quantity                   |
+ * | double3 | a value: HTTP status, amount in minor units, quantity, queue place      |
  *
  * Analytics Engine samples at high volume: always aggregate with `SUM(_sample_interval * …)`.
  */
@@ -86,6 +87,20 @@ export class Metrics {
     latencyMs?: number;
   }): void {
     this.write("payment", m.provider, m.outcome, m.reason ?? "", 1, m.latencyMs ?? 0, m.amount);
+  }
+
+  /**
+   * Waiting-room activity: `joined` (double3 = the place given), `admitted` (a batch of tickets
+   * crossing the frontier), `refused` (a reservation without a valid admission; reason = code).
+   */
+  waitingRoom(m: {
+    room: string;
+    event: "joined" | "admitted" | "refused";
+    count?: number;
+    reason?: string;
+    position?: number;
+  }): void {
+    this.write("waiting_room", m.room, m.event, m.reason ?? "", m.count ?? 1, 0, m.position ?? 0);
   }
 
   /**

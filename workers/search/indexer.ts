@@ -3,6 +3,7 @@ import type { CatalogChangedEvent } from "../catalog/events";
 import { log } from "../lib/logging";
 import { decodeCursor, encodeCursor } from "../lib/schemas";
 import { type DocumentText, loadCategoryTree, loadDocuments, type SearchDocument } from "./documents";
+import { markSearchIndexChanged } from "./result-cache";
 import { rebuildSuggestIndex, refreshSuggestShards, shardKeysOf } from "./suggest";
 import { deletionVariants, MIN_CORRECTABLE_LENGTH, wordSet } from "./text";
 
@@ -235,6 +236,7 @@ export async function reindexProducts(
     for (const key of result.shards) shards.add(key);
   }
   await refreshSuggestShards(env, shards);
+  if (written + removed > 0) await markSearchIndexChanged(env);
   return { written, removed };
 }
 
@@ -405,6 +407,7 @@ export async function rebuildSearchIndex(
     }
     cursor = { phase: "shards", after: step.next };
   }
+  if (indexed + removed > 0) await markSearchIndexChanged(env);
   const duration = Date.now() - started;
   log("info", "search_index_rebuild_step", {
     phase: cursor.phase,
@@ -501,5 +504,7 @@ export async function setProductAvailability(
       )
       .bind(payload),
   ]);
-  return { updated: updated?.meta.changes ?? 0 };
+  const changed = updated?.meta.changes ?? 0;
+  if (changed > 0) await markSearchIndexChanged(env);
+  return { updated: changed };
 }

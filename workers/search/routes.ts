@@ -4,6 +4,7 @@ import { problems } from "../lib/problem";
 import { createRouter } from "../lib/router";
 import { problemResponses } from "../lib/schemas";
 import { decodeRebuildCursor, REBUILD_BUDGET_MS, rebuildSearchIndex } from "./indexer";
+import { cachedSearch } from "./result-cache";
 import {
   ReindexQuerySchema,
   ReindexResponseSchema,
@@ -103,7 +104,7 @@ export const searchRoutes = createRouter()
     if (query.min_price !== undefined && query.max_price !== undefined && query.min_price > query.max_price) {
       throw problems.validation([{ path: "query.min_price", message: "min_price exceeds max_price" }]);
     }
-    const result = await searchProducts(c.env.DB, {
+    const input = {
       q: query.q,
       currency: query.currency,
       sort: query.sort,
@@ -116,14 +117,29 @@ export const searchRoutes = createRouter()
       max_price: query.max_price,
       attributes,
       availability: list(query.availability),
-    });
-    if (result.query.mode === "search" && result.total === 0 && !query.cursor) {
+    };
+    const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
+    const result = await cachedSearch(
+      c.env,
+      input,
+      async () => {
+        const found = await searchProducts(c.env.DB, input, c.get("timing"));
+        return {
+          result: found,
+          total: found.total,
+          zero: found.query.mode === "search" && found.total === 0,
+        };
+      },
+      waitUntil,
+    );
+    if (result.zero && !query.cursor) {
       // Fire-and-forget: the shopper's response never waits on the log write.
-      c.executionCtx.waitUntil(recordZeroResult(c.env.DB, query.q).catch(() => undefined));
+      waitUntil(recordZeroResult(c.env.DB, query.q).catch(() => undefined));
     }
     c.get("log").fields.search_total = result.total;
     c.header("cache-control", "no-store");
-    return c.json(result, 200);
+    c.header("x-search-cache", result.cache);
+    return c.json(result.result, 200);
   })
   .openapi(suggestRoute, async (c) => {
     const { q, limit } = c.req.valid("query");

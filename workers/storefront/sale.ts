@@ -27,11 +27,14 @@ export async function saleWindows(env: Env, product: SaleCandidate): Promise<Rec
   );
   const windows: Record<string, SaleWindow> = {};
   for (const [sku, policy] of policies) {
-    if (!policy.sale_starts_at && !policy.sale_ends_at && !policy.reserve_on_add_to_cart) continue;
+    const flash =
+      policy.sale_starts_at || policy.sale_ends_at || policy.reserve_on_add_to_cart || policy.waiting_room;
+    if (!flash) continue;
     windows[sku] = {
       starts_at: policy.sale_starts_at,
       ends_at: policy.sale_ends_at,
       reserve_on_add_to_cart: policy.reserve_on_add_to_cart,
+      waiting_room: policy.waiting_room,
     };
   }
   return windows;

@@ -27,6 +27,8 @@ export interface SaleWindow {
   starts_at: string | null;
   ends_at: string | null;
   reserve_on_add_to_cart: boolean;
+  /** The sale's waiting room: the page queues the shopper there before adding to the cart. */
+  waiting_room: string | null;
 }
 
 export interface ProductProps {
@@ -117,6 +119,7 @@ export const ProductPage: FC<ProductProps> = ({ product, selectedId, sales }) =>
               <p class="countdown" data-countdown role="timer" aria-live="off">
                 Limited stock, limited time.
               </p>
+              <p class="queue" data-queue role="status" aria-live="polite" hidden />
             </section>
           ) : null}
           <div class="options" data-options>

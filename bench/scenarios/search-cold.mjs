@@ -1,0 +1,14 @@
+import { cycle, defineScenario } from "../lib/scenario.mjs";
+import { coldSearchPaths, ensureSearchIndex } from "../lib/search-queries.mjs";
+
+export default defineScenario({
+  name: "search-cold",
+  description:
+    "GET /api/search with searches that never repeat in a run (word or browse × category × sort × availability): every request misses the result cache",
+  setup: (ctx) => ensureSearchIndex(ctx),
+  requests: (ctx) => {
+    const path = cycle(coldSearchPaths(ctx));
+    return () => ({ path: path() });
+  },
+  summarize: (ctx) => ({ distinct_searches: coldSearchPaths(ctx).length }),
+});
