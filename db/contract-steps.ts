@@ -8,7 +8,10 @@
  * test/compat-migrations.test.ts refuses any contract statement not listed here.
  */
 export interface ContractStep {
-  /** A D1 migration file (`0012_drop_legacy.sql`) or a storage step (`cart-storage#3`, `inventory-storage#4`). */
+  /**
+   * A D1 migration file (`0012_drop_legacy.sql`) or an object storage step
+   * (`cart-storage#3`, `inventory-storage#4`, `waiting-room-storage#2`).
+   */
   migration: string;
   /** Text the contract statement contains, e.g. `DROP COLUMN legacy_flags`. */
   statement: string;

@@ -2,8 +2,14 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { CartObject } from "../durable-objects/cart";
 import type { InventoryObject } from "../durable-objects/inventory";
+import type { WaitingRoomObject } from "../durable-objects/waiting-room";
 import type { ReleaseManifest, StorageDump, StorageFixture } from "./release/fixture-format";
 import type { D1Record, D1Statement, RpcRecord, SqlParam } from "./release/recorders";
+
+type AnyObjectStub =
+  | DurableObjectStub<CartObject>
+  | DurableObjectStub<InventoryObject>
+  | DurableObjectStub<WaitingRoomObject>;
 
 /** One committed fixture set: a released version's artefacts (test/fixtures/releases/<release>/). */
 export interface ReleaseFixtureSet {
@@ -107,11 +113,7 @@ const isTimestampColumn = (column: string) => column.endsWith("_at");
  * its alarm back. `shiftMs` is added to every timestamp and to the alarm: `now - captured_at`
  * wakes the object as if it had been captured a moment ago.
  */
-export async function restoreObject(
-  stub: DurableObjectStub<CartObject> | DurableObjectStub<InventoryObject>,
-  dump: StorageDump,
-  shiftMs: number,
-): Promise<void> {
+export async function restoreObject(stub: AnyObjectStub, dump: StorageDump, shiftMs: number): Promise<void> {
   await runInDurableObject(stub, async (_instance, state) => {
     await state.storage.deleteAll();
     const sql = state.storage.sql;
@@ -143,9 +145,7 @@ export async function restoreObject(
 }
 
 /** The storage schema version an object reports, whichever versioning table it uses. */
-export async function storageVersion(
-  stub: DurableObjectStub<CartObject> | DurableObjectStub<InventoryObject>,
-): Promise<number> {
+export async function storageVersion(stub: AnyObjectStub): Promise<number> {
   return runInDurableObject(stub, (_instance, state) => {
     const tables = state.storage.sql
       .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { CONTRACT_STEPS, contractStatements } from "../db/contract-steps";
 import { CART_STORAGE_MIGRATIONS } from "../durable-objects/cart-storage";
 import { INVENTORY_STORAGE_MIGRATIONS } from "../durable-objects/inventory";
+import { WAITING_ROOM_STORAGE_MIGRATIONS } from "../durable-objects/waiting-room";
 import { sha256Hex } from "../workers/lib/crypto";
 import { RELEASES } from "./compat-fixtures";
 
@@ -13,6 +14,10 @@ function allMigrations(): { migration: string; sql: string }[] {
     ...CART_STORAGE_MIGRATIONS.map((sql, i) => ({ migration: `cart-storage#${i + 1}`, sql })),
     ...INVENTORY_STORAGE_MIGRATIONS.map((step, i) => ({
       migration: `inventory-storage#${i + 1}`,
+      sql: step.join(";\n"),
+    })),
+    ...WAITING_ROOM_STORAGE_MIGRATIONS.map((step, i) => ({
+      migration: `waiting-room-storage#${i + 1}`,
       sql: step.join(";\n"),
     })),
   ];
@@ -83,5 +88,10 @@ describe.each(RELEASES)("migrations shipped by release $release", ({ manifest })
     expect(
       INVENTORY_STORAGE_MIGRATIONS.slice(0, manifest.storage_migrations.inventory.length).map((s) => [...s]),
     ).toEqual(manifest.storage_migrations.inventory);
+    expect(
+      WAITING_ROOM_STORAGE_MIGRATIONS.slice(0, manifest.storage_migrations.waiting_room.length).map((s) => [
+        ...s,
+      ]),
+    ).toEqual(manifest.storage_migrations.waiting_room);
   });
 });

@@ -5,10 +5,10 @@ import { sha256Hex } from "../workers/lib/crypto";
 import { newId, newSecret } from "../workers/lib/ids";
 import { body, type CheckoutBody, checkout, readyCart, stockedSku } from "./checkout-fixtures";
 import { RELEASES } from "./compat-fixtures";
-import { callJson } from "./helpers";
+import { ADMIN, callJson } from "./helpers";
 import { fill, type Placeholder } from "./release/fixture-format";
 import type { RpcRecord } from "./release/recorders";
-import { CART_RPC, INVENTORY_RPC } from "./release/rpc-methods";
+import { CART_RPC, INVENTORY_RPC, WAITING_ROOM_RPC } from "./release/rpc-methods";
 import { seedPromotion } from "./revenue-fixtures";
 
 /*
@@ -84,24 +84,54 @@ async function cartWorld(call: RpcRecord): Promise<World> {
   return world;
 }
 
+/** A room admitting a visitor a minute, with one ticket in it. */
+async function roomWorld(): Promise<World> {
+  const room = `compat-w-${crypto.randomUUID().slice(0, 8)}`;
+  const configured = await callJson(
+    `/admin/api/waiting-rooms/${room}`,
+    "PUT",
+    { admit_per_minute: 1 },
+    ADMIN,
+  );
+  if (configured.status !== 200) throw new Error(`world room refused: ${await configured.text()}`);
+  const joined = await env.WAITING_ROOM.getByName(`room:${room}`).join({ visitor: null });
+  if (!joined.ok) throw new Error(`world ticket refused: ${joined.reason}`);
+  return { room, ticket_id: joined.ticket.ticket };
+}
+
+const SURFACES: Record<string, readonly string[]> = {
+  CartObject: CART_RPC,
+  InventoryObject: INVENTORY_RPC,
+  WaitingRoomObject: WAITING_ROOM_RPC,
+};
+
+function stubFor(call: RpcRecord, name: string): Callable {
+  if (call.class === "CartObject") return env.CART.getByName(name) as unknown as Callable;
+  if (call.class === "InventoryObject") return env.INVENTORY.getByName(name) as unknown as Callable;
+  if (call.class === "WaitingRoomObject") return env.WAITING_ROOM.getByName(name) as unknown as Callable;
+  throw new Error(`${call.class} is not a Durable Object class any more`);
+}
+
+function worldFor(call: RpcRecord): Promise<World> {
+  if (call.class === "CartObject") return cartWorld(call);
+  if (call.class === "InventoryObject") return inventoryWorld(call);
+  return roomWorld();
+}
+
 type Callable = Record<string, (...args: unknown[]) => Promise<unknown>>;
 
 describe.each(RELEASES)("RPC calls made by release $release", ({ rpc }) => {
   it("name only methods the objects still have", () => {
     for (const call of rpc) {
-      const surface: readonly string[] = call.class === "CartObject" ? CART_RPC : INVENTORY_RPC;
-      expect(surface, `${call.class}.${call.method}`).toContain(call.method);
+      expect(SURFACES[call.class], `${call.class}.${call.method}`).toContain(call.method);
     }
   });
 
   it.each(rpc.map((call) => [`${call.class}.${call.method}`, call] as const))(
     "%s accepts the arguments as that release sent them",
     async (_name, call) => {
-      const world = call.class === "CartObject" ? await cartWorld(call) : await inventoryWorld(call);
-      const name = fill(call.object, world);
-      const stub = (call.class === "CartObject"
-        ? env.CART.getByName(name)
-        : env.INVENTORY.getByName(name)) as unknown as Callable;
+      const world = await worldFor(call);
+      const stub = stubFor(call, fill(call.object, world));
       const method = stub[call.method];
       if (!method) throw new Error(`${call.class}.${call.method} is gone`);
       const result = await method(...fill(call.args, world));

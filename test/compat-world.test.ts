@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CART_STORAGE_MIGRATIONS } from "../durable-objects/cart-storage";
 import { INVENTORY_STORAGE_MIGRATIONS } from "../durable-objects/inventory";
+import { WAITING_ROOM_STORAGE_MIGRATIONS } from "../durable-objects/waiting-room";
 import { productKey } from "../workers/catalog/kv-keys";
 import worker from "../workers/edge/index";
 import { objectName } from "../workers/inventory/types";
@@ -105,6 +106,23 @@ describe.each(RELEASES)("release $release's world", ({ d1, events, storage }) =>
       const stub = env.CART.getByName(cart.cart_id);
       await restoreObject(stub, dump, cartShift);
       expect(await storageVersion(stub), cart.cart_id).toBe(CART_STORAGE_MIGRATIONS.length);
+    }
+  });
+
+  it("its waiting room wakes migrated forward and answers each ticket as it did", async () => {
+    const shift = Date.now() - storage.captured_at;
+    const rooms = storage.objects.filter((dump) => dump.object.startsWith("room:"));
+    expect(rooms.length).toBeGreaterThan(0);
+    for (const dump of rooms) {
+      const stub = env.WAITING_ROOM.getByName(dump.object);
+      await restoreObject(stub, dump, shift);
+      expect(await storageVersion(stub), dump.object).toBe(WAITING_ROOM_STORAGE_MIGRATIONS.length);
+    }
+    for (const ticket of storage.tickets) {
+      const res = await callJson(ticket.status_url, "GET", undefined);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { status: string; position: number };
+      expect([body.status, body.position]).toEqual([ticket.status, ticket.position]);
     }
   });
 

@@ -9,6 +9,7 @@ import { expect, it } from "vitest";
 import { CartObject } from "../../durable-objects/cart";
 import { CART_STORAGE_MIGRATIONS } from "../../durable-objects/cart-storage";
 import { INVENTORY_STORAGE_MIGRATIONS, InventoryObject } from "../../durable-objects/inventory";
+import { WAITING_ROOM_STORAGE_MIGRATIONS, WaitingRoomObject } from "../../durable-objects/waiting-room";
 import { handleCatalogEvents } from "../../workers/catalog/consumer";
 import { EVENT_VERSIONS } from "../../workers/events/versions";
 import { createFulfilmentConsumer } from "../../workers/fulfilment/consumer";
@@ -17,9 +18,9 @@ import { sha256Hex } from "../../workers/lib/crypto";
 import { receiverFetch, recordingNotifier, WEBHOOK_SECRET } from "../events-fixtures";
 import { ADMIN, callJson } from "../helpers";
 import { US_ADDRESS } from "../revenue-fixtures";
-import { placeholders, type ReleaseFixtures, type StorageDump } from "./fixture-format";
+import { placeholders, type ReleaseFixtures, type StorageDump, type StorageFixture } from "./fixture-format";
 import { record } from "./recorders";
-import { CART_RPC, INVENTORY_RPC } from "./rpc-methods";
+import { CART_RPC, INVENTORY_RPC, WAITING_ROOM_RPC } from "./rpc-methods";
 
 declare module "vitest" {
   interface TaskMeta {
@@ -38,6 +39,7 @@ const id = crypto.randomUUID().replaceAll("-", "").slice(0, 8).toUpperCase();
 const REG = `COMPAT-REG-${id}`;
 const FLASH = `COMPAT-FLASH-${id}`;
 const PROMO = `COMPATPROMO${id}`;
+const ROOM = `compat-room-${id.toLowerCase()}`;
 
 async function expectStatus<T>(res: Response, status: number): Promise<T> {
   if (res.status !== status)
@@ -117,7 +119,10 @@ async function pay(cart: Cart, checkout: Checkout): Promise<string> {
 }
 
 async function dumpObject(
-  stub: DurableObjectStub<CartObject> | DurableObjectStub<InventoryObject>,
+  stub:
+    | DurableObjectStub<CartObject>
+    | DurableObjectStub<InventoryObject>
+    | DurableObjectStub<WaitingRoomObject>,
   name: string,
 ): Promise<StorageDump> {
   return runInDurableObject(stub, async (_instance, state) => {
@@ -148,6 +153,7 @@ it("captures this release's events, D1 queries, RPC calls and object storage", a
   const recording = record({
     CartObject: { prototype: CartObject.prototype, methods: CART_RPC },
     InventoryObject: { prototype: InventoryObject.prototype, methods: INVENTORY_RPC },
+    WaitingRoomObject: { prototype: WaitingRoomObject.prototype, methods: WAITING_ROOM_RPC },
   });
   const capturedAt = Date.now();
 
@@ -241,6 +247,26 @@ it("captures this release's events, D1 queries, RPC calls and object storage", a
   await admin(`/admin/api/inventory/${FLASH}/sale`, "PUT", { per_customer_limit: 5 });
   await callJson(`/admin/api/inventory/${FLASH}`, "GET", undefined, ADMIN);
 
+  // A waiting room admitting one visitor a minute: the first is admitted, two wait in line.
+  await admin(`/admin/api/waiting-rooms/${ROOM}`, "PUT", { admit_per_minute: 1, token_ttl_seconds: 900 });
+  const tickets: StorageFixture["tickets"] = [];
+  for (let i = 0; i < 3; i++) {
+    const visitor = crypto.randomUUID().replaceAll("-", "");
+    const joined = await callJson(`/api/waiting-rooms/${ROOM}/tickets`, "POST", { visitor_id: visitor });
+    const ticket = await expectStatus<{ status_url: string }>(joined, 201);
+    const status = await expectStatus<{ status: string; position: number }>(
+      await callJson(ticket.status_url, "GET", undefined),
+      200,
+    );
+    tickets.push({
+      room: ROOM,
+      status_url: ticket.status_url,
+      status: status.status,
+      position: status.position,
+    });
+  }
+  await callJson(`/admin/api/waiting-rooms/${ROOM}`, "GET", undefined, ADMIN);
+
   // Carts C and D stay mid-checkout: their storage is what the next release wakes up to.
   const c = await openCart([
     [REG, 2],
@@ -307,6 +333,7 @@ it("captures this release's events, D1 queries, RPC calls and object storage", a
     ...[0, 1, 2].map((shard) => objectName({ sku: FLASH, shard })),
   ];
   for (const name of inventoryObjects) storage.push(await dumpObject(env.INVENTORY.getByName(name), name));
+  storage.push(await dumpObject(env.WAITING_ROOM.getByName(`room:${ROOM}`), `room:${ROOM}`));
 
   const migrations = [];
   for (const migration of env.TEST_MIGRATIONS) {
@@ -320,18 +347,20 @@ it("captures this release's events, D1 queries, RPC calls and object storage", a
       storage_migrations: {
         cart: [...CART_STORAGE_MIGRATIONS],
         inventory: INVENTORY_STORAGE_MIGRATIONS.map((step) => [...step]),
+        waiting_room: WAITING_ROOM_STORAGE_MIGRATIONS.map((step) => [...step]),
       },
       d1_migrations: migrations,
     },
     events: recording.messages,
     d1: recording.d1,
-    rpc: placeholders(recording.rpc, { skus: [REG, FLASH], promotionCodes: [PROMO] }),
+    rpc: placeholders(recording.rpc, { skus: [REG, FLASH], promotionCodes: [PROMO], rooms: [ROOM] }),
     storage: {
       captured_at: capturedAt,
       carts: [
         { cart_id: c.id, token: c.token, checkout_id: checkoutC.id, role: "pay" },
         { cart_id: d.id, token: d.token, checkout_id: checkoutD.id, role: "expire" },
       ],
+      tickets,
       objects: storage,
     },
   };

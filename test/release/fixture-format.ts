@@ -14,7 +14,7 @@ export interface ReleaseManifest {
   /** The event versions the release emitted (`current`) and accepted (`oldest`). */
   event_versions: Record<string, { current: number; oldest: number }>;
   /** The Durable Object storage migrations the release shipped, in order (append-only). */
-  storage_migrations: { cart: string[]; inventory: string[][] };
+  storage_migrations: { cart: string[]; inventory: string[][]; waiting_room: string[][] };
   /** The D1 migrations the release had applied, by name and content hash (append-only). */
   d1_migrations: { name: string; sha256: string }[];
 }
@@ -29,10 +29,12 @@ export interface StorageDump {
   provenance?: string;
 }
 
-/** `storage.json`: objects the release left mid-flight, and the carts' credentials. */
+/** `storage.json`: objects the release left mid-flight, and the carts' and tickets' credentials. */
 export interface StorageFixture {
   captured_at: number;
   carts: { cart_id: string; token: string; checkout_id: string; role: "pay" | "expire" }[];
+  /** Tickets of a waiting room, with the status URL (it carries the ticket's secret) and what it said. */
+  tickets: { room: string; status_url: string; status: string; position: number }[];
   objects: StorageDump[];
 }
 
@@ -59,10 +61,11 @@ export const PLACEHOLDERS = {
   checkout_id: /chk_[0-9a-z]{20}/g,
   order_id: /ord_[0-9a-z]{20}/g,
   payment_id: /pay_[0-9a-z]{20}/g,
+  ticket_id: /tkt_[0-9a-z]{20}/g,
   token_hash: /\b[0-9a-f]{64}\b/g,
 } as const;
 
-export type Placeholder = keyof typeof PLACEHOLDERS | "sku" | "promotion_code";
+export type Placeholder = keyof typeof PLACEHOLDERS | "sku" | "promotion_code" | "room";
 
 function mapStrings(value: unknown, fn: (text: string) => string): unknown {
   if (typeof value === "string") return fn(value);
@@ -76,13 +79,14 @@ function mapStrings(value: unknown, fn: (text: string) => string): unknown {
 /** Keeps the first call of each method and replaces world values with `{{placeholder}}`s. */
 export function placeholders(
   calls: RpcRecord[],
-  world: { skus: string[]; promotionCodes: string[] },
+  world: { skus: string[]; promotionCodes: string[]; rooms: string[] },
 ): RpcRecord[] {
   const literal = (values: string[], name: Placeholder) =>
     values.map((value) => [new RegExp(value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "g"), name] as const);
   const rules = [
     ...literal(world.skus, "sku"),
     ...literal(world.promotionCodes, "promotion_code"),
+    ...literal(world.rooms, "room"),
     ...Object.entries(PLACEHOLDERS).map(([name, pattern]) => [pattern, name] as const),
   ];
   const replace = (text: string) =>

@@ -1,6 +1,7 @@
 import type { DurableObject } from "cloudflare:workers";
 import type { CartObject } from "../../durable-objects/cart";
 import type { InventoryObject } from "../../durable-objects/inventory";
+import type { WaitingRoomObject } from "../../durable-objects/waiting-room";
 
 type RpcMethod<T> = Exclude<keyof T, keyof DurableObject>;
 
@@ -48,3 +49,6 @@ export const INVENTORY_RPC = rpcMethods<InventoryObject>()([
   "snapshot",
   "checkInvariants",
 ]);
+
+/** The waiting room's RPC surface (callers: workers/waiting-room/service.ts). */
+export const WAITING_ROOM_RPC = rpcMethods<WaitingRoomObject>()(["configure", "status", "join", "ticket"]);
