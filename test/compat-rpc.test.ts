@@ -62,7 +62,7 @@ const CHECKOUT_METHODS = ["getCheckout", "checkoutPayment", "applyPaymentOutcome
 
 /** A ready cart (line, email, address, shipping, a promotion), mid-checkout for the checkout methods. */
 async function cartWorld(call: RpcRecord): Promise<World> {
-  if (call.method === "create") return { cart_id: newId("cart"), token_hash: await sha256Hex(newSecret()) };
+  if (call.method === "create") return { cart_id: newId("cart"), digest: await sha256Hex(newSecret()) };
   const sku = await stockedSku(20);
   const { code } = await seedPromotion({ type: "percentage", percentage_bp: 1000 });
   const cart = await readyCart([{ sku, quantity: 1 }], { promotion: code });
@@ -73,7 +73,7 @@ async function cartWorld(call: RpcRecord): Promise<World> {
     sku,
     promotion_code: code,
     cart_id: cart.id,
-    token_hash: await sha256Hex(cart.token),
+    digest: await sha256Hex(cart.token),
     line_id: view.lines[0]?.id as string,
   };
   if (CHECKOUT_METHODS.includes(call.method)) {
@@ -96,7 +96,7 @@ async function roomWorld(): Promise<World> {
   if (configured.status !== 200) throw new Error(`world room refused: ${await configured.text()}`);
   const joined = await env.WAITING_ROOM.getByName(`room:${room}`).join({ visitor: null });
   if (!joined.ok) throw new Error(`world ticket refused: ${joined.reason}`);
-  return { room, ticket_id: joined.ticket.ticket };
+  return { room, ticket_id: joined.ticket.ticket, digest: await sha256Hex(newSecret()) };
 }
 
 const SURFACES: Record<string, readonly string[]> = {

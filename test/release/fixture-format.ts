@@ -62,7 +62,8 @@ export const PLACEHOLDERS = {
   order_id: /ord_[0-9a-z]{20}/g,
   payment_id: /pay_[0-9a-z]{20}/g,
   ticket_id: /tkt_[0-9a-z]{20}/g,
-  token_hash: /\b[0-9a-f]{64}\b/g,
+  /** A SHA-256 hex digest: a cart's token hash, a waiting-room visitor's hash. */
+  digest: /\b[0-9a-f]{64}\b/g,
 } as const;
 
 export type Placeholder = keyof typeof PLACEHOLDERS | "sku" | "promotion_code" | "room";
