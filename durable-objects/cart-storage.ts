@@ -1,8 +1,10 @@
 /**
  * SQLite schema of a cart object, applied once per object in the constructor. Each entry is
- * a migration step; `cart_schema` records how many have run.
+ * a migration step; `cart_schema` records how many have run. Append-only and expand-only
+ * (test/compat-d1.test.ts checks both against the previous release): an object that slept
+ * through releases wakes up and runs every step it missed.
  */
-const MIGRATIONS: readonly string[] = [
+export const CART_STORAGE_MIGRATIONS: readonly string[] = [
   `CREATE TABLE cart (
      singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
      id TEXT NOT NULL,
@@ -51,11 +53,13 @@ const MIGRATIONS: readonly string[] = [
 export function migrateCartStorage(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS cart_schema (version INTEGER NOT NULL)");
   const current = sql.exec<{ version: number }>("SELECT version FROM cart_schema").toArray()[0]?.version ?? 0;
-  for (let version = current; version < MIGRATIONS.length; version++) {
-    sql.exec(MIGRATIONS[version] ?? "");
+  for (let version = current; version < CART_STORAGE_MIGRATIONS.length; version++) {
+    sql.exec(CART_STORAGE_MIGRATIONS[version] ?? "");
   }
-  if (current === 0) sql.exec("INSERT INTO cart_schema (version) VALUES (?)", MIGRATIONS.length);
-  else if (current < MIGRATIONS.length) sql.exec("UPDATE cart_schema SET version = ?", MIGRATIONS.length);
+  if (current === 0) sql.exec("INSERT INTO cart_schema (version) VALUES (?)", CART_STORAGE_MIGRATIONS.length);
+  else if (current < CART_STORAGE_MIGRATIONS.length) {
+    sql.exec("UPDATE cart_schema SET version = ?", CART_STORAGE_MIGRATIONS.length);
+  }
 }
 
 export interface CartRow extends Record<string, SqlStorageValue> {

@@ -194,7 +194,12 @@ export interface InvariantReport {
   violations: string[];
 }
 
-const MIGRATIONS: string[][] = [
+/**
+ * SQLite schema of an inventory object, one list of statements per version; `_migrations`
+ * records which ran. Append-only and expand-only (test/compat-d1.test.ts checks both against
+ * the previous release), so an object that slept through releases migrates forward on wake.
+ */
+export const INVENTORY_STORAGE_MIGRATIONS: readonly (readonly string[])[] = [
   [
     `CREATE TABLE state (
       id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -269,7 +274,7 @@ export class InventoryObject extends DurableObject<Env> {
     );
     const row = this.sql.exec<{ v: number | null }>("SELECT MAX(version) AS v FROM _migrations").one();
     const current = row.v ?? 0;
-    MIGRATIONS.slice(current).forEach((statements, index) => {
+    INVENTORY_STORAGE_MIGRATIONS.slice(current).forEach((statements, index) => {
       this.ctx.storage.transactionSync(() => {
         for (const statement of statements) this.sql.exec(statement);
         this.sql.exec(

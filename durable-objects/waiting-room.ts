@@ -89,7 +89,12 @@ export type TicketResult =
   | { ok: false; reason: "room_not_found" | "ticket_not_found" };
 export type StatsResult = { ok: true; stats: RoomStats } | { ok: false; reason: "room_not_found" };
 
-const MIGRATIONS: string[][] = [
+/**
+ * SQLite schema of a room, one list of statements per version; `_migrations` records which
+ * ran. Append-only and expand-only (test/compat-migrations.test.ts checks both against the
+ * previous release), so a room that slept through releases migrates forward on wake.
+ */
+export const WAITING_ROOM_STORAGE_MIGRATIONS: readonly (readonly string[])[] = [
   [
     `CREATE TABLE room (
       id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -157,7 +162,7 @@ export class WaitingRoomObject extends DurableObject<Env> {
     );
     const current =
       this.sql.exec<{ v: number | null }>("SELECT MAX(version) AS v FROM _migrations").one().v ?? 0;
-    MIGRATIONS.slice(current).forEach((statements, index) => {
+    WAITING_ROOM_STORAGE_MIGRATIONS.slice(current).forEach((statements, index) => {
       this.ctx.storage.transactionSync(() => {
         for (const statement of statements) this.sql.exec(statement);
         this.sql.exec(

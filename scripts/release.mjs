@@ -3,7 +3,7 @@
 // health and error-rate gates, rollback on failure. Planning lives in release-plan.ts (tested);
 // this file only runs commands, polls and prints. See README.md#releasing.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -104,6 +104,27 @@ if (plan.mode === "refused") {
   for (const command of plan.plainDeploy) console.error(`  ${command.join(" ")}`);
   const last = plan.pending.at(-1)?.tag;
   console.error(`then set "last_do_migration_tag": "${last}" in ${args.state} and commit it.`);
+  process.exit(2);
+}
+
+// The next release's compatibility tests run against this release's fixtures, so a release
+// without them would leave the next one unguarded (test/fixtures/releases/README.md).
+const releaseName = args.tag ?? JSON.parse(readFileSync("package.json", "utf8")).version;
+const fixturesManifest = join("test", "fixtures", "releases", releaseName, "manifest.json");
+const fixtures = existsSync(fixturesManifest) ? JSON.parse(readFileSync(fixturesManifest, "utf8")) : null;
+const captureHint = `npm run release:fixtures -- --release ${releaseName}`;
+if (fixtures) {
+  console.log(
+    `Compatibility fixtures: ${fixturesManifest} (captured from ${fixtures.commit ?? "unknown commit"})`,
+  );
+} else if (dryRun) {
+  console.log(
+    `Compatibility fixtures MISSING for ${releaseName}: run \`${captureHint}\` and commit them (a live release refuses without them)`,
+  );
+} else {
+  console.error(
+    `\nREFUSED: no compatibility fixtures for ${releaseName} (${fixturesManifest}).\nRun \`${captureHint}\` on this commit, commit the directory, then release.`,
+  );
   process.exit(2);
 }
 

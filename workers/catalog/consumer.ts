@@ -1,5 +1,6 @@
 import { database } from "../../db/client";
-import { deadLetterMessage, retryOrDeadLetter } from "../events/consumer";
+import { deadLetterMessage, RetryLater, retryOrDeadLetter } from "../events/consumer";
+import { judgeEventVersion, NEWER_EVENT_RETRY_SECONDS } from "../events/versions";
 import { describeError, log } from "../lib/logging";
 import { handleSearchIndexEvents } from "../search/indexer";
 import { type CatalogChangedEvent, CatalogChangedEventSchema } from "./events";
@@ -46,6 +47,17 @@ const RETRY_POLICY = { maxAttempts: 5, baseDelaySeconds: 10 };
 export async function handleCatalogEvents(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const groups = new Map<string, EntityGroup>();
   for (const message of batch.messages) {
+    const verdict = judgeEventVersion(message.body, ["catalog.changed"]);
+    if (verdict.action === "retry") {
+      const later = new RetryLater(verdict.reason, NEWER_EVENT_RETRY_SECONDS);
+      await retryOrDeadLetter(env, SOURCE, message, later, RETRY_POLICY);
+      continue;
+    }
+    if (verdict.action === "dead_letter") {
+      await deadLetterMessage(env, SOURCE, message, verdict.reason);
+      message.ack();
+      continue;
+    }
     const parsed = CatalogChangedEventSchema.safeParse(message.body);
     if (!parsed.success) {
       // Retrying cannot fix a malformed event: dead-letter it so it stays visible and replayable.

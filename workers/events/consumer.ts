@@ -4,6 +4,7 @@ import { processedEvents } from "../../db/schema";
 import { describeError, log } from "../lib/logging";
 import { type MetricsSink, metricsFor } from "../lib/metrics";
 import { type DeadLetterEnvelope, EventEnvelopeSchema, type EventQueue } from "./envelope";
+import { type EventType, judgeEventVersion, NEWER_EVENT_RETRY_SECONDS } from "./versions";
 
 /**
  * Thrown by a handler that cannot apply an event *yet* (e.g. `order.paid` before the
@@ -42,6 +43,8 @@ export interface ConsumerOptions<E, TEnv extends ConsumerEnv = Env> {
   name: string;
   /** Queue this consumer reads, recorded on dead letters so replay knows where to send. */
   queue: EventQueue;
+  /** Event types this consumer handles; their accepted versions come from `EVENT_VERSIONS`. */
+  types: readonly EventType[];
   schema: z.ZodType<E>;
   handle: (event: E, env: TEnv, ctx: HandlerContext) => Promise<void>;
   /** Deliveries before a message is dead-lettered (default 5); may read the env. */
@@ -81,6 +84,25 @@ export function createConsumer<E, TEnv extends ConsumerEnv = Env>(opts: Consumer
     // Sequential on purpose: events for the same aggregate keep their batch order.
     for (const message of batch.messages) {
       maxLagMs = Math.max(maxLagMs, Date.now() - message.timestamp.getTime());
+      const verdict = judgeEventVersion(message.body, opts.types);
+      if (verdict.action === "retry") {
+        outcomes[
+          await retryOrDeadLetter(
+            env,
+            source,
+            message,
+            new RetryLater(verdict.reason, NEWER_EVENT_RETRY_SECONDS),
+            { maxAttempts, baseDelaySeconds: baseDelay },
+          )
+        ]++;
+        continue;
+      }
+      if (verdict.action === "dead_letter") {
+        await deadLetterMessage(env, source, message, verdict.reason);
+        message.ack();
+        outcomes.dead_lettered++;
+        continue;
+      }
       const envelope = EventEnvelopeSchema.safeParse(message.body);
       const parsed = envelope.success ? opts.schema.safeParse(message.body) : envelope;
       if (!parsed.success) {

@@ -174,6 +174,15 @@ export function createFulfilmentConsumer(deps: FulfilmentDeps = {}) {
   return createConsumer<OrderEvent, FulfilmentBindings>({
     name: "fulfilment",
     queue: "ORDER_EVENTS",
+    types: [
+      "order.placed",
+      "order.paid",
+      "order.cancelled",
+      "order.refunded",
+      "fulfilment.fulfilling",
+      "fulfilment.shipped",
+      "fulfilment.delivered",
+    ],
     schema: OrderEventSchema,
     maxAttempts: (env) => Number(env.EVENT_MAX_ATTEMPTS ?? 6),
     handle: (event, env, ctx) => handle(event, env, ctx.attempts),
