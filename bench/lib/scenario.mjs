@@ -73,3 +73,45 @@ export async function warmAll(ctx, paths, concurrency = 4) {
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
+
+/**
+ * A deterministic pseudo-random source in [0, 1) (mulberry32), so runs are comparable.
+ * @param {number} seed
+ * @returns {() => number}
+ */
+export function seededRandom(seed) {
+  let state = seed | 0;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Picks items with Zipf-like popularity (the item at rank r is drawn in proportion to 1/r),
+ * the shape real search and product traffic has: a few popular keys, a long tail.
+ * @template T
+ * @param {readonly T[]} items most popular first
+ * @param {number} [seed]
+ * @returns {() => T}
+ */
+export function zipf(items, seed = 1) {
+  if (items.length === 0) throw new Error("zipf() needs at least one item");
+  const cumulative = [];
+  let sum = 0;
+  for (let rank = 1; rank <= items.length; rank++) cumulative.push((sum += 1 / rank));
+  const random = seededRandom(seed);
+  return () => {
+    const target = random() * sum;
+    let low = 0;
+    let high = cumulative.length - 1;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (cumulative[mid] < target) low = mid + 1;
+      else high = mid;
+    }
+    return items[low];
+  };
+}

@@ -1,3 +1,5 @@
+import { seededRandom } from "./scenario.mjs";
+
 /**
  * Shared by the search and autocomplete scenarios: indexes the seeded catalog (the seed
  * writes D1 directly, so no catalog events fire) and derives a realistic query mix from the
@@ -95,14 +97,8 @@ export function coldSearchPaths(ctx) {
           if (availability) params.set("availability", availability);
           paths.push(`/api/search?${params}`);
         }
-  // Deterministic Fisher–Yates (mulberry32) so runs are comparable.
-  let seed = 0x9e3779b9;
-  const random = () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  // Deterministic Fisher–Yates so runs are comparable.
+  const random = seededRandom(0x9e3779b9);
   for (let i = paths.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [paths[i], paths[j]] = [paths[j], paths[i]];
