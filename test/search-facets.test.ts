@@ -148,6 +148,9 @@ describe("search facets", () => {
     const range = await search({ category: root, min_price: 2000, max_price: 6000, sort: "price_asc" });
     expect(range.results.map((r) => r.product_id)).toEqual([ids.tote, ids.city]);
     expect(range.results[0]?.price).toEqual({ amount: 2499, currency: "USD" });
+    // A range is a plain filter: every facet, price buckets included, counts within it.
+    expect(counts(range.facets.price)).toMatchObject({ "0-2500": 1, "2500-5000": 0, "5000-10000": 1 });
+    expect(counts(range.facets.brand)).toEqual({ Urbano: 2 });
     const bucket = await search({ category: root, price: "0-2500", sort: "price_asc" });
     expect(bucket.results.map((r) => r.product_id)).toEqual([ids.socks, ids.kit, ids.tote]);
     const eur = await search({ category: root, currency: "EUR", min_price: 0 });

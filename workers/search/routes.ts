@@ -28,11 +28,18 @@ const search = createRoute({
   tags: ["Search"],
   summary: "Full-text product search with facets",
   description:
-    "Relevance weighs title over brand, SKU, category, attributes and description, ranks in-stock products first and boosts popular ones. Facets: OR within a facet, AND across facets; each facet's counts apply every other facet's selection. Empty `q` browses the catalog.",
+    "Relevance weighs title over brand, SKU, category, attributes and description, ranks in-stock products first and boosts popular ones. Facets: OR within a facet, AND across facets; each facet's counts apply every other facet's selection. Empty `q` browses the catalog. Pages are cached per data centre until the index changes (`x-search-cache`).",
   request: { query: SearchQuerySchema },
   responses: {
     200: {
       description: "A page of results with facet counts",
+      headers: {
+        "x-search-cache": {
+          description:
+            "`hit`: served from this data centre's cache for the current index; `miss`: computed now; `off`: caching disabled",
+          schema: { type: "string", enum: ["hit", "miss", "off"] },
+        },
+      },
       content: { "application/json": { schema: SearchResponseSchema } },
     },
     ...problemResponses(422),

@@ -31,10 +31,11 @@ export const SearchQuerySchema = PaginationQuery.extend({
       description: "Price bucket key from `facets.price[].value` (minor units `min-max`). Repeatable (OR).",
     }),
   min_price: z.coerce.number().int().min(0).max(MAX_AMOUNT).optional().openapi({
-    description: "Lowest 'from' price in `currency` minor units",
+    description:
+      "Lowest 'from' price in `currency` minor units. The range filters results and every facet count, price buckets included; products without a price in `currency` are left out.",
   }),
   max_price: z.coerce.number().int().min(0).max(MAX_AMOUNT).optional().openapi({
-    description: "Highest 'from' price in `currency` minor units",
+    description: "Highest 'from' price in `currency` minor units (see `min_price`)",
   }),
   attr: repeatable("Attribute selection as `name:value`, e.g. `size:M` or `colour:Blue`.", 250),
   availability: z
