@@ -17,6 +17,7 @@ import {
 import { newId } from "../workers/lib/ids";
 import { log } from "../workers/lib/logging";
 import { type Admission, admissionRefusal } from "../workers/waiting-room/admission";
+import { applyStorageMigrations } from "./storage-migrations";
 
 /*
  * Sharding protocol (also in README "Flash sales").
@@ -261,28 +262,10 @@ export class InventoryObject extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     void ctx.blockConcurrencyWhile(async () => {
-      this.migrate();
+      applyStorageMigrations(ctx.storage, INVENTORY_STORAGE_MIGRATIONS);
       this.st = this.sql.exec<StateRow>("SELECT * FROM state WHERE id = 1").one();
       this.nextExpiry = this.queryNextExpiry();
       this.alarmAt = await ctx.storage.getAlarm();
-    });
-  }
-
-  private migrate(): void {
-    this.sql.exec(
-      "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-    );
-    const row = this.sql.exec<{ v: number | null }>("SELECT MAX(version) AS v FROM _migrations").one();
-    const current = row.v ?? 0;
-    INVENTORY_STORAGE_MIGRATIONS.slice(current).forEach((statements, index) => {
-      this.ctx.storage.transactionSync(() => {
-        for (const statement of statements) this.sql.exec(statement);
-        this.sql.exec(
-          "INSERT INTO _migrations (version, applied_at) VALUES (?, ?)",
-          current + index + 1,
-          Date.now(),
-        );
-      });
     });
   }
 

@@ -11,6 +11,7 @@ import {
   type Schedule,
   slotTime,
 } from "../workers/waiting-room/schedule";
+import { applyStorageMigrations } from "./storage-migrations";
 
 interface RoomRow extends Record<string, SqlStorageValue> {
   name: string;
@@ -151,26 +152,8 @@ export class WaitingRoomObject extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     void ctx.blockConcurrencyWhile(async () => {
-      this.migrate();
+      applyStorageMigrations(ctx.storage, WAITING_ROOM_STORAGE_MIGRATIONS);
       this.alarmAt = await ctx.storage.getAlarm();
-    });
-  }
-
-  private migrate(): void {
-    this.sql.exec(
-      "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-    );
-    const current =
-      this.sql.exec<{ v: number | null }>("SELECT MAX(version) AS v FROM _migrations").one().v ?? 0;
-    WAITING_ROOM_STORAGE_MIGRATIONS.slice(current).forEach((statements, index) => {
-      this.ctx.storage.transactionSync(() => {
-        for (const statement of statements) this.sql.exec(statement);
-        this.sql.exec(
-          "INSERT INTO _migrations (version, applied_at) VALUES (?, ?)",
-          current + index + 1,
-          Date.now(),
-        );
-      });
     });
   }
 

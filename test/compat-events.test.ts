@@ -14,6 +14,7 @@ import { InventoryLevelEventSchema } from "../workers/inventory/events";
 import { OrderEventSchema } from "../workers/orders/events";
 import { RELEASES } from "./compat-fixtures";
 import { eventually, newOrderId, receiverFetch, recordingNotifier, WEBHOOK_SECRET } from "./events-fixtures";
+import { recordRetries } from "./helpers";
 
 const fulfilmentEnv: FulfilmentBindings = {
   DB: env.DB,
@@ -43,16 +44,7 @@ function batchOf(queue: string, bodies: unknown[], attempts = 1) {
     queue,
     bodies.map((body, index) => ({ id: `${tag}-${index}`, timestamp: new Date(), attempts, body })),
   );
-  const retries: { msgId: string; delaySeconds: number | undefined }[] = [];
-  for (const message of batch.messages) {
-    const retry = message.retry.bind(message);
-    Object.defineProperty(message, "retry", {
-      value: (options?: QueueRetryOptions) => {
-        retries.push({ msgId: message.id, delaySeconds: options?.delaySeconds });
-        retry(options);
-      },
-    });
-  }
+  const retries = recordRetries(batch);
   return { batch, retries };
 }
 

@@ -11,7 +11,7 @@ import {
   recordingNotifier,
   WEBHOOK_SECRET,
 } from "./events-fixtures";
-import { ADMIN, call } from "./helpers";
+import { ADMIN, call, recordRetries } from "./helpers";
 
 const fulfilmentEnv: FulfilmentBindings = {
   DB: env.DB,
@@ -32,19 +32,10 @@ function batchOf(events: unknown[], attempts = 1) {
 /** Runs one delivery of `events`; also records each retry's delay, which getQueueResult omits. */
 async function run(consumer: ReturnType<typeof createFulfilmentConsumer>, events: unknown[], attempts = 1) {
   const batch = batchOf(events, attempts);
-  const delays: (number | undefined)[] = [];
-  for (const message of batch.messages) {
-    const retry = message.retry.bind(message);
-    Object.defineProperty(message, "retry", {
-      value: (options?: QueueRetryOptions) => {
-        delays.push(options?.delaySeconds);
-        retry(options);
-      },
-    });
-  }
+  const retries = recordRetries(batch);
   const ctx = createExecutionContext();
   await consumer(batch, fulfilmentEnv);
-  return { batch, delays, result: await getQueueResult(batch, ctx) };
+  return { batch, delays: retries.map((r) => r.delaySeconds), result: await getQueueResult(batch, ctx) };
 }
 
 async function deliveries(orderId: string) {

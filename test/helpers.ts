@@ -27,3 +27,27 @@ export async function expectProblem(res: Response, status: number, code: string)
   }
   return body;
 }
+
+/** One `message.retry()` call a queue consumer made. */
+export interface RecordedRetry {
+  msgId: string;
+  delaySeconds: number | undefined;
+}
+
+/**
+ * Records every `retry()` a consumer makes on `batch`, with its delay (`getQueueResult`
+ * reports which messages were retried, but not how long they were asked to wait).
+ */
+export function recordRetries(batch: MessageBatch<unknown>): RecordedRetry[] {
+  const retries: RecordedRetry[] = [];
+  for (const message of batch.messages) {
+    const retry = message.retry.bind(message);
+    Object.defineProperty(message, "retry", {
+      value: (options?: QueueRetryOptions) => {
+        retries.push({ msgId: message.id, delaySeconds: options?.delaySeconds });
+        retry(options);
+      },
+    });
+  }
+  return retries;
+}

@@ -12,6 +12,7 @@ import {
   recordingNotifier,
   WEBHOOK_SECRET,
 } from "./events-fixtures";
+import { recordRetries } from "./helpers";
 
 afterEach(() => resetCircuitBreakers());
 
@@ -40,19 +41,10 @@ async function run(
     "popcart-order-events",
     events.map((body) => ({ id: `resilience-${++sequence}`, timestamp: new Date(), attempts, body })),
   );
-  const delays: (number | undefined)[] = [];
-  for (const message of batch.messages) {
-    const retry = message.retry.bind(message);
-    Object.defineProperty(message, "retry", {
-      value: (options?: QueueRetryOptions) => {
-        delays.push(options?.delaySeconds);
-        retry(options);
-      },
-    });
-  }
+  const retries = recordRetries(batch);
   const ctx = createExecutionContext();
   await consumer(batch, fulfilmentEnv);
-  return { delays, result: await getQueueResult(batch, ctx) };
+  return { delays: retries.map((r) => r.delaySeconds), result: await getQueueResult(batch, ctx) };
 }
 
 async function deliveries(orderId: string) {

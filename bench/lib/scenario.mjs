@@ -101,7 +101,10 @@ export function zipf(items, seed = 1) {
   if (items.length === 0) throw new Error("zipf() needs at least one item");
   const cumulative = [];
   let sum = 0;
-  for (let rank = 1; rank <= items.length; rank++) cumulative.push((sum += 1 / rank));
+  for (let rank = 1; rank <= items.length; rank++) {
+    sum += 1 / rank;
+    cumulative.push(sum);
+  }
   const random = seededRandom(seed);
   return () => {
     const target = random() * sum;

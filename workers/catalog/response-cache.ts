@@ -61,27 +61,22 @@ export async function readCached(key: string): Promise<CachedEntry | null> {
 }
 
 export function storeCached(env: Env, key: string, entry: CachedEntry): Promise<void> {
-  return caches.default.put(
-    key,
-    new Response(entry.body, {
-      headers: {
-        "content-type": "application/json; charset=utf-8",
-        etag: entry.etag,
-        "cache-control": `public, max-age=${cacheTtl(env)}`,
-      },
-    }),
-  );
+  return putCached(key, entry, cacheTtl(env));
 }
 
 /** Keeps `entry` as the last good answer for `key` (a day; only read when D1 is unavailable). */
 export function storeLastGoodCached(key: string, entry: CachedEntry): Promise<void> {
+  return putCached(key, entry, LAST_GOOD_CACHE_SECONDS);
+}
+
+function putCached(key: string, entry: CachedEntry, maxAgeSeconds: number): Promise<void> {
   return caches.default.put(
     key,
     new Response(entry.body, {
       headers: {
         "content-type": "application/json; charset=utf-8",
         etag: entry.etag,
-        "cache-control": `public, max-age=${LAST_GOOD_CACHE_SECONDS}`,
+        "cache-control": `public, max-age=${maxAgeSeconds}`,
       },
     }),
   );

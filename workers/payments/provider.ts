@@ -31,27 +31,31 @@ export interface RefundResult {
   status: "succeeded" | "pending" | "failed";
 }
 
+export interface CreatePaymentInput {
+  checkoutId: string;
+  cartId: string;
+  amount: Money;
+  email?: string;
+  idempotencyKey: string;
+}
+
+export interface RefundInput {
+  paymentId: string;
+  amount?: Money;
+  idempotencyKey: string;
+  reason?: string;
+}
+
 /** A payment service provider, as the checkout and orders domains see it. */
 export interface PaymentProvider {
   readonly name: PaymentProviderName;
   /** Idempotent by `idempotencyKey`: replaying returns the same payment, never a second one. */
-  createPayment(i: {
-    checkoutId: string;
-    cartId: string;
-    amount: Money;
-    email?: string;
-    idempotencyKey: string;
-  }): Promise<PaymentSession>;
+  createPayment(i: CreatePaymentInput): Promise<PaymentSession>;
   getPayment(paymentId: string): Promise<PaymentSession>;
   /** Cancelling an already cancelled payment is a no-op; a succeeded payment stays succeeded. */
   cancelPayment(paymentId: string, idempotencyKey: string): Promise<PaymentSession>;
   /** Full refund when `amount` is omitted, else partial. Refusals throw `PaymentProviderError`. */
-  refund(i: {
-    paymentId: string;
-    amount?: Money;
-    idempotencyKey: string;
-    reason?: string;
-  }): Promise<RefundResult>;
+  refund(i: RefundInput): Promise<RefundResult>;
 }
 
 /**

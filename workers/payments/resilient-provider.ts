@@ -1,12 +1,13 @@
 import { CircuitOpenError, type CircuitStateChange, circuitBreaker } from "../lib/circuit-breaker";
-import type { Money } from "../lib/money";
 import type { DependencySettings } from "../lib/resilience-settings";
 import { TimeoutError, withTimeout } from "../lib/timeout";
 import {
+  type CreatePaymentInput,
   isProviderUnavailable,
   type PaymentProvider,
   PaymentProviderError,
   type PaymentSession,
+  type RefundInput,
   type RefundResult,
 } from "./provider";
 
@@ -33,13 +34,7 @@ export class ResilientPaymentProvider implements PaymentProvider {
     return this.inner.name;
   }
 
-  createPayment(i: {
-    checkoutId: string;
-    cartId: string;
-    amount: Money;
-    email?: string;
-    idempotencyKey: string;
-  }): Promise<PaymentSession> {
+  createPayment(i: CreatePaymentInput): Promise<PaymentSession> {
     return this.call(() => this.inner.createPayment(i));
   }
 
@@ -51,12 +46,7 @@ export class ResilientPaymentProvider implements PaymentProvider {
     return this.call(() => this.inner.cancelPayment(paymentId, idempotencyKey));
   }
 
-  refund(i: {
-    paymentId: string;
-    amount?: Money;
-    idempotencyKey: string;
-    reason?: string;
-  }): Promise<RefundResult> {
+  refund(i: RefundInput): Promise<RefundResult> {
     return this.call(() => this.inner.refund(i));
   }
 

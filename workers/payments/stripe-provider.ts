@@ -1,10 +1,12 @@
 import Stripe from "stripe";
 import { CURRENCIES, type Currency, type Money } from "../lib/money";
 import {
+  type CreatePaymentInput,
   type PaymentProvider,
   PaymentProviderError,
   type PaymentSession,
   type PaymentStatus,
+  type RefundInput,
   type RefundResult,
 } from "./provider";
 
@@ -101,13 +103,7 @@ export class StripePaymentProvider implements PaymentProvider {
     });
   }
 
-  async createPayment(i: {
-    checkoutId: string;
-    cartId: string;
-    amount: Money;
-    email?: string;
-    idempotencyKey: string;
-  }): Promise<PaymentSession> {
+  async createPayment(i: CreatePaymentInput): Promise<PaymentSession> {
     try {
       const intent = await this.stripe.paymentIntents.create(
         {
@@ -148,12 +144,7 @@ export class StripePaymentProvider implements PaymentProvider {
     }
   }
 
-  async refund(i: {
-    paymentId: string;
-    amount?: Money;
-    idempotencyKey: string;
-    reason?: string;
-  }): Promise<RefundResult> {
+  async refund(i: RefundInput): Promise<RefundResult> {
     try {
       const refund = await this.stripe.refunds.create(
         {

@@ -2,12 +2,14 @@ import { and, eq, inArray } from "drizzle-orm";
 import { database } from "../../db/client";
 import { testPayments } from "../../db/schema";
 import { newId, newSecret } from "../lib/ids";
-import type { Currency, Money } from "../lib/money";
+import type { Currency } from "../lib/money";
 import {
+  type CreatePaymentInput,
   type PaymentOutcome,
   type PaymentProvider,
   PaymentProviderError,
   type PaymentSession,
+  type RefundInput,
   type RefundResult,
 } from "./provider";
 
@@ -144,13 +146,7 @@ export class TestPaymentProvider implements PaymentProvider {
 
   constructor(private readonly env: Env) {}
 
-  async createPayment(i: {
-    checkoutId: string;
-    cartId: string;
-    amount: Money;
-    email?: string;
-    idempotencyKey: string;
-  }): Promise<PaymentSession> {
+  async createPayment(i: CreatePaymentInput): Promise<PaymentSession> {
     const db = database(this.env.DB);
     const id = newId("pay");
     const now = Date.now();
@@ -206,12 +202,7 @@ export class TestPaymentProvider implements PaymentProvider {
     return sessionOf(updated ?? (await loadPayment(this.env, paymentId)));
   }
 
-  async refund(i: {
-    paymentId: string;
-    amount?: Money;
-    idempotencyKey: string;
-    reason?: string;
-  }): Promise<RefundResult> {
+  async refund(i: RefundInput): Promise<RefundResult> {
     const payment = await loadPayment(this.env, i.paymentId);
     if (i.amount && i.amount.currency !== payment.currency) {
       throw new PaymentProviderError("invalid_request", `Refund currency must be ${payment.currency}.`);
