@@ -328,6 +328,16 @@ describe("facet counts against the results they promise", () => {
     expect(all.facets.attributes).toEqual(scanned.facets.attributes);
   });
 
+  it("lists the whole catalog's values for the one facet a browse selects", async () => {
+    const [all, one] = await Promise.all([search({ limit: 1 }), search({ brand: "Beta", limit: 1 })]);
+    expect(counts(one.facets.brand)).toEqual(counts(all.facets.brand));
+    expect(one.facets.brand.find((b) => b.value === "Beta")).toMatchObject({
+      selected: true,
+      count: one.total,
+    });
+    expect(Object.keys(counts(one.facets.brand)).length).toBeGreaterThan(1);
+  });
+
   it("moves counts when a product is re-indexed with another brand, and drops them when it is archived", async () => {
     const before = counts((await search({ category: root })).facets.brand);
     const moved = ids[0] as string;

@@ -273,21 +273,34 @@ export async function searchProducts(
     WHERE ${filters.sql}${keyset}
     ORDER BY ${k1} ${direction}, ${k2} ${direction}, d.doc_id ${direction} LIMIT ?`;
 
-  // Every doc the text (and price range) matches, as facet codes; the selections are applied
-  // while counting, so one scan serves every facet. Browsing a price range starts from the
-  // (currency, amount) index, so a narrow range reads only its own docs.
-  let matched: string;
-  const matchedParams: unknown[] = [];
+  // Facet codes of the docs that can count: those the text (and price range) match and that
+  // miss at most one selection (a doc missing two counts nowhere). The selections themselves
+  // are applied while counting, so one scan serves every facet. Browsing a price range starts
+  // from the (currency, amount) index, so a narrow range reads only its own docs.
+  let source: string;
+  const conditions: string[] = [];
+  const codeParams: unknown[] = [];
   if (hasText) {
-    matched = `(SELECT rowid AS doc_id FROM search_fts WHERE search_fts MATCH ?) m
-      CROSS JOIN search_docs d ON d.doc_id = m.doc_id${range ? ` WHERE ${PRICE_IN_RANGE}` : ""}`;
-    matchedParams.push(parsed.match, ...(range ?? []));
+    source =
+      "(SELECT rowid AS doc_id FROM search_fts WHERE search_fts MATCH ?) m CROSS JOIN search_docs d ON d.doc_id = m.doc_id";
+    codeParams.push(parsed.match);
+    if (range) {
+      conditions.push(PRICE_IN_RANGE);
+      codeParams.push(...range);
+    }
   } else if (range) {
-    matched = `search_doc_prices p CROSS JOIN search_docs d ON d.doc_id = p.doc_id
-      WHERE p.currency = ? AND p.amount BETWEEN ? AND ?`;
-    matchedParams.push(...range);
+    source = "search_doc_prices p CROSS JOIN search_docs d ON d.doc_id = p.doc_id";
+    conditions.push("p.currency = ? AND p.amount BETWEEN ? AND ?");
+    codeParams.push(...range);
   } else {
-    matched = "search_docs d";
+    source = "search_docs d";
+  }
+  // Browsing with a single selection: only the docs inside it are read, and the selected
+  // facet's own counts (which ignore the selection) are the catalog-wide totals.
+  const totalsFor = !hasText && !range && groups.length === 1 ? groups[0]?.facet : undefined;
+  if (groups.length > 1 || totalsFor) {
+    conditions.push(`(${groups.map((g) => `(${g.sql})`).join(" + ")}) >= ${Math.max(1, groups.length - 1)}`);
+    codeParams.push(...groups.flatMap((g) => g.params));
   }
   // Browsing the whole catalog needs no counting: the triggers keep every value's doc count.
   const unfiltered = !hasText && !range && selections.length === 0;
@@ -295,10 +308,10 @@ export async function searchProducts(
     ? db.prepare("SELECT NULL AS codes, count(*) AS total FROM search_docs")
     : db
         .prepare(
-          `SELECT group_concat(d.facet_codes, '${DOC_SEPARATOR}') AS codes, NULL AS total FROM ${matched}
-           GROUP BY d.doc_id / ${DOCS_PER_CHUNK}`,
+          `SELECT group_concat(d.facet_codes, '${DOC_SEPARATOR}') AS codes, NULL AS total FROM ${source}
+           ${conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : ""} GROUP BY d.doc_id / ${DOCS_PER_CHUNK}`,
         )
-        .bind(...matchedParams);
+        .bind(...codeParams);
 
   // Round trip 2: the page, the matching docs' facet codes, and labels.
   const [page, chunks, categories, late] = await d1(() =>
@@ -319,6 +332,11 @@ export async function searchProducts(
         values,
         selections,
       );
+  if (totalsFor) {
+    const totals = facetTotals(values).get(totalsFor);
+    if (totals) counts.set(totalsFor, totals);
+    else counts.delete(totalsFor);
+  }
 
   const rows = (page?.results ?? []) as {
     doc_id: number;
