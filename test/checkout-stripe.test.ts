@@ -13,7 +13,7 @@ import {
   stockedSku,
   stockOf,
 } from "./checkout-fixtures";
-import { FakeStripe } from "./fakes/fake-stripe";
+import { FakeStripe, routeStripeTo } from "./fakes/fake-stripe";
 import { call, expectProblem } from "./helpers";
 import type { TestCart } from "./revenue-fixtures";
 
@@ -23,13 +23,7 @@ let fake: FakeStripe;
 
 beforeEach(() => {
   fake = new FakeStripe();
-  const realFetch = globalThis.fetch;
-  // The real Stripe SDK inside the cart object talks to the fake over (stubbed) fetch.
-  vi.stubGlobal("fetch", (input: RequestInfo | URL, init?: RequestInit) =>
-    new URL(input instanceof Request ? input.url : String(input)).hostname === "api.stripe.com"
-      ? fake.fetch(input, init)
-      : realFetch(input, init),
-  );
+  routeStripeTo(fake);
 });
 
 afterEach(() => {

@@ -14,7 +14,7 @@ import {
   stockedSku,
   stockOf,
 } from "./checkout-fixtures";
-import { FakeStripe } from "./fakes/fake-stripe";
+import { FakeStripe, routeStripeTo } from "./fakes/fake-stripe";
 import { failingD1 } from "./fakes/faulty-d1";
 import { call, expectProblem } from "./helpers";
 import type { TestCart } from "./revenue-fixtures";
@@ -119,12 +119,7 @@ describe("checkout while the payment provider times out (fake Stripe behind the 
 
   beforeEach(() => {
     fake = new FakeStripe();
-    const realFetch = globalThis.fetch;
-    vi.stubGlobal("fetch", (input: RequestInfo | URL, init?: RequestInit) =>
-      new URL(input instanceof Request ? input.url : String(input)).hostname === "api.stripe.com"
-        ? fake.fetch(input, init)
-        : realFetch(input, init),
-    );
+    routeStripeTo(fake);
   });
 
   /** Gives this cart's object a Stripe key and tight payment settings, as vars would in production. */

@@ -1,3 +1,4 @@
+import { vi } from "vitest";
 /**
  * An in-memory Stripe API for the endpoints Popcart uses, injected into the real SDK through
  * `Stripe.createFetchHttpClient(fake.fetch)`. It keeps Stripe's semantics that matter to us:
@@ -273,4 +274,18 @@ export class FakeStripe {
     }
     return pi;
   }
+}
+
+/**
+ * Sends every request for api.stripe.com to `fake` (the real Stripe SDK inside the cart
+ * object talks to it over a stubbed global fetch); everything else goes out as before.
+ * Undo with `vi.unstubAllGlobals()`.
+ */
+export function routeStripeTo(fake: FakeStripe): void {
+  const realFetch = globalThis.fetch;
+  vi.stubGlobal("fetch", (input: RequestInfo | URL, init?: RequestInit) =>
+    new URL(input instanceof Request ? input.url : String(input)).hostname === "api.stripe.com"
+      ? fake.fetch(input, init)
+      : realFetch(input, init),
+  );
 }
