@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import Stripe from "stripe";
 import { createApp } from "../workers/edge/app";
 import { configureSale, getInventory, setStock } from "../workers/inventory/service";
+import { stripeEvent } from "./fakes/stripe-events";
 import { callJson } from "./helpers";
 import { newCart, seedSku, type TestCart, US_ADDRESS } from "./revenue-fixtures";
 
@@ -110,28 +111,20 @@ export async function deliverWebhook(
     "payment_intent.payment_failed": "requires_payment_method",
     "payment_intent.canceled": "canceled",
   }[type];
-  const event = {
-    id: eventId,
-    object: "event",
-    api_version: "2026-10-28.endive",
-    created: Math.floor(Date.now() / 1000),
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
+  const event = stripeEvent(
     type,
-    data: {
-      object: {
-        id: checkoutBody.payment?.payment_id,
-        object: "payment_intent",
-        amount: checkoutBody.totals.total.amount,
-        currency: checkoutBody.totals.total.currency.toLowerCase(),
-        status,
-        metadata: { checkout_id: checkoutBody.id, cart_id: checkoutBody.cart_id },
-        last_payment_error:
-          type === "payment_intent.payment_failed" ? { message: "Your card was declined." } : null,
-      },
+    {
+      id: checkoutBody.payment?.payment_id,
+      object: "payment_intent",
+      amount: checkoutBody.totals.total.amount,
+      currency: checkoutBody.totals.total.currency.toLowerCase(),
+      status,
+      metadata: { checkout_id: checkoutBody.id, cart_id: checkoutBody.cart_id },
+      last_payment_error:
+        type === "payment_intent.payment_failed" ? { message: "Your card was declined." } : null,
     },
-  };
+    eventId,
+  );
   const payload = JSON.stringify(event);
   const signature = await Stripe.webhooks.generateTestHeaderStringAsync({
     payload,

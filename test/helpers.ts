@@ -1,4 +1,5 @@
 import { exports } from "cloudflare:workers";
+import { PaymentProviderError } from "../workers/payments/provider";
 
 /** Sends a request through the edge worker's real `fetch` handler (all middleware included). */
 export function call(path: string, init: RequestInit = {}): Promise<Response> {
@@ -50,4 +51,15 @@ export function recordRetries(batch: MessageBatch<unknown>): RecordedRetry[] {
     });
   }
   return retries;
+}
+
+/** The `PaymentProviderError` a provider call rejects with; fails the test if it resolves or throws anything else. */
+export async function providerError(promise: Promise<unknown>): Promise<PaymentProviderError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof PaymentProviderError))
+    throw new Error(`expected PaymentProviderError, got ${error}`);
+  return error;
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { createApp } from "../workers/edge/app";
 import { placeOrder } from "../workers/orders/service";
 import type { PaymentOutcome } from "../workers/payments/provider";
+import { stripeEvent } from "./fakes/stripe-events";
 import { expectProblem } from "./helpers";
 
 const SECRET = "whsec_test_popcart";
@@ -29,28 +30,16 @@ function intentEvent(
   metadata?: Record<string, string>,
 ) {
   const id = `pi_${crypto.randomUUID().replaceAll("-", "")}`;
-  return {
-    id: `evt_${crypto.randomUUID().replaceAll("-", "")}`,
-    object: "event",
-    api_version: "2026-10-28.endive",
-    created: Math.floor(Date.now() / 1000),
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    type,
-    data: {
-      object: {
-        id,
-        object: "payment_intent",
-        amount: 4200,
-        currency: "eur",
-        status: type.replace("payment_intent.", ""),
-        metadata: metadata ?? { checkout_id: `chk_${id}`, cart_id: `cart_${id}` },
-        last_payment_error: null,
-        ...overrides,
-      },
-    },
-  };
+  return stripeEvent(type, {
+    id,
+    object: "payment_intent",
+    amount: 4200,
+    currency: "eur",
+    status: type.replace("payment_intent.", ""),
+    metadata: metadata ?? { checkout_id: `chk_${id}`, cart_id: `cart_${id}` },
+    last_payment_error: null,
+    ...overrides,
+  });
 }
 
 async function deliver(

@@ -1,12 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import {
-  PaymentProviderError,
-  paymentIdempotencyKey,
-  paymentProviderFor,
-} from "../workers/payments/provider";
+import { paymentIdempotencyKey, paymentProviderFor } from "../workers/payments/provider";
 import { StripePaymentProvider } from "../workers/payments/stripe-provider";
 import { FakeStripe } from "./fakes/fake-stripe";
+import { providerError } from "./helpers";
 
 const usd = (amount: number) => ({ amount, currency: "USD" as const });
 
@@ -15,16 +12,6 @@ function setup() {
   const provider = new StripePaymentProvider(fake.secretKey, fake.fetch);
   const checkoutId = `chk_${crypto.randomUUID()}`;
   return { fake, provider, checkoutId };
-}
-
-async function providerError(promise: Promise<unknown>): Promise<PaymentProviderError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof PaymentProviderError))
-    throw new Error(`expected PaymentProviderError, got ${error}`);
-  return error;
 }
 
 describe("Stripe payment provider (against a fake Stripe API)", () => {

@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { PaymentProviderError, paymentProviderFor } from "../workers/payments/provider";
+import { paymentProviderFor } from "../workers/payments/provider";
 import { ResilientPaymentProvider } from "../workers/payments/resilient-provider";
 import { confirmTestPayment, TEST_CARDS, TestPaymentProvider } from "../workers/payments/test-provider";
+import { providerError } from "./helpers";
 
 const usd = (amount: number) => ({ amount, currency: "USD" as const });
 
@@ -17,16 +18,6 @@ async function newPayment(amount = 1500) {
     idempotencyKey: `create:${checkoutId}`,
   });
   return { provider, session, checkoutId, cartId };
-}
-
-async function providerError(promise: Promise<unknown>): Promise<PaymentProviderError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof PaymentProviderError))
-    throw new Error(`expected PaymentProviderError, got ${error}`);
-  return error;
 }
 
 describe("test payment provider", () => {
