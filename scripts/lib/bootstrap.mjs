@@ -21,7 +21,8 @@ export async function localAdminToken() {
 }
 
 /** Waits until `${url}/health` answers, up to `timeoutMs`. */
-export async function waitForHealth(url, timeoutMs = 60_000) {
+export async function waitForHealth(baseUrl, timeoutMs = 60_000) {
+  const url = String(baseUrl).replace(/\/+$/, "");
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
@@ -46,7 +47,9 @@ async function admin(url, token, method, path, body) {
 /**
  * @param {{ url: string, adminToken?: string, products?: number, log?: (line: string) => void }} options
  */
-export async function bootstrapDemo({ url, adminToken, products, log = console.log }) {
+export async function bootstrapDemo({ url: baseUrl, adminToken, products, log = console.log }) {
+  // Miniflare's `ready` URL ends in "/"; every path below starts with one.
+  const url = String(baseUrl).replace(/\/+$/, "");
   const token = adminToken ?? (await localAdminToken());
   const plan = [...seedStockPlan(products ? { products } : {})];
   let initialised = 0;
