@@ -1,3 +1,4 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import Stripe from "stripe";
 import { createApp } from "../workers/edge/app";
@@ -140,4 +141,13 @@ export async function deliverWebhook(
     },
     { ...env, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET },
   );
+}
+
+/** Gives this cart's object a Stripe secret key, as production would via a secret. */
+export async function withStripeKey(cart: TestCart, secretKey: string): Promise<TestCart> {
+  await runInDurableObject(env.CART.get(env.CART.idFromName(cart.id)), (instance) => {
+    const object = instance as unknown as { env: Env };
+    object.env = { ...object.env, STRIPE_SECRET_KEY: secretKey };
+  });
+  return cart;
 }
