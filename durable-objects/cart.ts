@@ -25,6 +25,7 @@ import {
   orderDraftFrom,
 } from "../workers/checkout/snapshot";
 import { customerIdentity, identityOf } from "../workers/customers/identity";
+import { sha256Hex } from "../workers/lib/crypto";
 import { DatabaseUnavailableError, databaseOutage } from "../workers/lib/d1-guard";
 import { newId, newSecret } from "../workers/lib/ids";
 import { describeError, log } from "../workers/lib/logging";
@@ -90,7 +91,8 @@ export type CartRefusalReason =
   | "card_invalid"
   | "admission_required"
   | "admission_expired"
-  | "email_required";
+  | "email_required"
+  | "idempotency_key_reused";
 
 /** A domain refusal, returned (not thrown) across RPC; `data` lands in the problem body. */
 export interface CartRefusal {
@@ -503,6 +505,14 @@ export class CartObject extends DurableObject<Env> {
     const replay = this.sql
       .exec<CheckoutRow>("SELECT * FROM checkouts WHERE idempotency_key = ?", idempotencyKey)
       .toArray()[0];
+    const fingerprint = await this.requestFingerprint(cart);
+    if (replay && replay.request_fingerprint !== null && replay.request_fingerprint !== fingerprint) {
+      return refuse(
+        "idempotency_key_reused",
+        "This Idempotency-Key started a checkout of the cart as it was then; the cart has changed since. Use a fresh key.",
+        { checkout_id: replay.id },
+      );
+    }
     if (replay) {
       // A checkout whose payment could not be started resumes under the same key, within
       // its resume window (after it, the alarm gives everything back).
@@ -552,8 +562,8 @@ export class CartObject extends DurableObject<Env> {
     // can always find and give back what it took.
     this.sql.exec(
       `INSERT INTO checkouts (id, idempotency_key, status, snapshot, reservations, promotion_ids, created_at,
-         updated_at, expires_at)
-       VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?)`,
+         updated_at, expires_at, request_fingerprint)
+       VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)`,
       checkoutId,
       idempotencyKey,
       JSON.stringify(snapshot.value),
@@ -562,6 +572,7 @@ export class CartObject extends DurableObject<Env> {
       now,
       now,
       now + PAYMENT_WINDOW_MS,
+      fingerprint,
     );
     this.sql.exec("UPDATE cart SET status = 'checking_out', updated_at = ?", now);
     await this.scheduleAlarm();
@@ -1027,6 +1038,25 @@ export class CartObject extends DurableObject<Env> {
     }
     this.sql.exec("UPDATE cart SET status = ?, updated_at = ?", lost.length > 0 ? "open" : "completed", now);
     await this.touch();
+  }
+
+  /**
+   * A checkout request has no body: what its Idempotency-Key stands for is the cart it checks
+   * out (lines, customer, address, shipping, codes). The same key on a changed cart is refused.
+   */
+  private async requestFingerprint(cart: CartRow): Promise<string> {
+    const lines = this.lines()
+      .map((line) => [line.sku, line.quantity] as const)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return sha256Hex(
+      JSON.stringify([
+        lines,
+        cart.email,
+        cart.shipping_address,
+        cart.shipping_method,
+        [...this.promotionCodes()].sort(),
+      ]),
+    );
   }
 
   /** The guest lookup token for the checkout's order: chosen once, stored so replays can show it. */

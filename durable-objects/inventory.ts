@@ -117,7 +117,12 @@ export interface ReserveInput {
  */
 export type ReserveResult =
   | { ok: true; reservation: ReservationView }
-  | { ok: false; reason: ReserveRefusal | "shard_retired"; available: number; waiting_room?: string };
+  | {
+      ok: false;
+      reason: ReserveRefusal | "shard_retired" | "idempotency_key_reused";
+      available: number;
+      waiting_room?: string;
+    };
 
 export type ResizeResult =
   | { ok: true; reservation: ReservationView }
@@ -158,7 +163,8 @@ export interface AdjustmentView {
 
 export type StockChangeResult =
   | { ok: true; adjustment: AdjustmentView; on_hand: number }
-  | { ok: false; reason: "stock_below_committed"; on_hand: number; committed: number };
+  | { ok: false; reason: "stock_below_committed"; on_hand: number; committed: number }
+  | { ok: false; reason: "idempotency_key_reused" };
 
 /** What the coordinator tells a shard on every exchange. */
 interface SyncReply {
@@ -247,6 +253,7 @@ export const INVENTORY_STORAGE_MIGRATIONS: readonly (readonly string[])[] = [
       returned_seen INTEGER NOT NULL DEFAULT 0)`,
   ],
   ["ALTER TABLE state ADD COLUMN draining INTEGER NOT NULL DEFAULT 0"],
+  ["ALTER TABLE idempotency ADD COLUMN fingerprint TEXT"],
 ];
 
 /** KV allows about one write per second per key; the snapshot (and D1 event) honour it. */
@@ -290,6 +297,14 @@ export class InventoryObject extends DurableObject<Env> {
   async reserve(addr: ShardAddress, input: ReserveInput): Promise<ReserveResult> {
     this.bind(addr);
     const memoKey = `reserve:${input.key}`;
+    const fingerprint = JSON.stringify([
+      input.holder,
+      input.customer ?? null,
+      input.quantity,
+      input.ttlSeconds ?? null,
+    ]);
+    if (this.keyReused(memoKey, fingerprint))
+      return { ok: false, reason: "idempotency_key_reused", available: 0 };
     return this.withStock<ReserveResult>((final) => {
       const prior = this.recall<ReserveResult>(memoKey);
       if (prior) return { done: prior };
@@ -304,10 +319,10 @@ export class InventoryObject extends DurableObject<Env> {
         this.windowRefusal(policy, now) ??
         this.quantityRefusal(policy, input.quantity) ??
         this.limitRefusal(policy, input.holder, input.customer ?? null, input.quantity, null);
-      if (refusal) return { done: this.remember(memoKey, this.refuse(refusal)) };
+      if (refusal) return { done: this.remember(memoKey, this.refuse(refusal), fingerprint) };
       const available = this.available();
       if (available < input.quantity) {
-        if (final) return { done: this.remember(memoKey, this.refuse("insufficient_stock")) };
+        if (final) return { done: this.remember(memoKey, this.refuse("insufficient_stock"), fingerprint) };
         return { need: input.quantity - available };
       }
       const ttl = input.ttlSeconds ?? policy.reservation_ttl_seconds;
@@ -327,7 +342,7 @@ export class InventoryObject extends DurableObject<Env> {
         s.reserved += input.quantity;
         const reservation = this.view(this.row(id) as ReservationRow);
         const out: ReserveResult = { ok: true, reservation };
-        this.store(memoKey, out, now);
+        this.store(memoKey, out, now, fingerprint);
         return out;
       });
       return { done: result };
@@ -584,6 +599,8 @@ export class InventoryObject extends DurableObject<Env> {
   ): Promise<StockChangeResult> {
     this.bindCoordinator(addr);
     const memoKey = `stock:${input.key}`;
+    const fingerprint = JSON.stringify([input.mode, input.value, input.reason]);
+    if (this.keyReused(memoKey, fingerprint)) return { ok: false, reason: "idempotency_key_reused" };
     return this.withStock<StockChangeResult>((final) => {
       const prior = this.recall<StockChangeResult>(memoKey);
       if (prior) return { done: prior };
@@ -605,7 +622,7 @@ export class InventoryObject extends DurableObject<Env> {
         s.sku_on_hand += delta;
         const adjustment = this.audit(input.mode, delta, input.reason, s.sku_on_hand, now);
         const out: StockChangeResult = { ok: true, adjustment, on_hand: s.sku_on_hand };
-        this.store(memoKey, out, now);
+        this.store(memoKey, out, now, fingerprint);
         return out;
       });
       return { done: result };
@@ -1306,18 +1323,31 @@ export class InventoryObject extends DurableObject<Env> {
     return row ? (JSON.parse(row.result) as T) : null;
   }
 
-  private store(key: string, result: unknown, now: number): void {
+  /**
+   * True when `key` was first used for a request with another `fingerprint` (its inputs): a
+   * reused key must not answer with the first request's result. Rows from before fingerprints
+   * were stored match anything.
+   */
+  private keyReused(key: string, fingerprint: string): boolean {
+    const row = this.sql
+      .exec<{ fingerprint: string | null }>("SELECT fingerprint FROM idempotency WHERE key = ?", key)
+      .toArray()[0];
+    return row !== undefined && row.fingerprint !== null && row.fingerprint !== fingerprint;
+  }
+
+  private store(key: string, result: unknown, now: number, fingerprint: string | null = null): void {
     this.sql.exec(
-      "INSERT INTO idempotency (key, result, created_at) VALUES (?, ?, ?)",
+      "INSERT INTO idempotency (key, result, created_at, fingerprint) VALUES (?, ?, ?, ?)",
       key,
       JSON.stringify(result),
       now,
+      fingerprint,
     );
   }
 
   /** Stores a refusal under the key (so a retry repeats it) and returns it. */
-  private remember<T>(key: string, result: T): T {
-    this.ctx.storage.transactionSync(() => this.store(key, result, Date.now()));
+  private remember<T>(key: string, result: T, fingerprint: string | null = null): T {
+    this.ctx.storage.transactionSync(() => this.store(key, result, Date.now(), fingerprint));
     return result;
   }
 }

@@ -12,6 +12,7 @@ import type {
   SkuView,
   StockChangeResult,
 } from "../../durable-objects/inventory";
+import { idempotencyKeyReused } from "../lib/idempotency";
 import type { Admission } from "../waiting-room/admission";
 import { availabilityKey, type InventoryLevelEvent, PublishedAvailabilitySchema } from "./events";
 import { objectName, type ReservationView, type ReserveRefusal, type SkuPolicy } from "./types";
@@ -118,6 +119,8 @@ export async function reserveStock(
       },
     );
     if (result.ok) return result;
+    // Only a client's key (an ops hold) can come back with other inputs; internal keys never do.
+    if (result.reason === "idempotency_key_reused") throw idempotencyKeyReused();
     if (result.reason !== "shard_retired") {
       return {
         ok: false,

@@ -1,0 +1,1 @@
+ALTER TABLE `order_refunds` ADD `request_fingerprint` text;
