@@ -744,6 +744,11 @@ export class CartObject extends DurableObject<Env> {
         email: snapshot.email,
         idempotencyKey: paymentIdempotencyKey(row.id, "create"),
       });
+      // Provider events are acted on only for payments recorded here (a shared Stripe
+      // account also carries other shops' payments). A retry records the same id again.
+      await this.env.DB.prepare("UPDATE checkout_index SET payment_id = ?1 WHERE id = ?2")
+        .bind(session.payment_id, row.id)
+        .run();
     } catch (error) {
       const outage = isProviderUnavailable(error) ? error : databaseOutage(error);
       if (outage) return this.awaitResume(row, outage);

@@ -106,6 +106,8 @@ export async function deliverWebhook(
   checkoutBody: Pick<CheckoutBody, "id" | "cart_id" | "payment" | "totals">,
   type: "payment_intent.succeeded" | "payment_intent.payment_failed" | "payment_intent.canceled",
   eventId = `evt_${crypto.randomUUID().replaceAll("-", "")}`,
+  /** Extra bindings for the webhook route (e.g. a Stripe key, so refunds go to the fake). */
+  bindings: Partial<Env> = {},
 ) {
   const status = {
     "payment_intent.succeeded": "succeeded",
@@ -139,7 +141,7 @@ export async function deliverWebhook(
       headers: { "content-type": "application/json", "stripe-signature": signature },
       body: payload,
     },
-    { ...env, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET },
+    { ...env, ...bindings, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET },
   );
 }
 

@@ -1,1 +1,0 @@
-ALTER TABLE `order_refunds` ADD `request_fingerprint` text;
