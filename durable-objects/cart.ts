@@ -36,7 +36,7 @@ import { placeOrder, refundOrder } from "../workers/orders/service";
 import {
   isProviderUnavailable,
   type PaymentOutcome,
-  type PaymentProviderError,
+  PaymentProviderError,
   type PaymentSession,
   paymentIdempotencyKey,
   paymentProviderFor,
@@ -92,7 +92,8 @@ export type CartRefusalReason =
   | "admission_required"
   | "admission_expired"
   | "email_required"
-  | "idempotency_key_reused";
+  | "idempotency_key_reused"
+  | "payment_provider_not_configured";
 
 /** A domain refusal, returned (not thrown) across RPC; `data` lands in the problem body. */
 export interface CartRefusal {
@@ -757,6 +758,9 @@ export class CartObject extends DurableObject<Env> {
         code: "payment_provider_unavailable",
         message: "The payment could not be started.",
       });
+      if (error instanceof PaymentProviderError && error.code === "not_configured") {
+        return refuse("payment_provider_not_configured", "Payments are not configured on this shop.");
+      }
       return refuse("payment_provider_unavailable", "The payment provider refused to start the payment.");
     }
     // The payment exists: the full window applies again (a resume had shortened it).

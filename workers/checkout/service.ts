@@ -3,6 +3,7 @@ import { cartStub, cartTokenHash } from "../cart/service";
 import { openCircuit } from "../lib/circuit-breaker";
 import { DatabaseUnavailableError } from "../lib/d1-guard";
 import { log } from "../lib/logging";
+import { paymentConfiguration } from "../payments/configuration";
 import {
   type PaymentOutcome,
   type PaymentOutcomeHandler,
@@ -28,6 +29,15 @@ export async function startCheckout(
 ): Promise<CheckoutResult> {
   const stub = cartStub(env, input.cartId);
   if (!stub || !input.token) return { ok: false, reason: "cart_not_found" };
+  const payments = paymentConfiguration(env);
+  if (!payments.ok) {
+    log("error", "payment_provider_not_configured", { reason: payments.reason });
+    return {
+      ok: false,
+      reason: "payment_provider_not_configured",
+      detail: "Payments are not configured on this shop; no checkout can start.",
+    };
+  }
   const d1Down = openCircuit("d1");
   if (d1Down) {
     return {
