@@ -153,3 +153,8 @@ export async function withStripeKey(cart: TestCart, secretKey: string): Promise<
   });
   return cart;
 }
+
+/** A ready cart (see `readyCart`) whose object pays through Stripe with `secretKey`. */
+export async function readyStripeCart(secretKey: string, lines: { sku: string; quantity: number }[]) {
+  return withStripeKey(await readyCart(lines), secretKey);
+}

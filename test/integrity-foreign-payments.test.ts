@@ -9,9 +9,8 @@ import {
   checkout,
   deliverWebhook,
   ordersFor,
-  readyCart,
+  readyStripeCart,
   stockedSku,
-  withStripeKey,
 } from "./checkout-fixtures";
 import { useFakeStripe } from "./fakes/fake-stripe";
 import { call } from "./helpers";
@@ -64,7 +63,7 @@ describe("the Stripe webhook acts only on payments Popcart created", () => {
 
   it("ignores a foreign payment that names a real checkout but is not its payment", async () => {
     const sku = await stockedSku(5, { price: 1999 });
-    const cart = await withStripeKey(await readyCart([{ sku, quantity: 1 }]), stripe().secretKey);
+    const cart = await readyStripeCart(stripe().secretKey, [{ sku, quantity: 1 }]);
     const ours = await body(await checkout(cart));
     const foreign = foreignIntent({ checkout_id: ours.id, cart_id: cart.id });
     const delivered = await deliverWebhook(foreign, "payment_intent.succeeded", undefined, {
@@ -79,7 +78,7 @@ describe("the Stripe webhook acts only on payments Popcart created", () => {
 
   it("still refunds its own payment whose cart is gone", async () => {
     const sku = await stockedSku(5, { price: 1999 });
-    const cart = await withStripeKey(await readyCart([{ sku, quantity: 1 }]), stripe().secretKey);
+    const cart = await readyStripeCart(stripe().secretKey, [{ sku, quantity: 1 }]);
     const ours = await body(await checkout(cart));
     await runInDurableObject(env.CART.get(env.CART.idFromName(cart.id)), async (_o, state) => {
       // What the cart's inactivity expiry does: everything goes, an empty schema stays.

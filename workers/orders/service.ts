@@ -16,6 +16,7 @@ import { idempotencyKeyReused } from "../lib/idempotency";
 import { newId, newSecret } from "../lib/ids";
 import { olderThan } from "../lib/keyset";
 import { describeError, log } from "../lib/logging";
+import { metricsFor } from "../lib/metrics";
 import type { Currency, Money } from "../lib/money";
 import { type ApiError, problems } from "../lib/problem";
 import { decodeCursor, encodeCursor } from "../lib/schemas";
@@ -290,6 +291,15 @@ export async function placeOrder(
   const row = await database(db).query.orders.findFirst({ where: eq(orders.checkoutId, draft.checkout_id) });
   if (!row) throw new Error(`order for checkout ${draft.checkout_id} missing after batch`);
   const created = row.id === orderId;
+  if (created && hold) {
+    // Held orders wait for a person: say so loudly, once, when the order is written.
+    log("error", "order_held_from_fulfilment", { order_id: row.id, number: row.number, flags: draft.flags });
+    metricsFor(env).alert({
+      name: "order_held_from_fulfilment",
+      subject: row.number,
+      reason: draft.flags.join(","),
+    });
+  }
   if (created)
     await publishQuietly(
       env,
