@@ -83,7 +83,7 @@ describe("outbox batches respect the queue's limits", () => {
 
     const res = await call("/admin/api/events/dead-letters?limit=100", { headers: ADMIN });
     const list = (await res.json()) as {
-      items: { event_id: string | null; error: string; consumer: string }[];
+      data: { event_id: string | null; error: string; consumer: string }[];
     };
     expect(list.data.find((item) => item.event_id === huge.id)).toMatchObject({
       consumer: "outbox",
