@@ -49,6 +49,11 @@ export const CART_STORAGE_MIGRATIONS: readonly string[] = [
    );
    CREATE TABLE order_tokens (checkout_id TEXT PRIMARY KEY, token TEXT NOT NULL);`,
   "ALTER TABLE checkouts ADD COLUMN request_fingerprint TEXT",
+  // Crash recovery: \`completion\` is the succeeded payment outcome, written before any stock is
+  // committed, so the alarm can finish the order after a crash; \`reserved = 0\` marks a checkout
+  // whose holds were being taken (rows written before this step had theirs recorded already).
+  `ALTER TABLE checkouts ADD COLUMN completion TEXT;
+   ALTER TABLE checkouts ADD COLUMN reserved INTEGER NOT NULL DEFAULT 1;`,
 ];
 
 export function migrateCartStorage(sql: SqlStorage): void {
@@ -106,4 +111,8 @@ export interface CheckoutRow extends Record<string, SqlStorageValue> {
   expires_at: number;
   /** What the checkout's Idempotency-Key stands for: the cart it was started from (null before it was stored). */
   request_fingerprint: string | null;
+  /** The succeeded payment outcome (JSON) once completion started; the order is owed while `order_id` is null. */
+  completion: string | null;
+  /** 0 while the checkout's holds are being taken (their ids not recorded yet), else 1. */
+  reserved: number;
 }

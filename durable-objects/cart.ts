@@ -15,6 +15,7 @@ import {
   commitCheckoutReservations,
   curtailLineHolds,
   releaseCheckoutReservations,
+  releaseUnrecordedHolds,
   reserveCheckoutLines,
   returnCheckoutReservations,
 } from "../workers/checkout/reservations";
@@ -105,6 +106,8 @@ export interface CartRefusal {
 
 export type CartResult = { ok: true; cart: CartView } | CartRefusal;
 export type CheckoutResult = { ok: true; checkout: CheckoutView; created: boolean } | CartRefusal;
+/** What `reconcile` left behind: the checkout's status and whether it needs nothing more. */
+export type ReconcileResult = { ok: true; status: CheckoutStatus; settled: boolean } | CartRefusal;
 
 /** How long a shopper has to pay once a checkout starts. */
 export const PAYMENT_WINDOW_MS = 15 * 60 * 1000;
@@ -123,6 +126,15 @@ export const PAYMENT_RESUME_WINDOW_MS = 2 * 60 * 1000;
 export const PROCESSING_RECHECK_MS = 10 * 60 * 1000;
 /** When the payment provider or D1 is down at the end of a payment window, try again this much later. */
 const EXPIRY_RETRY_MS = 30 * 1000;
+/**
+ * A completion (payment succeeded, order owed) arms the alarm this far ahead before it commits
+ * anything: if the run dies midway, the alarm finishes it. A completion that ends normally
+ * moves the alarm back to the cart's own deadline.
+ */
+export const COMPLETION_RETRY_MS = 5 * 1000;
+/** Pending completions: the payment succeeded and was recorded, the order is not written yet. */
+const COMPLETING = "completion IS NOT NULL AND order_id IS NULL";
+const TERMINAL_STATUSES: readonly string[] = ["completed", "failed", "expired"];
 
 const ACTIVE_CHECKOUT = "status IN ('pending', 'awaiting_payment', 'requires_action')";
 
@@ -517,8 +529,13 @@ export class CartObject extends DurableObject<Env> {
     if (replay) {
       // A checkout whose payment could not be started resumes under the same key, within
       // its resume window (after it, the alarm gives everything back).
-      if (replay.status === "pending" && replay.expires_at > Date.now()) return this.startPayment(replay);
-      if (replay.status === "pending") await this.expireCheckout(replay);
+      if (replay.completion !== null && replay.order_id === null) {
+        await this.complete(replay, JSON.parse(replay.completion) as PaymentOutcome);
+      } else if (replay.status === "pending" && replay.expires_at > Date.now()) {
+        return this.resumeCheckout(replay, admission);
+      } else if (replay.status === "pending") {
+        await this.expireCheckout(replay);
+      }
       return { ok: true, checkout: this.checkoutView(this.requireCheckout(replay.id)), created: false };
     }
     const active = this.sql
@@ -535,49 +552,85 @@ export class CartObject extends DurableObject<Env> {
 
     const checkoutId = newId("chk");
     const now = Date.now();
-    await this.env.DB.prepare("INSERT INTO checkout_index (id, cart_id, created_at) VALUES (?1, ?2, ?3)")
-      .bind(checkoutId, cart.id, now)
-      .run();
-    const lines = this.lines();
-    const reserved = await reserveCheckoutLines(this.env, {
+    // The key → checkout mapping is written before anything is taken for it: a retry with the
+    // same key after a crash at any later step finds this checkout and resumes it, and every
+    // hold below is keyed by the checkout id, so resuming never takes stock twice.
+    this.sql.exec(
+      `INSERT INTO checkouts (id, idempotency_key, status, snapshot, reservations, promotion_ids, reserved,
+         created_at, updated_at, expires_at, request_fingerprint)
+       VALUES (?, ?, 'pending', ?, '[]', ?, 0, ?, ?, ?, ?)`,
       checkoutId,
-      cartId: cart.id,
-      customer: customerIdentity(snapshot.value.email),
-      lines: lines.map((line) => ({
-        line_id: line.id,
-        sku: line.sku,
-        quantity: line.quantity,
-        reservation_id: line.reservation_id,
-      })),
+      idempotencyKey,
+      JSON.stringify(snapshot.value),
+      JSON.stringify(snapshot.value.promotions.map((promotion) => promotion.promotion_id)),
+      now,
+      now,
+      now + PAYMENT_RESUME_WINDOW_MS,
+      fingerprint,
+    );
+    this.sql.exec("UPDATE cart SET status = 'checking_out', updated_at = ?", now);
+    await this.scheduleAlarm();
+    return this.resumeCheckout(this.requireCheckout(checkoutId), admission);
+  }
+
+  /** Takes (or finds again) a `pending` checkout's holds, then starts its payment. */
+  private async resumeCheckout(row: CheckoutRow, admission: Admission): Promise<CheckoutResult> {
+    if (row.reserved === 0) {
+      const reserved = await this.reserveFor(row, admission);
+      if (!reserved.ok) return reserved;
+    }
+    return this.startPayment(this.requireCheckout(row.id));
+  }
+
+  /**
+   * Holds stock for every line of a `pending` checkout and records the holds. Refused: nothing
+   * is held any more, so the attempt is forgotten (the key may be tried again) and the cart reopens.
+   */
+  private async reserveFor(row: CheckoutRow, admission: Admission): Promise<{ ok: true } | CartRefusal> {
+    const snapshot = JSON.parse(row.snapshot) as CheckoutSnapshot;
+    await this.env.DB.prepare(
+      "INSERT INTO checkout_index (id, cart_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
+    )
+      .bind(row.id, snapshot.cart_id, row.created_at)
+      .run();
+    const reserved = await reserveCheckoutLines(this.env, {
+      checkoutId: row.id,
+      cartId: snapshot.cart_id,
+      customer: customerIdentity(snapshot.email),
+      lines: this.reservableLines(),
       ttlSeconds: PAYMENT_WINDOW_MS / 1000 + RESERVATION_GRACE_SECONDS,
       admission,
     });
     if (!reserved.ok) {
+      const now = Date.now();
+      this.sql.exec("DELETE FROM checkouts WHERE id = ?", row.id);
+      this.sql.exec("UPDATE cart SET status = 'open', updated_at = ? WHERE status = 'checking_out'", now);
+      await this.touch();
+      await this.markSettled(row.id);
       return stockRefusal(reserved, { sku: reserved.sku, line_id: reserved.line_id });
     }
     // The cart shows each hold's real deadline, capped by the inventory.
     for (const [lineId, expiresAt] of reserved.lineExpiries) {
       this.sql.exec("UPDATE lines SET reservation_expires_at = ? WHERE id = ?", expiresAt, lineId);
     }
-    // Persist before holding promotion uses: from here on the checkout's alarm (or a replay)
+    // Recorded before promotion uses are held: from here on the checkout's alarm (or a replay)
     // can always find and give back what it took.
     this.sql.exec(
-      `INSERT INTO checkouts (id, idempotency_key, status, snapshot, reservations, promotion_ids, created_at,
-         updated_at, expires_at, request_fingerprint)
-       VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)`,
-      checkoutId,
-      idempotencyKey,
-      JSON.stringify(snapshot.value),
+      "UPDATE checkouts SET reservations = ?, reserved = 1, updated_at = ? WHERE id = ?",
       JSON.stringify(reserved.reservations),
-      JSON.stringify(snapshot.value.promotions.map((promotion) => promotion.promotion_id)),
-      now,
-      now,
-      now + PAYMENT_WINDOW_MS,
-      fingerprint,
+      Date.now(),
+      row.id,
     );
-    this.sql.exec("UPDATE cart SET status = 'checking_out', updated_at = ?", now);
-    await this.scheduleAlarm();
-    return this.startPayment(this.requireCheckout(checkoutId));
+    return { ok: true };
+  }
+
+  private reservableLines() {
+    return this.lines().map((line) => ({
+      line_id: line.id,
+      sku: line.sku,
+      quantity: line.quantity,
+      reservation_id: line.reservation_id,
+    }));
   }
 
   /** A checkout of this cart, reconciled with the provider while it still awaits payment. */
@@ -587,7 +640,12 @@ export class CartObject extends DurableObject<Env> {
         if (!this.authorize(tokenHash)) return refuse("cart_not_found");
         const row = this.checkoutRow(checkoutId);
         if (!row) return refuse("checkout_not_found");
-        if ((row.status === "awaiting_payment" || row.status === "requires_action") && row.payment_id) {
+        if (row.completion !== null && row.order_id === null) {
+          await this.complete(row, JSON.parse(row.completion) as PaymentOutcome);
+        } else if (
+          (row.status === "awaiting_payment" || row.status === "requires_action") &&
+          row.payment_id
+        ) {
           // The "client confirmed" path: Stripe.js confirmed in the browser and the client
           // polls; if the webhook has not arrived (or never will), ask the provider directly.
           // Best effort: with the provider down, the stored state is the answer.
@@ -631,6 +689,60 @@ export class CartObject extends DurableObject<Env> {
         return { ok: true as const, checkout: this.checkoutView(this.requireCheckout(row.id)) };
       }),
     );
+  }
+
+  /**
+   * Finishes whatever a checkout still owes, without its shopper: a recorded completion is
+   * re-driven, a live payment is asked about at the provider and its outcome applied. The
+   * cron sweeper and the auditor's repair call this; it is idempotent.
+   */
+  async reconcile(checkoutId: string): Promise<ReconcileResult> {
+    return this.exclusive(() =>
+      this.unlessDatabaseDown(async (): Promise<ReconcileResult> => {
+        const row = this.checkoutRow(checkoutId);
+        if (!row) return refuse("checkout_not_found");
+        try {
+          if (row.completion !== null && row.order_id === null) {
+            await this.complete(row, JSON.parse(row.completion) as PaymentOutcome);
+          } else if (
+            (row.status === "awaiting_payment" || row.status === "requires_action") &&
+            row.payment_id
+          ) {
+            await this.applySession(row, await paymentProviderFor(this.env).getPayment(row.payment_id));
+          } else if (row.status === "pending" && row.expires_at <= Date.now()) {
+            await this.expireCheckout(row);
+          }
+        } catch (error) {
+          if (!isProviderUnavailable(error)) throw error;
+          return refuse("payment_provider_unavailable", error.message);
+        }
+        const current = this.requireCheckout(checkoutId);
+        const settled = TERMINAL_STATUSES.includes(current.status);
+        if (settled) await this.markSettled(checkoutId);
+        return { ok: true, status: this.checkoutView(current).status, settled };
+      }),
+    );
+  }
+
+  /**
+   * The stock holds this cart relies on (line holds and its live checkouts' holds), for the
+   * auditor's orphaned-hold check. `settling` means a checkout is between steps (holds being
+   * taken or an order being completed): its holds cannot be judged now.
+   */
+  async holdsInUse(): Promise<{ exists: boolean; reservation_ids: string[]; settling: boolean }> {
+    return this.exclusive(async () => {
+      if (!this.cartRow()) return { exists: false, reservation_ids: [], settling: false };
+      const ids = new Set<string>();
+      for (const line of this.lines()) if (line.reservation_id) ids.add(line.reservation_id);
+      const live = this.sql
+        .exec<CheckoutRow>(`SELECT * FROM checkouts WHERE ${ACTIVE_CHECKOUT} OR (${COMPLETING})`)
+        .toArray();
+      for (const row of live) {
+        for (const r of JSON.parse(row.reservations) as CheckoutReservation[]) ids.add(r.reservation_id);
+      }
+      const settling = live.some((row) => row.reserved === 0 || row.completion !== null);
+      return { exists: true, reservation_ids: [...ids], settling };
+    });
   }
 
   private async snapshot(cart: CartRow): Promise<{ ok: true; value: CheckoutSnapshot } | CartRefusal> {
@@ -940,6 +1052,15 @@ export class CartObject extends DurableObject<Env> {
     failure: { code: string; message: string },
   ) {
     const reservations = JSON.parse(row.reservations) as CheckoutReservation[];
+    if (row.reserved === 0) {
+      const snapshot = JSON.parse(row.snapshot) as CheckoutSnapshot;
+      await releaseUnrecordedHolds(this.env, {
+        checkoutId: row.id,
+        cartId: snapshot.cart_id,
+        customer: customerIdentity(snapshot.email),
+        lines: this.reservableLines(),
+      });
+    }
     await releaseCheckoutReservations(this.env, reservations, { includeLineHolds: false });
     // A failed payment never renews the shopper's holds: they fall back to the sale's TTL.
     const deadlines = await curtailLineHolds(this.env, reservations);
@@ -962,6 +1083,23 @@ export class CartObject extends DurableObject<Env> {
     );
     this.sql.exec("UPDATE cart SET status = 'open', updated_at = ? WHERE status = 'checking_out'", now);
     await this.touch();
+    await this.markSettled(row.id);
+  }
+
+  /**
+   * Tells D1's checkout index that this checkout needs nothing more (the sweeper stops asking).
+   * Best effort: if D1 is unreachable the sweeper asks again and this runs again.
+   */
+  private async markSettled(checkoutId: string): Promise<void> {
+    try {
+      await this.env.DB.prepare(
+        "UPDATE checkout_index SET settled_at = ?2 WHERE id = ?1 AND settled_at IS NULL",
+      )
+        .bind(checkoutId, Date.now())
+        .run();
+    } catch (error) {
+      log("warn", "checkout_settle_mark_failed", { checkout_id: checkoutId, ...describeError(error) });
+    }
   }
 
   /**
@@ -977,6 +1115,20 @@ export class CartObject extends DurableObject<Env> {
     if (ordered) {
       await this.refundDuplicate(row, outcome, ordered.id);
       return;
+    }
+    if (row.completion === null) {
+      // The order is owed from here on. The intent (with the outcome it needs) is written and
+      // flushed, and the alarm armed, before any stock is committed: whatever dies below, the
+      // alarm, a replay, the webhook or the sweeper re-runs this method, and every step in it is
+      // idempotent per checkout (commit per order, order per checkout, refund per key).
+      this.sql.exec(
+        "UPDATE checkouts SET completion = ?, updated_at = ? WHERE id = ?",
+        JSON.stringify(outcome),
+        Date.now(),
+        row.id,
+      );
+      await this.scheduleAlarm();
+      await this.ctx.storage.sync();
     }
     const snapshot = JSON.parse(row.snapshot) as CheckoutSnapshot;
     const reservations = JSON.parse(row.reservations) as CheckoutReservation[];
@@ -1047,6 +1199,7 @@ export class CartObject extends DurableObject<Env> {
     }
     this.sql.exec("UPDATE cart SET status = ?, updated_at = ?", lost.length > 0 ? "open" : "completed", now);
     await this.touch();
+    await this.markSettled(row.id);
   }
 
   /**
@@ -1160,10 +1313,23 @@ export class CartObject extends DurableObject<Env> {
       const cart = this.cartRow();
       if (!cart) return;
       const now = Date.now();
-      const due = this.sql
-        .exec<CheckoutRow>(`SELECT * FROM checkouts WHERE ${ACTIVE_CHECKOUT} AND expires_at <= ?`, now)
-        .toArray();
       let deferred = false;
+      for (const row of this.sql.exec<CheckoutRow>(`SELECT * FROM checkouts WHERE ${COMPLETING}`).toArray()) {
+        try {
+          await this.complete(row, JSON.parse(row.completion ?? "null") as PaymentOutcome);
+          log("info", "checkout_completion_recovered", { checkout_id: row.id });
+        } catch (error) {
+          // Never give up on an owed order: retry on the next alarm whatever failed.
+          log("error", "checkout_completion_deferred", { checkout_id: row.id, ...describeError(error) });
+          deferred = true;
+        }
+      }
+      const due = this.sql
+        .exec<CheckoutRow>(
+          `SELECT * FROM checkouts WHERE ${ACTIVE_CHECKOUT} AND completion IS NULL AND expires_at <= ?`,
+          now,
+        )
+        .toArray();
       for (const row of due) {
         try {
           await this.expireCheckout(row);
@@ -1176,7 +1342,10 @@ export class CartObject extends DurableObject<Env> {
         }
       }
       if (deferred) {
-        await this.ctx.storage.setAlarm(now + EXPIRY_RETRY_MS);
+        const completing = this.sql
+          .exec<{ n: number }>(`SELECT count(*) AS n FROM checkouts WHERE ${COMPLETING}`)
+          .one().n;
+        await this.ctx.storage.setAlarm(now + (completing > 0 ? COMPLETION_RETRY_MS : EXPIRY_RETRY_MS));
         return;
       }
       const active = this.sql
@@ -1310,8 +1479,15 @@ export class CartObject extends DurableObject<Env> {
     const checkout = this.sql
       .exec<{ at: number | null }>(`SELECT min(expires_at) AS at FROM checkouts WHERE ${ACTIVE_CHECKOUT}`)
       .one().at;
+    const completing = this.sql
+      .exec<{ n: number }>(`SELECT count(*) AS n FROM checkouts WHERE ${COMPLETING}`)
+      .one().n;
     await this.ctx.storage.setAlarm(
-      checkout === null ? cart.expires_at : Math.min(checkout, cart.expires_at),
+      Math.min(
+        checkout ?? cart.expires_at,
+        cart.expires_at,
+        completing > 0 ? Date.now() + COMPLETION_RETRY_MS : Number.POSITIVE_INFINITY,
+      ),
     );
   }
 

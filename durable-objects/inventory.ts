@@ -211,6 +211,26 @@ export interface SkuView extends StockCounters {
   adjustments: AdjustmentView[];
 }
 
+/** One reservation as the invariant auditor sees it. */
+export interface LedgerEntry {
+  id: string;
+  shard: number;
+  holder: string;
+  status: "held" | "committed";
+  quantity: number;
+  /** The checkout the units were sold to (`commit`'s order id), for committed entries. */
+  order_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A SKU's reservations that hold or sold units, across every shard, plus its counters. */
+export interface SkuLedger extends StockCounters {
+  sku: string;
+  entries: LedgerEntry[];
+  violations: string[];
+}
+
 export interface InvariantReport {
   ok: boolean;
   violations: string[];
@@ -706,6 +726,67 @@ export class InventoryObject extends DurableObject<Env> {
         .exec<AdjustmentRow>("SELECT * FROM adjustments ORDER BY created_at DESC, id DESC LIMIT 20")
         .toArray()
         .map(adjustmentView),
+    };
+  }
+
+  /**
+   * Coordinator: every held reservation and every committed one changed since `since` (epoch
+   * ms), across all shards, with the SKU's counters and each object's invariant violations.
+   */
+  async ledger(addr: ShardAddress, input: { since: number }): Promise<SkuLedger> {
+    this.bindCoordinator(addr);
+    const others = await Promise.all(
+      range(1, this.st.shards_used).map((shard) =>
+        this.stub(shard).ledgerEntries({ sku: this.st.sku, shard }, input),
+      ),
+    );
+    const view = await this.skuView(addr);
+    const mine = await this.ledgerEntries(addr, input);
+    const parts = [mine, ...others];
+    const violations = parts.flatMap((part) => part.violations.map((v) => `shard ${part.shard}: ${v}`));
+    if (view.on_hand !== view.available + view.reserved + view.sold) {
+      violations.push(
+        `on_hand ${view.on_hand} != available ${view.available} + reserved ${view.reserved} + sold ${view.sold}`,
+      );
+    }
+    return {
+      sku: this.st.sku,
+      on_hand: view.on_hand,
+      available: view.available,
+      reserved: view.reserved,
+      sold: view.sold,
+      entries: parts.flatMap((part) => part.entries),
+      violations,
+    };
+  }
+
+  /** This object's part of `ledger`. */
+  async ledgerEntries(
+    addr: ShardAddress,
+    input: { since: number },
+  ): Promise<{ shard: number; entries: LedgerEntry[]; violations: string[] }> {
+    this.bind(addr);
+    this.sweep(Date.now());
+    const rows = this.sql
+      .exec<ReservationRow & { updated_at: number }>(
+        `SELECT * FROM reservations WHERE status = 'held' OR (status = 'committed' AND updated_at >= ?)`,
+        input.since,
+      )
+      .toArray();
+    const { violations } = await this.checkInvariants(addr);
+    return {
+      shard: this.st.shard,
+      violations,
+      entries: rows.map((row) => ({
+        id: row.id,
+        shard: this.st.shard,
+        holder: row.holder,
+        status: row.status as LedgerEntry["status"],
+        quantity: row.quantity,
+        order_id: row.order_id,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+      })),
     };
   }
 

@@ -16,6 +16,14 @@ export const checkoutIndex = sqliteTable(
      */
     paymentId: text("payment_id"),
     createdAt: integer("created_at").notNull(),
+    /**
+     * Set by the cart object once the checkout needs nothing more (completed, failed, expired).
+     * The cron sweeper asks the cart object to finish every older checkout still without it.
+     */
+    settledAt: integer("settled_at"),
   },
-  (t) => [index("checkout_index_cart_idx").on(t.cartId)],
+  (t) => [
+    index("checkout_index_cart_idx").on(t.cartId),
+    index("checkout_index_unsettled_idx").on(t.settledAt, t.createdAt),
+  ],
 );

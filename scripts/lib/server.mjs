@@ -19,9 +19,14 @@ const { convertV4MiniflareOptions, Log, LogLevel, Miniflare } = requireFromWrang
  * @returns {Promise<string>} path of the bundled entry module
  */
 export async function buildWorker(config, distDir = join(ROOT, "dist")) {
-  const outdir = join(distDir, config.replace(/[^a-z0-9]+/gi, "-"));
-  await runWrangler(["deploy", "--dry-run", "-c", config, "--outdir", outdir], { quiet: true });
-  return join(outdir, "index.js");
+  const entry = builtEntry(config, distDir);
+  await runWrangler(["deploy", "--dry-run", "-c", config, "--outdir", dirname(entry)], { quiet: true });
+  return entry;
+}
+
+/** Where `buildWorker` puts the entry module of `config`. */
+function builtEntry(config, distDir = join(ROOT, "dist")) {
+  return join(distDir, config.replace(/[^a-z0-9]+/gi, "-"), "index.js");
 }
 
 /**
@@ -52,6 +57,10 @@ async function secretsFile(dir, envFile) {
  * @property {string} [distDir] where the bundles are written. Default `dist/`.
  * @property {Record<string, string>} [vars] plain-text variables that override every Worker's
  *   `[vars]`, e.g. `{ SEARCH_CACHE_TTL: "0" }` to measure search without its cache.
+ * @property {boolean} [build] bundle the Workers first. Default true; `false` reuses the bundles
+ *   already in `distDir` (a restart of the same code, as the crash harness does).
+ * @property {boolean} [triggerHandlers] serve `/cdn-cgi/handler/scheduled` so a caller can run
+ *   the cron handler on demand. Default false.
  *
  * @typedef {object} RunningServer
  * @property {URL} url base URL, e.g. http://127.0.0.1:8787/
@@ -75,10 +84,12 @@ export async function startServer({
   envFile,
   distDir,
   vars = {},
+  build = true,
+  triggerHandlers = false,
 } = {}) {
   const workers = [];
   for (const config of WORKER_CONFIGS) {
-    const scriptPath = await buildWorker(config, distDir);
+    const scriptPath = build ? await buildWorker(config, distDir) : builtEntry(config, distDir);
     const configPath = join(ROOT, config);
     const secrets = await secretsFile(dirname(configPath), envFile);
     // The bundle is self-contained, so wrangler's module rules (only used to discover
@@ -107,6 +118,7 @@ export async function startServer({
       log: new Log(quiet ? LogLevel.WARN : LogLevel.INFO),
       logRequests: false,
       enableDevRegistry: false,
+      unsafeTriggerHandlers: triggerHandlers,
       telemetry: { enabled: false },
       // Offline: never fetch the live `request.cf` shape from workers.cloudflare.com.
       cf: false,

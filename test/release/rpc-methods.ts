@@ -28,6 +28,8 @@ export const CART_RPC = rpcMethods<CartObject>()([
   "getCheckout",
   "checkoutPayment",
   "applyPaymentOutcome",
+  "reconcile",
+  "holdsInUse",
 ]);
 
 /** The inventory object's RPC surface (callers: workers/inventory/service.ts and other shards). */
@@ -51,6 +53,8 @@ export const INVENTORY_RPC = rpcMethods<InventoryObject>()([
   "applyConfig",
   "snapshot",
   "checkInvariants",
+  "ledger",
+  "ledgerEntries",
 ]);
 
 /** The waiting room's RPC surface (callers: workers/waiting-room/service.ts). */

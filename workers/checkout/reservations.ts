@@ -167,6 +167,33 @@ export async function curtailLineHolds(
 }
 
 /**
+ * Gives back the holds a checkout may have taken before it could record them (a crash while
+ * reserving). Holds are keyed by checkout and SKU, so asking again under the same key returns
+ * the hold if it was granted, and releasing it frees the units; if it never was, the unit taken
+ * now is freed at once. Line holds are the cart's and stay.
+ */
+export async function releaseUnrecordedHolds(
+  env: Env,
+  input: { checkoutId: string; cartId: string; customer: string; lines: readonly ReservableLine[] },
+): Promise<void> {
+  await Promise.all(
+    input.lines.map(async (line) => {
+      const found = await reserveStock(env, {
+        sku: line.sku,
+        holder: input.cartId,
+        customer: input.customer,
+        quantity: line.quantity,
+        key: `${input.checkoutId}:${line.sku}`,
+        admission: "exempt",
+      });
+      if (found.ok && found.reservation.id !== line.reservation_id) {
+        await releaseReservation(env, { sku: line.sku, reservationId: found.reservation.id });
+      }
+    }),
+  );
+}
+
+/**
  * Commits every hold to the checkout (the inventory objects are idempotent per order, and
  * the checkout maps to exactly one order). A hold that lapsed is re-reserved and committed if
  * stock is still there; otherwise it is reported lost and nothing is oversold.

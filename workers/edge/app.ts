@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { auditRoutes } from "../audit/routes";
 import { cartRoutes } from "../cart/routes";
 import { catalogAdminRoutes } from "../catalog/admin-routes";
 import { catalogRoutes } from "../catalog/routes";
@@ -143,6 +144,7 @@ export function createApp(options: AppOptions = {}) {
   app.route("/admin/api", catalogAdminRoutes);
   app.route("/", storefrontRoutes);
   app.route("/admin/api/events", adminEventRoutes);
+  app.route("/admin/api", auditRoutes);
   app.route("/", devReceiverRoutes);
   app.route("/", paymentConfigRoutes);
   app.route("/", orderRoutes);

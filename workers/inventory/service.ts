@@ -9,6 +9,7 @@ import type {
   ReserveResult,
   ResizeResult,
   ReturnResult,
+  SkuLedger,
   SkuView,
   StockChangeResult,
 } from "../../durable-objects/inventory";
@@ -311,6 +312,11 @@ async function readSnapshot(env: Env, sku: string, shard: number) {
 }
 
 /** Exact per-SKU counters across shards, the policy, live reservations and recent adjustments. */
+/** Held and recently committed reservations of a SKU across its shards, for the auditor. */
+export async function getLedger(env: Env, sku: string, since: number): Promise<SkuLedger> {
+  return shardStub(env, sku, 0).ledger({ sku, shard: 0 }, { since });
+}
+
 export async function getInventory(env: Env, sku: string): Promise<SkuView> {
   return coordinator(env, sku).skuView({ sku, shard: 0 });
 }

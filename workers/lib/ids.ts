@@ -12,6 +12,7 @@ export type IdPrefix =
   | "ord"
   | "evt"
   | "adj"
+  | "aud"
   | "promo"
   | "ref"
   | "ful"

@@ -130,6 +130,11 @@ export class Metrics {
     this.write("alert", m.name, m.subject, m.reason, 1, 0, 0);
   }
 
+  /** An invariant audit run: `count` discrepancies of `kind` (`total` for all of them). */
+  audit(m: { trigger: string; kind: string; count: number }): void {
+    this.write("audit", m.kind, m.trigger, "", m.count, 0, m.count);
+  }
+
   /** A response served in a degraded mode, e.g. a catalog read answered from its last good copy. */
   degraded(m: { dependency: string; fallback: string; route: string }): void {
     this.write("degraded", m.dependency, m.fallback, m.route, 1, 0, 0);
