@@ -114,6 +114,9 @@ export type ReserveResult =
   | { ok: true; reservation: ReservationView }
   | { ok: false; reason: ReserveRefusal | "shard_retired"; available: number; waiting_room?: string };
 
+/** `reserveOnAdd`: a reservation, none (the SKU does not reserve at add-to-cart), or a refusal. */
+export type ReserveOnAddResult = ReserveResult | { ok: true; reservation: null };
+
 export type ResizeResult =
   | { ok: true; reservation: ReservationView }
   | {
@@ -317,6 +320,17 @@ export class InventoryObject extends DurableObject<Env> {
       });
       return { done: result };
     });
+  }
+
+  /**
+   * Add-to-cart: reserves like `reserve` when the SKU's policy holds stock from add-to-cart,
+   * else grants nothing (`reservation: null`). One hop where a cart used to ask for the policy
+   * and then reserve.
+   */
+  async reserveOnAdd(addr: ShardAddress, input: ReserveInput): Promise<ReserveOnAddResult> {
+    this.bind(addr);
+    if (!this.retired() && !this.policy().reserve_on_add_to_cart) return { ok: true, reservation: null };
+    return this.reserve(addr, input);
   }
 
   /** Changes a held reservation's quantity atomically (growing takes units, shrinking frees them). */

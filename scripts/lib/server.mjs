@@ -50,6 +50,7 @@ async function secretsFile(dir, envFile) {
  * @property {string} [envFile] secrets file name to read instead of `.dev.vars`, beside each
  *   Worker's config; the bench uses `.dev.vars.example` so results never depend on local secrets.
  * @property {string} [distDir] where the bundles are written. Default `dist/`.
+ * @property {number} [inspectorPort] open workerd's DevTools inspector here (CPU profiles of the bench)
  * @property {Record<string, string>} [vars] plain-text variables that override every Worker's
  *   `[vars]`, e.g. `{ SEARCH_CACHE_TTL: "0" }` to measure search without its cache.
  *
@@ -75,6 +76,7 @@ export async function startServer({
   envFile,
   distDir,
   vars = {},
+  inspectorPort,
 } = {}) {
   const workers = [];
   for (const config of WORKER_CONFIGS) {
@@ -103,6 +105,7 @@ export async function startServer({
       port,
       workers,
       rootPath: ROOT,
+      ...(inspectorPort === undefined ? {} : { inspectorPort }),
       resourcePersistencePath: persist ? join(persist, "v3") : undefined,
       log: new Log(quiet ? LogLevel.WARN : LogLevel.INFO),
       logRequests: false,

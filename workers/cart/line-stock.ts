@@ -1,9 +1,8 @@
 import {
-  getSkuPolicy,
   type ReservationView,
   type ReserveRefused,
   releaseReservation,
-  reserveStock,
+  reserveOnAdd,
   resizeReservation,
 } from "../inventory/service";
 import { newId } from "../lib/ids";
@@ -17,14 +16,14 @@ export type LineHold = { ok: true; reservation: ReservationView | null } | Reser
  * per cart per SKU: a second add or an update resizes it atomically instead of taking a new
  * one, so duplicate adds can never allocate twice. A hold that expired is replaced. Taking
  * new units (growing or replacing a hold) passes the shopper's waiting-room `admission` on.
+ * Whether a new line holds stock at all is the inventory object's call (`reserveOnAdd`), so
+ * adding a line costs one object call, not a policy read and then a reservation.
  */
 export async function holdLineStock(
   env: Env,
   line: { cartId: string; sku: string; quantity: number; email: string | null; reservationId: string | null },
   admission: Admission,
 ): Promise<LineHold> {
-  const policy = await getSkuPolicy(env, line.sku);
-  if (!policy.reserve_on_add_to_cart && line.reservationId === null) return { ok: true, reservation: null };
   if (line.reservationId !== null) {
     const resized = await resizeReservation(env, {
       sku: line.sku,
@@ -39,17 +38,14 @@ export async function holdLineStock(
     }
     // The old hold lapsed: try a fresh one below.
   }
-  if (!policy.reserve_on_add_to_cart) return { ok: true, reservation: null };
-  const reserved = await reserveStock(env, {
+  return reserveOnAdd(env, {
     sku: line.sku,
     holder: line.cartId,
     ...(line.email ? { customer: line.email } : {}),
     quantity: line.quantity,
-    ttlSeconds: policy.reservation_ttl_seconds,
     key: newId("res"),
     admission,
   });
-  return reserved.ok ? { ok: true, reservation: reserved.reservation } : reserved;
 }
 
 /** Gives a line's held stock back (idempotent: released or expired holds are fine). */

@@ -1,5 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { cartRoutes } from "../cart/routes";
+import { cartRoutes, createsLines } from "../cart/routes";
 import { catalogAdminRoutes } from "../catalog/admin-routes";
 import { catalogRoutes } from "../catalog/routes";
 import { checkoutRoutes } from "../checkout/routes";
@@ -78,6 +78,14 @@ export function createApp(options: AppOptions = {}) {
   app.use(
     "/api/carts",
     rateLimit({ binding: "CART_WRITE_RATE_LIMITER", key: clientKey, periodSeconds: 10, methods: ["POST"] }),
+    // A whole cart created with its lines reserves stock like adding them one by one.
+    rateLimit({
+      binding: "RESERVATION_RATE_LIMITER",
+      key: clientKey,
+      periodSeconds: 10,
+      methods: ["POST"],
+      when: createsLines,
+    }),
   );
   app.use(
     "/api/carts/:id/*",

@@ -5,6 +5,7 @@ import type {
   CommitResult,
   ExtendResult,
   ReleaseResult,
+  ReserveInput,
   ReserveResult,
   ResizeResult,
   ReturnResult,
@@ -83,29 +84,36 @@ export interface ReserveRefused {
   waiting_room?: string;
 }
 
+/** What `reserveStock` and `reserveOnAdd` take. */
+export interface ReserveStockInput {
+  sku: string;
+  holder: string;
+  customer?: string;
+  quantity: number;
+  ttlSeconds?: number;
+  key: string;
+  admission?: Admission;
+}
+
 /**
- * Reserves units for a holder (cart or checkout). All of a customer's (else holder's)
- * reservations land on one shard so purchase limits are exact. Unknown SKUs have no stock.
- * `admission` carries the shopper's waiting-room admissions: a SKU whose sale has a waiting
- * room refuses without a valid one (`"exempt"` for ops holds and paid-order recovery).
+ * Routes a reservation call to the shard that owns the customer (else holder), re-reading the
+ * shard count while shards are being retired. Refusals lose the internal `shard_retired`.
  */
-export async function reserveStock(
+async function routeReservation<V extends ReservationView | null>(
   env: Env,
-  input: {
-    sku: string;
-    holder: string;
-    customer?: string;
-    quantity: number;
-    ttlSeconds?: number;
-    key: string;
-    admission?: Admission;
-  },
-): Promise<{ ok: true; reservation: ReservationView } | ReserveRefused> {
+  input: ReserveStockInput,
+  call: (
+    stub: ReturnType<typeof shardStub>,
+    addr: { sku: string; shard: number },
+    body: ReserveInput,
+  ) => Promise<{ ok: true; reservation: V } | Extract<ReserveResult, { ok: false }>>,
+): Promise<{ ok: true; reservation: V } | ReserveRefused> {
   const { sku, holder, customer, quantity, ttlSeconds, key, admission } = input;
   for (let attempt = 0; attempt < MAX_ROUTING_ATTEMPTS; attempt++) {
     const count = await shardCount(env, sku, attempt > 0);
     const shard = shardFor(customer ?? holder, count);
-    const result: ReserveResult = await shardStub(env, sku, shard).reserve(
+    const result = await call(
+      shardStub(env, sku, shard),
       { sku, shard },
       {
         holder,
@@ -116,7 +124,7 @@ export async function reserveStock(
         ...(admission === undefined ? {} : { admission }),
       },
     );
-    if (result.ok) return result;
+    if (result.ok) return { ok: true, reservation: result.reservation };
     if (result.reason !== "shard_retired") {
       return {
         ok: false,
@@ -127,6 +135,32 @@ export async function reserveStock(
     }
   }
   throw new Error(`inventory routing for ${sku} did not settle`);
+}
+
+/**
+ * Reserves units for a holder (cart or checkout). All of a customer's (else holder's)
+ * reservations land on one shard so purchase limits are exact. Unknown SKUs have no stock.
+ * `admission` carries the shopper's waiting-room admissions: a SKU whose sale has a waiting
+ * room refuses without a valid one (`"exempt"` for ops holds and paid-order recovery).
+ */
+export function reserveStock(
+  env: Env,
+  input: ReserveStockInput,
+): Promise<{ ok: true; reservation: ReservationView } | ReserveRefused> {
+  return routeReservation<ReservationView>(env, input, async (stub, addr, body) => stub.reserve(addr, body));
+}
+
+/**
+ * Add-to-cart: reserves only if the SKU's policy holds stock from add-to-cart (flash sales),
+ * else answers `reservation: null`. One object call, where asking for the policy first took two.
+ */
+export function reserveOnAdd(
+  env: Env,
+  input: ReserveStockInput,
+): Promise<{ ok: true; reservation: ReservationView | null } | ReserveRefused> {
+  return routeReservation<ReservationView | null>(env, input, async (stub, addr, body) =>
+    stub.reserveOnAdd(addr, body),
+  );
 }
 
 /** Changes a held reservation's quantity atomically; growing it is gated like `reserveStock`. */
