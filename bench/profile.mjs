@@ -114,6 +114,7 @@ try {
     fetch: (path, init) => fetch(new URL(path, server.url), init),
     adminToken,
     ceilingRps: null,
+    ceilingCpuMs: null,
   };
   const sku = FLASH_SALE.sku;
   const path = values.path;

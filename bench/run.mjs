@@ -15,6 +15,7 @@ import { FLASH_SALE, seedCategories, seedProducts, seedStockPlan } from "../db/s
 import { migrateLocal, seedLocal } from "../scripts/lib/local-d1.mjs";
 import { ROOT } from "../scripts/lib/wrangler.mjs";
 import { adminTokenFromExample, startBenchServer } from "./lib/bench-server.mjs";
+import { workerdCpuMs } from "./lib/workerd-cpu.mjs";
 
 const CEILING = "empty";
 
@@ -130,6 +131,7 @@ const ctx = {
     soakSeconds: Number(values["soak-seconds"]),
   },
   ceilingRps: null,
+  ceilingCpuMs: null,
 };
 
 const lines = [];
@@ -144,6 +146,7 @@ try {
     if (scenario.run) {
       // A crowd or a long mix drives the server itself and reports its own figures.
       const line = { scenario: scenario.name, ...(await scenario.run(ctx, scenarioState)) };
+      line.empty_cpu_ms_per_request = ctx.ceilingCpuMs === null ? null : round(ctx.ceilingCpuMs, 3);
       await scenario.teardown?.(ctx, scenarioState);
       console.log(JSON.stringify(line));
       lines.push(line);
@@ -153,12 +156,17 @@ try {
       ...settings,
       duration: Number(values.warmup),
     });
+    const cpuBefore = await workerdCpuMs();
     const { result, latencies } = await drive(server.url, scenario.requests(ctx, scenarioState), settings);
+    const cpuAfter = await workerdCpuMs();
+    const cpuMsPerRequest =
+      cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / result.requests.total;
     latencies.sort((a, b) => a - b);
     const requestsPerSecond = result.requests.total / result.duration;
     if (scenario.name === CEILING) {
       ceiling = requestsPerSecond;
       ctx.ceilingRps = requestsPerSecond;
+      ctx.ceilingCpuMs = cpuMsPerRequest;
     }
     const line = {
       scenario: scenario.name,
@@ -170,6 +178,7 @@ try {
       non_2xx: result.non2xx,
       ratio_to_ceiling: ceiling ? round(requestsPerSecond / ceiling, 3) : null,
       requests: result.requests.total,
+      workerd_cpu_ms_per_request: round(cpuMsPerRequest, 3),
       connections: settings.connections,
       duration_s: settings.duration,
       ...(await scenario.summarize?.(ctx, scenarioState)),

@@ -24,6 +24,7 @@
  * @property {import("miniflare").Miniflare} mf direct binding access, e.g. `mf.getD1Database("DB")`
  * @property {{ shoppers: number, stock: number, soakSeconds: number }} options crowd and soak sizes (`--shoppers`, `--stock`, `--soak-seconds`)
  * @property {number | null} ceilingRps the same run's `empty` requests/s (null before it ran)
+ * @property {number | null} ceilingCpuMs workerd CPU milliseconds per `empty` request, same run (null off Linux)
  *
  * @typedef {object} Scenario
  * @property {string} name kebab-case; used by `--only` and printed as `scenario`

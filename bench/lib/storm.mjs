@@ -1,4 +1,5 @@
 import { inventoryOf, percentile, purchase, round, stockSku } from "./shopper.mjs";
+import { workerdCpuMs } from "./workerd-cpu.mjs";
 
 /**
  * A flash-sale storm: `shoppers` arrive at once for `stock` units of `sku`, each from its own
@@ -10,6 +11,7 @@ import { inventoryOf, percentile, purchase, round, stockSku } from "./shopper.mj
  */
 export async function runStorm(ctx, { sku, shoppers, stock, path, tag }) {
   const { sold: soldBefore } = await stockSku(ctx, sku, stock);
+  const cpuBefore = await workerdCpuMs();
   const started = performance.now();
   const results = await Promise.all(
     Array.from({ length: shoppers }, async (_, i) => {
@@ -19,6 +21,8 @@ export async function runStorm(ctx, { sku, shoppers, stock, path, tag }) {
     }),
   );
   const wallSeconds = (performance.now() - started) / 1000;
+  const cpuAfter = await workerdCpuMs();
+  const cpuMs = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
   const after = await inventoryOf(ctx, sku);
   const latencies = results.map((r) => r.ms).sort((a, b) => a - b);
   const completed = results.filter((r) => r.outcome === "completed").length;
@@ -59,6 +63,10 @@ export async function runStorm(ctx, { sku, shoppers, stock, path, tag }) {
     requests_per_purchase: completed === 0 ? null : results.find((r) => r.outcome === "completed").requests,
     empty_rps: ctx.ceilingRps === null ? null : round(ctx.ceilingRps, 1),
     cost_per_purchase: ctx.ceilingRps === null ? null : round((wallSeconds * ctx.ceilingRps) / shoppers, 1),
+    workerd_cpu_ms: cpuMs === null ? null : Math.round(cpuMs),
+    // The same cost measured in CPU rather than wall time: steadier on a shared machine.
+    cpu_cost_per_purchase:
+      cpuMs === null || !ctx.ceilingCpuMs ? null : round(cpuMs / shoppers / ctx.ceilingCpuMs, 1),
   };
 }
 

@@ -94,6 +94,8 @@ export function createApp(options: AppOptions = {}) {
       key: cartKey(),
       periodSeconds: 10,
       methods: WRITE_METHODS,
+      // A checkout attempt is counted by its own, stricter per-cart limiter below.
+      when: (c) => !c.req.path.endsWith("/checkout"),
     }),
   );
   for (const path of ["/api/carts/:id/lines", "/api/carts/:id/lines/*"]) {
