@@ -5,6 +5,7 @@ import {
   type CartResult,
   stockRefusal,
 } from "../../durable-objects/cart";
+import { customerIdentity } from "../customers/identity";
 import { sha256Hex } from "../lib/crypto";
 import { newId, newSecret } from "../lib/ids";
 import { type Admission, NO_ADMISSION } from "../waiting-room/admission";
@@ -74,7 +75,7 @@ export async function createCart(
           cartId: id,
           sku: line.sku,
           quantity: line.quantity,
-          email: input.email ?? null,
+          customer: input.email ? customerIdentity(input.email) : null,
           reservationId: null,
         },
         admission,
