@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// `npm run bench [-- --only product-by-slug] [--duration 6] [--connections 8] [--products 200] [--state DIR]`
+// `npm run bench [-- --only product-by-slug] [--duration 6] [--connections 8] [--products 200] [--state DIR]
+//   [--port 0] [--shoppers 300] [--stock 100] [--soak-seconds 300]]`
 // Starts the production bundle on Miniflare over a fresh, seeded temporary state (or a kept
 // one with --state: seeded once, reused, so a 100 000-product catalog is seeded once), then
 // drives every scenario in bench/scenarios/ with autocannon on 127.0.0.1. Prints one JSON
 // line per scenario and writes them to bench/results/.
-import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -12,8 +13,9 @@ import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { FLASH_SALE, seedCategories, seedProducts, seedStockPlan } from "../db/seed.ts";
 import { migrateLocal, seedLocal } from "../scripts/lib/local-d1.mjs";
-import { startServer } from "../scripts/lib/server.mjs";
 import { ROOT } from "../scripts/lib/wrangler.mjs";
+import { adminTokenFromExample, startBenchServer } from "./lib/bench-server.mjs";
+import { workerdCpuMs } from "./lib/workerd-cpu.mjs";
 
 const CEILING = "empty";
 
@@ -25,6 +27,10 @@ const { values } = parseArgs({
     connections: { type: "string", default: "8" },
     products: { type: "string", default: "200" },
     state: { type: "string" },
+    port: { type: "string", default: "0" },
+    shoppers: { type: "string", default: "300" },
+    stock: { type: "string", default: "100" },
+    "soak-seconds": { type: "string", default: "300" },
   },
 });
 const only = values.only.flatMap((name) => name.split(","));
@@ -60,11 +66,6 @@ function describeCatalog() {
     flashSale: FLASH_SALE,
     stockPlan: new Map(seedStockPlan({ products })),
   };
-}
-
-async function adminTokenFromExample() {
-  const text = await readFile(join(ROOT, ".dev.vars.example"), "utf8");
-  return /^ADMIN_TOKEN="?([^"\n]*)"?$/m.exec(text)?.[1] ?? "";
 }
 
 function percentile(sorted, p) {
@@ -115,13 +116,7 @@ if (seeded) {
   console.error(`bench: seeding ${products} products into ${state}`);
   await seedLocal({ persistTo: state, products });
 }
-const server = await startServer({
-  port: 0,
-  persist: state,
-  quiet: true,
-  envFile: ".dev.vars.example",
-  distDir: join(state, "dist"),
-});
+const server = await startBenchServer({ state, port: Number(values.port) });
 console.error(`bench: serving on ${server.url}`);
 
 const ctx = {
@@ -130,6 +125,13 @@ const ctx = {
   adminToken: await adminTokenFromExample(),
   catalog: describeCatalog(),
   mf: server.mf,
+  options: {
+    shoppers: Number(values.shoppers),
+    stock: Number(values.stock),
+    soakSeconds: Number(values["soak-seconds"]),
+  },
+  ceilingRps: null,
+  ceilingCpuMs: null,
 };
 
 const lines = [];
@@ -141,14 +143,31 @@ try {
       connections: scenario.connections ?? defaults.connections,
     };
     const scenarioState = await scenario.setup?.(ctx);
+    if (scenario.run) {
+      // A crowd or a long mix drives the server itself and reports its own figures.
+      const line = { scenario: scenario.name, ...(await scenario.run(ctx, scenarioState)) };
+      line.empty_cpu_ms_per_request = ctx.ceilingCpuMs === null ? null : round(ctx.ceilingCpuMs, 3);
+      await scenario.teardown?.(ctx, scenarioState);
+      console.log(JSON.stringify(line));
+      lines.push(line);
+      continue;
+    }
     await drive(server.url, scenario.requests(ctx, scenarioState), {
       ...settings,
       duration: Number(values.warmup),
     });
+    const cpuBefore = await workerdCpuMs();
     const { result, latencies } = await drive(server.url, scenario.requests(ctx, scenarioState), settings);
+    const cpuAfter = await workerdCpuMs();
+    const cpuMsPerRequest =
+      cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / result.requests.total;
     latencies.sort((a, b) => a - b);
     const requestsPerSecond = result.requests.total / result.duration;
-    if (scenario.name === CEILING) ceiling = requestsPerSecond;
+    if (scenario.name === CEILING) {
+      ceiling = requestsPerSecond;
+      ctx.ceilingRps = requestsPerSecond;
+      ctx.ceilingCpuMs = cpuMsPerRequest;
+    }
     const line = {
       scenario: scenario.name,
       requests_per_s: round(requestsPerSecond, 1),
@@ -159,6 +178,7 @@ try {
       non_2xx: result.non2xx,
       ratio_to_ceiling: ceiling ? round(requestsPerSecond / ceiling, 3) : null,
       requests: result.requests.total,
+      workerd_cpu_ms_per_request: round(cpuMsPerRequest, 3),
       connections: settings.connections,
       duration_s: settings.duration,
       ...(await scenario.summarize?.(ctx, scenarioState)),

@@ -1,14 +1,14 @@
 import { DurableObject } from "cloudflare:workers";
-import { loadCatalogItems } from "../workers/cart/catalog-prices";
+import {
+  addressRefusal,
+  lineRefusal,
+  MAX_LINE_SUBTOTAL,
+  shippingMethodRefusal,
+} from "../workers/cart/cart-rules";
+import { type CatalogItem, loadCatalogItems } from "../workers/cart/catalog-prices";
 import { holdLineStock, type LineHold, rehomeLineStock, releaseLineStock } from "../workers/cart/line-stock";
 import { type PricedCart, priceCart } from "../workers/cart/pricing";
-import {
-  type Address,
-  type CartView,
-  MAX_LINE_QUANTITY,
-  MAX_LINES,
-  MAX_PROMOTION_CODES,
-} from "../workers/cart/schemas";
+import { type Address, type CartView, MAX_PROMOTION_CODES } from "../workers/cart/schemas";
 import { SHIPPING_RATES, shippingRate } from "../workers/cart/shipping-rates";
 import { regionForCurrency, TAX_REGIONS, type TaxRegion } from "../workers/cart/tax-rates";
 import {
@@ -56,11 +56,7 @@ import { type CartRow, type CheckoutRow, type LineRow, migrateCartStorage } from
 /** A cart nobody touched for this long is deleted (and its reservations released). */
 export const CART_IDLE_TTL_MS = 3 * 24 * 60 * 60 * 1000;
 
-/**
- * Keeps any one line's subtotal far enough below 2^53 that basis-point maths on a whole
- * cart (50 lines × 10 000 bp) stays exact.
- */
-export const MAX_LINE_SUBTOTAL = 10_000_000_000;
+export { MAX_LINE_SUBTOTAL } from "../workers/cart/cart-rules";
 
 export type CartRefusalReason =
   | "cart_not_found"
@@ -105,6 +101,26 @@ export interface CartRefusal {
 }
 
 export type CartResult = { ok: true; cart: CartView } | CartRefusal;
+
+/** What a new cart starts with (see `CartObject.create`). */
+export interface CartInit {
+  id: string;
+  tokenHash: string;
+  currency: Currency;
+  email?: string;
+  shippingAddress?: Address;
+  /** Validated against the currency's region by the caller. */
+  shippingMethod?: string;
+  /** Validated lines (one per SKU) with the stock already held for this cart, if the SKU holds at add-to-cart. */
+  lines?: {
+    sku: string;
+    quantity: number;
+    unitPrice: number;
+    reservation: { id: string; expires_at: string } | null;
+  }[];
+  /** The catalog as read for `lines`: the first render prices from it instead of reading D1 again. */
+  catalog?: Map<string, CatalogItem>;
+}
 export type CheckoutResult = { ok: true; checkout: CheckoutView; created: boolean } | CartRefusal;
 /** What `reconcile` left behind: the checkout's status and whether it needs nothing more. */
 export type ReconcileResult = { ok: true; status: CheckoutStatus; settled: boolean } | CartRefusal;
@@ -219,31 +235,49 @@ export class CartObject extends DurableObject<Env> {
     void ctx.blockConcurrencyWhile(async () => migrateCartStorage(this.sql));
   }
 
-  /** Initialises a new cart. The id and token hash come from the caller (the token never reaches us). */
-  async create(init: {
-    id: string;
-    tokenHash: string;
-    currency: Currency;
-    email?: string;
-  }): Promise<CartView> {
+  /**
+   * Initialises a new cart. The id and token hash come from the caller (the token never
+   * reaches us). A whole cart arrives validated, its lines' stock already held for this cart
+   * id (workers/cart/service.ts `createCart`), and is written in one step: either all of it
+   * exists or nothing does.
+   */
+  async create(init: CartInit): Promise<CartView> {
     return this.exclusive(async () => {
       if (this.cartRow()) throw new Error(`cart ${init.id} already exists`);
       const now = Date.now();
       const region = regionForCurrency(init.currency);
       this.sql.exec(
-        `INSERT INTO cart (singleton, id, token_hash, currency, region, email, status, created_at, updated_at, expires_at)
-         VALUES (1, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
+        `INSERT INTO cart (singleton, id, token_hash, currency, region, email, shipping_address, shipping_method,
+           status, created_at, updated_at, expires_at)
+         VALUES (1, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
         init.id,
         init.tokenHash,
         init.currency,
         region.code,
         init.email ?? null,
+        init.shippingAddress ? JSON.stringify(init.shippingAddress) : null,
+        init.shippingMethod ?? null,
         now,
         now,
         now + CART_IDLE_TTL_MS,
       );
+      for (const line of init.lines ?? []) {
+        this.sql.exec(
+          `INSERT INTO lines (id, sku, quantity, acknowledged_price, reservation_id, reservation_expires_at,
+             created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          newId("line"),
+          line.sku,
+          line.quantity,
+          line.unitPrice,
+          line.reservation?.id ?? null,
+          line.reservation ? Date.parse(line.reservation.expires_at) : null,
+          now,
+          now,
+        );
+      }
       await this.scheduleAlarm();
-      return this.render(this.requireCart());
+      return this.render(this.requireCart(), init.catalog);
     });
   }
 
@@ -262,26 +296,14 @@ export class CartObject extends DurableObject<Env> {
     return this.mutate(tokenHash, async (cart) => {
       const catalog = await loadCatalogItems(this.env, [input.sku], cart.currency as Currency);
       const item = catalog.get(input.sku);
-      if (!item) return refuse("unknown_sku", `No product variant has SKU ${input.sku}.`, { sku: input.sku });
-      if (!item.purchasable || item.unitPrice === null) {
-        return refuse("sku_unavailable", `${input.sku} cannot be bought in ${cart.currency}.`, {
-          sku: input.sku,
-        });
-      }
       const existing = this.lineBySku(input.sku);
       const quantity = (existing?.quantity ?? 0) + input.quantity;
-      if (quantity > MAX_LINE_QUANTITY) {
-        return refuse("quantity_limit_exceeded", `At most ${MAX_LINE_QUANTITY} of one SKU per cart.`, {
-          sku: input.sku,
-          max: MAX_LINE_QUANTITY,
-        });
-      }
-      if (!existing && this.lineCount() >= MAX_LINES) {
-        return refuse("too_many_lines", `A cart holds at most ${MAX_LINES} lines.`, { max: MAX_LINES });
-      }
-      if (item.unitPrice * quantity > MAX_LINE_SUBTOTAL) {
-        return refuse("line_total_too_large", "This line exceeds the largest amount a cart accepts.");
-      }
+      const invalid = lineRefusal(input.sku, item, cart.currency as Currency, quantity, {
+        isNewLine: !existing,
+        lineCount: this.lineCount(),
+      });
+      const unitPrice = item?.unitPrice ?? null;
+      if (invalid || unitPrice === null) return invalid ?? refuse("sku_unavailable");
       const hold = await holdLineStock(
         this.env,
         {
@@ -302,7 +324,7 @@ export class CartObject extends DurableObject<Env> {
           `UPDATE lines SET quantity = ?, acknowledged_price = ?, reservation_id = ?, reservation_expires_at = ?,
              updated_at = ? WHERE id = ?`,
           quantity,
-          item.unitPrice,
+          unitPrice,
           reservationId,
           reservationExpiresAt,
           now,
@@ -316,7 +338,7 @@ export class CartObject extends DurableObject<Env> {
           newId("line"),
           input.sku,
           quantity,
-          item.unitPrice,
+          unitPrice,
           reservationId,
           reservationExpiresAt,
           now,
@@ -416,14 +438,8 @@ export class CartObject extends DurableObject<Env> {
 
   async setShippingAddress(tokenHash: string, address: Address): Promise<CartResult> {
     return this.mutate(tokenHash, async (cart) => {
-      const region = this.region(cart);
-      if (!region.countries.includes(address.country)) {
-        return refuse(
-          "address_outside_region",
-          `A ${cart.currency} cart ships to ${region.countries.join(", ")}.`,
-          { country: address.country },
-        );
-      }
+      const outside = addressRefusal(this.region(cart), cart.currency as Currency, address);
+      if (outside) return outside;
       this.sql.exec("UPDATE cart SET shipping_address = ?", JSON.stringify(address));
       return null;
     });
@@ -431,15 +447,8 @@ export class CartObject extends DurableObject<Env> {
 
   async setShippingMethod(tokenHash: string, methodId: string): Promise<CartResult> {
     return this.mutate(tokenHash, async (cart) => {
-      if (!shippingRate(this.region(cart).code, methodId)) {
-        return refuse(
-          "unknown_shipping_method",
-          `Shipping method ${methodId} is not offered for this cart.`,
-          {
-            id: methodId,
-          },
-        );
-      }
+      const unknown = shippingMethodRefusal(this.region(cart), methodId);
+      if (unknown) return unknown;
       this.sql.exec("UPDATE cart SET shipping_method = ?", methodId);
       return null;
     });
@@ -1491,18 +1500,15 @@ export class CartObject extends DurableObject<Env> {
     );
   }
 
-  /** Prices the cart against D1 right now. */
-  private async price(cart: CartRow): Promise<PricedCart> {
+  /** Prices the cart against D1 right now (or against `fresh`, a catalog read in this same call). */
+  private async price(cart: CartRow, fresh?: Map<string, CatalogItem>): Promise<PricedCart> {
     const lines = this.lines();
     const codes = this.promotionCodes();
     const currency = cart.currency as Currency;
     const region = this.region(cart);
+    const skus = lines.map((line) => line.sku);
     const [catalog, promotionRules] = await Promise.all([
-      loadCatalogItems(
-        this.env,
-        lines.map((line) => line.sku),
-        currency,
-      ),
+      fresh && skus.every((sku) => fresh.has(sku)) ? fresh : loadCatalogItems(this.env, skus, currency),
       loadPromotionRules(this.env, codes),
     ]);
     return priceCart({
@@ -1521,8 +1527,8 @@ export class CartObject extends DurableObject<Env> {
     });
   }
 
-  private async render(cart: CartRow): Promise<CartView> {
-    const priced = await this.price(cart);
+  private async render(cart: CartRow, fresh?: Map<string, CatalogItem>): Promise<CartView> {
+    const priced = await this.price(cart, fresh);
     const currency = cart.currency as Currency;
     const m = (amount: number) => ({ amount, currency });
     const region = this.region(cart);

@@ -124,6 +124,12 @@ export type ReserveResult =
       waiting_room?: string;
     };
 
+/** `reserveOnAdd`: a reservation, none (the SKU does not reserve at add-to-cart), or a refusal. */
+export type ReserveOnAddResult =
+  | ReserveResult
+  | { ok: true; reservation: null }
+  | { ok: false; reason: "customer_required"; available: number; waiting_room?: undefined };
+
 export type ResizeResult =
   | { ok: true; reservation: ReservationView }
   | {
@@ -367,6 +373,24 @@ export class InventoryObject extends DurableObject<Env> {
       });
       return { done: result };
     });
+  }
+
+  /**
+   * Add-to-cart: reserves like `reserve` when the SKU's policy holds stock from add-to-cart,
+   * else grants nothing (`reservation: null`); refuses `customer_required` when the sale limits
+   * units per customer and none is named. One hop where a cart used to ask for the policy and
+   * then reserve.
+   */
+  async reserveOnAdd(addr: ShardAddress, input: ReserveInput): Promise<ReserveOnAddResult> {
+    this.bind(addr);
+    if (this.retired()) return this.reserve(addr, input);
+    const policy = this.policy();
+    if (!policy.reserve_on_add_to_cart) return { ok: true, reservation: null };
+    // Holding first and asking who the customer is later would let email-less carts hold the sale.
+    if (policy.per_customer_limit !== null && !input.customer) {
+      return { ok: false, reason: "customer_required", available: 0 };
+    }
+    return this.reserve(addr, input);
   }
 
   /** Changes a held reservation's quantity atomically (growing takes units, shrinking frees them). */

@@ -22,6 +22,9 @@
  * @property {string} adminToken full-scope admin bearer token (ADMIN_TOKEN from .dev.vars.example)
  * @property {BenchCatalog} catalog
  * @property {import("miniflare").Miniflare} mf direct binding access, e.g. `mf.getD1Database("DB")`
+ * @property {{ shoppers: number, stock: number, soakSeconds: number }} options crowd and soak sizes (`--shoppers`, `--stock`, `--soak-seconds`)
+ * @property {number | null} ceilingRps the same run's `empty` requests/s (null before it ran)
+ * @property {number | null} ceilingCpuMs workerd CPU milliseconds per `empty` request, same run (null off Linux)
  *
  * @typedef {object} Scenario
  * @property {string} name kebab-case; used by `--only` and printed as `scenario`
@@ -29,7 +32,10 @@
  * @property {number} [connections] concurrent connections (default from the runner, 8)
  * @property {number} [duration] measured seconds (default from the runner, 6)
  * @property {(ctx: BenchContext) => Promise<unknown> | unknown} [setup] once before warm-up; the result is `state`
- * @property {(ctx: BenchContext, state: unknown) => () => BenchRequest} requests returns the
+ * @property {(ctx: BenchContext, state: unknown) => Promise<Record<string, unknown>>} [run] for load that is not a
+ *   stream of independent requests (a storm of shoppers, a minutes-long mix): drives the server
+ *   itself and returns the scenario's JSON fields; `requests` and `summarize` are then unused
+ * @property {(ctx: BenchContext, state: unknown) => () => BenchRequest} [requests] returns the
  *   request source: called for every request the load generator sends (all connections share it)
  * @property {(ctx: BenchContext, state: unknown) => Promise<Record<string, unknown>> | Record<string, unknown>} [summarize]
  *   after the measured run: extra fields merged into the scenario's JSON line (e.g. `oversold: 0`)

@@ -1,48 +1,13 @@
 import { cycle, defineScenario } from "../lib/scenario.mjs";
+import { BENCH_ADDRESS as ADDRESS, CARD_OK, percentile, pool, shopperIp } from "../lib/shopper.mjs";
 
 /** Shoppers racing for the flash-sale SKU: several times more carts than units. */
 const CARTS = 600;
 const UNITS = 100;
 const SETUP_CONCURRENCY = 16;
-const CARD_OK = "4242424242424242";
-
-const ADDRESS = {
-  name: "Bench Shopper",
-  line1: "1 Load St",
-  city: "Austin",
-  postal_code: "78701",
-  country: "US",
-};
-
-/**
- * Each simulated shopper gets its own client address: the per-client abuse limits
- * (README.md#rate-limits) would otherwise see 600 shoppers as one very busy client.
- */
-const shopperIp = (i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-
-/** Runs `task` over `items` with at most `limit` in flight. */
-async function pool(items, limit, task) {
-  const results = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await task(items[index], index);
-      }
-    }),
-  );
-  return results;
-}
-
 async function json(res, expected) {
   if (!expected.includes(res.status)) throw new Error(`bench checkout: ${res.status} ${await res.text()}`);
   return res.json();
-}
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 export default defineScenario({

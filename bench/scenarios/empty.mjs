@@ -5,5 +5,7 @@ import { defineScenario } from "../lib/scenario.mjs";
 export default defineScenario({
   name: "empty",
   description: "GET /__ping: runtime + middleware only",
+  // 50 connections, like the catalog scenarios and the storm's crowd it is the ceiling for.
+  connections: 50,
   requests: () => () => ({ path: "/__ping" }),
 });

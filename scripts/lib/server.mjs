@@ -55,6 +55,7 @@ async function secretsFile(dir, envFile) {
  * @property {string} [envFile] secrets file name to read instead of `.dev.vars`, beside each
  *   Worker's config; the bench uses `.dev.vars.example` so results never depend on local secrets.
  * @property {string} [distDir] where the bundles are written. Default `dist/`.
+ * @property {number} [inspectorPort] open workerd's DevTools inspector here (CPU profiles of the bench)
  * @property {Record<string, string>} [vars] plain-text variables that override every Worker's
  *   `[vars]`, e.g. `{ SEARCH_CACHE_TTL: "0" }` to measure search without its cache.
  * @property {boolean} [build] bundle the Workers first. Default true; `false` reuses the bundles
@@ -86,6 +87,7 @@ export async function startServer({
   vars = {},
   build = true,
   triggerHandlers = false,
+  inspectorPort,
 } = {}) {
   const workers = [];
   for (const config of WORKER_CONFIGS) {
@@ -114,6 +116,7 @@ export async function startServer({
       port,
       workers,
       rootPath: ROOT,
+      ...(inspectorPort === undefined ? {} : { inspectorPort }),
       resourcePersistencePath: persist ? join(persist, "v3") : undefined,
       log: new Log(quiet ? LogLevel.WARN : LogLevel.INFO),
       logRequests: false,

@@ -35,6 +35,7 @@ export const CART_RPC = rpcMethods<CartObject>()([
 /** The inventory object's RPC surface (callers: workers/inventory/service.ts and other shards). */
 export const INVENTORY_RPC = rpcMethods<InventoryObject>()([
   "reserve",
+  "reserveOnAdd",
   "resize",
   "extend",
   "curtail",

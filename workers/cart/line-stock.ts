@@ -1,9 +1,8 @@
 import {
-  getSkuPolicy,
   type ReservationView,
   type ReserveRefused,
   releaseReservation,
-  reserveStock,
+  reserveOnAdd,
   resizeReservation,
   type TransferResult,
   transferReservation,
@@ -26,6 +25,8 @@ export type LineHold =
  * per cart per SKU: a second add or an update resizes it atomically instead of taking a new
  * one, so duplicate adds can never allocate twice. A hold that expired is replaced. Taking
  * new units (growing or replacing a hold) passes the shopper's waiting-room `admission` on.
+ * Whether a new line holds stock at all is the inventory object's call (`reserveOnAdd`), so
+ * adding a line costs one object call, not a policy read and then a reservation.
  */
 export async function holdLineStock(
   env: Env,
@@ -39,12 +40,6 @@ export async function holdLineStock(
   },
   admission: Admission,
 ): Promise<LineHold> {
-  const policy = await getSkuPolicy(env, line.sku);
-  if (!policy.reserve_on_add_to_cart && line.reservationId === null) return { ok: true, reservation: null };
-  if (policy.reserve_on_add_to_cart && policy.per_customer_limit !== null && line.customer === null) {
-    // Holding first and asking who the customer is later let email-less carts hold the sale.
-    return { ok: false, reason: "customer_required", available: 0 };
-  }
   if (line.reservationId !== null) {
     const resized = await resizeReservation(env, {
       sku: line.sku,
@@ -59,17 +54,14 @@ export async function holdLineStock(
     }
     // The old hold lapsed: try a fresh one below.
   }
-  if (!policy.reserve_on_add_to_cart) return { ok: true, reservation: null };
-  const reserved = await reserveStock(env, {
+  return reserveOnAdd(env, {
     sku: line.sku,
     holder: line.cartId,
     ...(line.customer ? { customer: line.customer } : {}),
     quantity: line.quantity,
-    ttlSeconds: policy.reservation_ttl_seconds,
     key: newId("res"),
     admission,
   });
-  return reserved.ok ? { ok: true, reservation: reserved.reservation } : reserved;
 }
 
 /**

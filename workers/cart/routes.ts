@@ -25,6 +25,17 @@ import { createCart, withCart } from "./service";
 /** Cookie alternative to the X-Cart-Token header, for storefronts that prefer cookies. */
 export const CART_TOKEN_COOKIE = "popcart_cart_token";
 
+/**
+ * Whether a cart creation also adds lines (and so may hold stock): it then counts against
+ * the per-client reservation limit like `POST /api/carts/{id}/lines`. Hono caches the parsed
+ * body, so validation does not read it twice; an unreadable body is left to validation.
+ */
+export async function createsLines(c: Context<AppEnv>): Promise<boolean> {
+  const parsed: unknown = await c.req.json().catch(() => null);
+  if (typeof parsed !== "object" || parsed === null || !("lines" in parsed)) return false;
+  return Array.isArray(parsed.lines) && parsed.lines.length > 0;
+}
+
 /** The caller's cart token: the header wins over the cookie. */
 export function cartToken(c: Context<AppEnv>): string | undefined {
   return c.req.header("x-cart-token") ?? getCookie(c, CART_TOKEN_COOKIE);
@@ -73,13 +84,20 @@ const create = createRoute({
   method: "post",
   path: "/",
   tags,
-  summary: "Create a cart",
+  summary: "Create a cart, optionally whole: lines, email, shipping address and method in one call",
   description:
-    "Returns the cart with its secret `token`; send it as `X-Cart-Token` on every later cart call.",
-  request: body(CreateCartBodySchema),
+    "Returns the cart with its secret `token`; send it as `X-Cart-Token` on every later cart call. " +
+    "A cart created with everything a checkout needs is ready for `POST /api/carts/{id}/checkout`, " +
+    "so a purchase takes three requests (create, check out, confirm). " +
+    "All or nothing: if any line is refused (unknown or unavailable SKU, sold out, over a limit), " +
+    "the address is outside the currency's region or the shipping method is not offered, " +
+    "the answer is that line's problem (`sold_out`, `address_outside_region`, `unknown_shipping_method` …), " +
+    "no cart is created and no stock stays held. Creating a cart with lines counts against the per-client " +
+    `reservation limit like adding a line. ${admissionNote}`,
+  request: { headers: AdmissionHeaderSchema, ...body(CreateCartBodySchema) },
   responses: {
     201: { description: "Created", content: { "application/json": { schema: CreatedCartSchema } } },
-    ...problemResponses(400, 413, 422),
+    ...problemResponses(400, 403, 409, 413, 422, 429, 503),
   },
 });
 
@@ -184,7 +202,17 @@ const removePromotion = createRoute({
 /** `/api/carts`: one cart object per cart, every call authorised by the cart's token. */
 export const cartRoutes = createRouter()
   .openapi(create, async (c) => {
-    const { cart, token } = await createCart(c.env, c.req.valid("json"));
+    const input = c.req.valid("json");
+    const created = await createCart(
+      c.env,
+      input,
+      input.lines?.length ? await requestAdmission(c) : undefined,
+    );
+    if (!created.ok) {
+      recordAdmissionRefusal(c, created);
+      throw cartProblem(created);
+    }
+    const { cart, token } = created;
     c.get("log").fields.cart_id = cart.id;
     await useCartVersionKey(c, cart.id);
     c.header("cache-control", "no-store");

@@ -31,10 +31,6 @@ export const EmailSchema = z
   .email()
   .transform((email) => email.toLowerCase());
 
-export const CreateCartBodySchema = z
-  .strictObject({ currency: CurrencySchema, email: EmailSchema.optional() })
-  .openapi("CreateCart");
-
 export const AddLineBodySchema = z
   .strictObject({ sku: SkuSchema, quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY).default(1) })
   .openapi("AddCartLine");
@@ -75,8 +71,35 @@ export const AddressSchema = z
 
 export type Address = z.infer<typeof AddressSchema>;
 
+const ShippingMethodIdSchema = z.string().min(1).max(64);
+
+/**
+ * A whole cart in one call (as Shopify's `cartCreate` and Medusa's cart creation take it):
+ * everything a checkout needs, so a purchase is three requests (create, check out, confirm).
+ */
+export const CreateCartBodySchema = z
+  .strictObject({
+    currency: CurrencySchema,
+    email: EmailSchema.optional(),
+    lines: z
+      .array(AddLineBodySchema)
+      .max(MAX_LINES)
+      .optional()
+      .openapi({
+        description: `Lines to add, at most ${MAX_LINES}; a SKU listed twice is one line with the summed quantity`,
+      }),
+    shipping_address: AddressSchema.optional().openapi({ description: "Must be in the currency's region" }),
+    shipping_method: ShippingMethodIdSchema.optional().openapi({
+      description: "Id of one of the region's shipping methods (see a cart's `shipping_methods`)",
+      example: "us_standard",
+    }),
+  })
+  .openapi("CreateCart");
+
+export type CreateCartInput = z.infer<typeof CreateCartBodySchema>;
+
 export const SetShippingMethodBodySchema = z
-  .strictObject({ id: z.string().min(1).max(64) })
+  .strictObject({ id: ShippingMethodIdSchema })
   .openapi("SetShippingMethod");
 
 export const AddPromotionBodySchema = z.strictObject({ code: PromotionCodeSchema }).openapi("ApplyPromotion");

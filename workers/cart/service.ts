@@ -1,8 +1,19 @@
-import type { CartObject, CartResult } from "../../durable-objects/cart";
+import {
+  type CartInit,
+  type CartObject,
+  type CartRefusal,
+  type CartResult,
+  stockRefusal,
+} from "../../durable-objects/cart";
+import { customerIdentity } from "../customers/identity";
 import { sha256Hex } from "../lib/crypto";
 import { newId, newSecret } from "../lib/ids";
-import type { Currency } from "../lib/money";
-import type { CartView } from "./schemas";
+import { type Admission, NO_ADMISSION } from "../waiting-room/admission";
+import { addressRefusal, lineRefusal, shippingMethodRefusal } from "./cart-rules";
+import { loadCatalogItems } from "./catalog-prices";
+import { holdLineStock, releaseLineStock } from "./line-stock";
+import type { CartView, CreateCartInput } from "./schemas";
+import { regionForCurrency } from "./tax-rates";
 
 const CART_ID = /^cart_[0-9a-z]{20}$/;
 
@@ -15,22 +26,98 @@ export function cartStub(env: Env, cartId: string): DurableObjectStub<CartObject
 /** Tokens are stored hashed; a missing token hashes to something no cart stores. */
 export const cartTokenHash = (token: string | undefined): Promise<string> => sha256Hex(token ?? "");
 
-/** Creates a cart with a random id and secret token; the token is returned once, never stored. */
+export type CreateCartResult = { ok: true; cart: CartView; token: string } | CartRefusal;
+
+/**
+ * Creates a cart with a random id and secret token; the token is returned once, never stored.
+ * A whole cart (lines, email, address, shipping method) is all or nothing: everything that
+ * can be checked without stock is checked first, then every line's stock is held for the new
+ * cart id, and only then is the cart object written. A refused line gives back what the
+ * other lines took and no cart is created, so a sold-out storm costs no cart objects.
+ *
+ * If this worker dies after holding stock but before the cart is written, the holds lapse
+ * on their own at the SKU's reservation TTL (the inventory object's alarm): nothing waits
+ * for the client.
+ */
 export async function createCart(
   env: Env,
-  input: { currency: Currency; email?: string },
-): Promise<{ cart: CartView; token: string }> {
+  input: CreateCartInput,
+  admission: Admission = NO_ADMISSION,
+): Promise<CreateCartResult> {
+  const { currency } = input;
+  const region = regionForCurrency(currency);
+  const invalid =
+    (input.shipping_address && addressRefusal(region, currency, input.shipping_address)) ||
+    (input.shipping_method !== undefined && shippingMethodRefusal(region, input.shipping_method)) ||
+    null;
+  if (invalid) return invalid;
   const id = newId("cart");
   const token = newSecret();
   const stub = cartStub(env, id);
   if (!stub) throw new Error("generated cart id is malformed");
-  const cart = await stub.create({
-    id,
-    tokenHash: await sha256Hex(token),
-    currency: input.currency,
-    email: input.email,
+
+  const wanted = new Map<string, number>();
+  for (const line of input.lines ?? []) wanted.set(line.sku, (wanted.get(line.sku) ?? 0) + line.quantity);
+  const catalog = wanted.size > 0 ? await loadCatalogItems(env, [...wanted.keys()], currency) : undefined;
+  const lines: NonNullable<CartInit["lines"]> = [];
+  for (const [sku, quantity] of wanted) {
+    const item = catalog?.get(sku);
+    const refused = lineRefusal(sku, item, currency, quantity, { isNewLine: true, lineCount: lines.length });
+    if (refused || !item || item.unitPrice === null)
+      return refused ?? { ok: false, reason: "sku_unavailable" };
+    lines.push({ sku, quantity, unitPrice: item.unitPrice, reservation: null });
+  }
+  const holds = await Promise.all(
+    lines.map((line) =>
+      holdLineStock(
+        env,
+        {
+          cartId: id,
+          sku: line.sku,
+          quantity: line.quantity,
+          customer: input.email ? customerIdentity(input.email) : null,
+          reservationId: null,
+        },
+        admission,
+      ),
+    ),
+  );
+  const giveBack = () =>
+    Promise.all(
+      holds.map((hold, i) =>
+        hold.ok && hold.reservation
+          ? releaseLineStock(env, { sku: lines[i]?.sku ?? "", reservationId: hold.reservation.id })
+          : undefined,
+      ),
+    );
+  const refusedAt = holds.findIndex((hold) => !hold.ok);
+  const refused = holds[refusedAt];
+  if (refused && !refused.ok) {
+    await giveBack();
+    return stockRefusal(refused, { sku: lines[refusedAt]?.sku ?? "" });
+  }
+  holds.forEach((hold, i) => {
+    const line = lines[i];
+    if (line && hold.ok && hold.reservation) {
+      line.reservation = { id: hold.reservation.id, expires_at: hold.reservation.expires_at };
+    }
   });
-  return { cart, token };
+  try {
+    const cart = await stub.create({
+      id,
+      tokenHash: await sha256Hex(token),
+      currency,
+      ...(input.email === undefined ? {} : { email: input.email }),
+      ...(input.shipping_address === undefined ? {} : { shippingAddress: input.shipping_address }),
+      ...(input.shipping_method === undefined ? {} : { shippingMethod: input.shipping_method }),
+      ...(lines.length === 0 ? {} : { lines, catalog }),
+    });
+    return { ok: true, cart, token };
+  } catch (error) {
+    // The cart was not written: its holds must not wait for their TTL.
+    await giveBack().catch(() => undefined);
+    throw error;
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { CartObject, CartRefusal, CheckoutResult } from "../../durable-objects/cart";
 import { cartStub, cartTokenHash } from "../cart/service";
+import { BoundedMap } from "../lib/bounded-map";
 import { openCircuit } from "../lib/circuit-breaker";
 import { DatabaseUnavailableError } from "../lib/d1-guard";
 import { log } from "../lib/logging";
@@ -17,6 +18,13 @@ import type { Admission } from "../waiting-room/admission";
 const CHECKOUT_ID = /^chk_[0-9a-z]{20}$/;
 
 const notFound = (): CartRefusal => ({ ok: false, reason: "checkout_not_found" });
+
+/**
+ * Which cart a checkout belongs to never changes, so the isolate remembers the latest few
+ * thousand: a confirm or status poll right after its checkout skips the D1 lookup. Bounded,
+ * so an isolate's memory does not grow with traffic; a miss just asks D1.
+ */
+const checkoutCarts = new BoundedMap<string, string>(4096);
 
 /**
  * Starts or replays the checkout of a cart under the client's idempotency key. When this
@@ -47,15 +55,21 @@ export async function startCheckout(
       data: { retry_after: d1Down.retryAfterSeconds },
     };
   }
-  return stub.checkout(await cartTokenHash(input.token), input.idempotencyKey, input.admission);
+  const result = await stub.checkout(await cartTokenHash(input.token), input.idempotencyKey, input.admission);
+  if (result.ok) checkoutCarts.set(result.checkout.id, result.checkout.cart_id);
+  return result;
 }
 
 async function checkoutCart(env: Env, checkoutId: string): Promise<DurableObjectStub<CartObject> | null> {
   if (!CHECKOUT_ID.test(checkoutId)) return null;
+  const known = checkoutCarts.get(checkoutId);
+  if (known) return cartStub(env, known);
   const row = await env.DB.prepare("SELECT cart_id FROM checkout_index WHERE id = ?1")
     .bind(checkoutId)
     .first<{ cart_id: string }>();
-  return row ? cartStub(env, row.cart_id) : null;
+  if (!row) return null;
+  checkoutCarts.set(checkoutId, row.cart_id);
+  return cartStub(env, row.cart_id);
 }
 
 /** A checkout for the holder of its cart's token (anyone else: not found). */

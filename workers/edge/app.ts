@@ -1,6 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { auditRoutes } from "../audit/routes";
-import { cartRoutes } from "../cart/routes";
+import { cartRoutes, createsLines } from "../cart/routes";
 import { catalogAdminRoutes } from "../catalog/admin-routes";
 import { catalogRoutes } from "../catalog/routes";
 import { checkoutRoutes } from "../checkout/routes";
@@ -79,6 +79,14 @@ export function createApp(options: AppOptions = {}) {
   app.use(
     "/api/carts",
     rateLimit({ binding: "CART_WRITE_RATE_LIMITER", key: clientKey, periodSeconds: 10, methods: ["POST"] }),
+    // A whole cart created with its lines reserves stock like adding them one by one.
+    rateLimit({
+      binding: "RESERVATION_RATE_LIMITER",
+      key: clientKey,
+      periodSeconds: 10,
+      methods: ["POST"],
+      when: createsLines,
+    }),
   );
   app.use(
     "/api/carts/:id/*",
@@ -87,6 +95,8 @@ export function createApp(options: AppOptions = {}) {
       key: cartKey(),
       periodSeconds: 10,
       methods: WRITE_METHODS,
+      // A checkout attempt is counted by its own, stricter per-cart limiter below.
+      when: (c) => !c.req.path.endsWith("/checkout"),
     }),
   );
   for (const path of ["/api/carts/:id/lines", "/api/carts/:id/lines/*"]) {

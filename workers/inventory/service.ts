@@ -6,6 +6,7 @@ import type {
   CurtailResult,
   ExtendResult,
   ReleaseResult,
+  ReserveInput,
   ReserveResult,
   ResizeResult,
   ReturnResult,
@@ -86,29 +87,40 @@ export interface ReserveRefused {
   waiting_room?: string;
 }
 
+/** What `reserveStock` and `reserveOnAdd` take. */
+export interface ReserveStockInput {
+  sku: string;
+  holder: string;
+  customer?: string;
+  quantity: number;
+  ttlSeconds?: number;
+  key: string;
+  admission?: Admission;
+}
+
 /**
- * Reserves units for a holder (cart or checkout). All of a customer's (else holder's)
- * reservations land on one shard so purchase limits are exact. Unknown SKUs have no stock.
- * `admission` carries the shopper's waiting-room admissions: a SKU whose sale has a waiting
- * room refuses without a valid one (`"exempt"` for ops holds and paid-order recovery).
+ * Routes a reservation call to the shard that owns the customer (else holder), re-reading the
+ * shard count while shards are being retired. Refusals lose the internal `shard_retired`.
  */
-export async function reserveStock(
+async function routeReservation<V extends ReservationView | null, X extends string = never>(
   env: Env,
-  input: {
-    sku: string;
-    holder: string;
-    customer?: string;
-    quantity: number;
-    ttlSeconds?: number;
-    key: string;
-    admission?: Admission;
-  },
-): Promise<{ ok: true; reservation: ReservationView } | ReserveRefused> {
+  input: ReserveStockInput,
+  call: (
+    stub: ReturnType<typeof shardStub>,
+    addr: { sku: string; shard: number },
+    body: ReserveInput,
+  ) => Promise<
+    | { ok: true; reservation: V }
+    | Extract<ReserveResult, { ok: false }>
+    | { ok: false; reason: X; available: number; waiting_room?: undefined }
+  >,
+): Promise<{ ok: true; reservation: V } | ReserveRefused | { ok: false; reason: X; available: number }> {
   const { sku, holder, customer, quantity, ttlSeconds, key, admission } = input;
   for (let attempt = 0; attempt < MAX_ROUTING_ATTEMPTS; attempt++) {
     const count = await shardCount(env, sku, attempt > 0);
     const shard = shardFor(customer ?? holder, count);
-    const result: ReserveResult = await shardStub(env, sku, shard).reserve(
+    const result = await call(
+      shardStub(env, sku, shard),
       { sku, shard },
       {
         holder,
@@ -119,7 +131,7 @@ export async function reserveStock(
         ...(admission === undefined ? {} : { admission }),
       },
     );
-    if (result.ok) return result;
+    if (result.ok) return { ok: true, reservation: result.reservation };
     // Only a client's key (an ops hold) can come back with other inputs; internal keys never do.
     if (result.reason === "idempotency_key_reused") throw idempotencyKeyReused();
     if (result.reason !== "shard_retired") {
@@ -128,10 +140,42 @@ export async function reserveStock(
         reason: result.reason,
         available: result.available,
         ...(result.waiting_room === undefined ? {} : { waiting_room: result.waiting_room }),
-      };
+      } as ReserveRefused | { ok: false; reason: X; available: number };
     }
   }
   throw new Error(`inventory routing for ${sku} did not settle`);
+}
+
+/**
+ * Reserves units for a holder (cart or checkout). All of a customer's (else holder's)
+ * reservations land on one shard so purchase limits are exact. Unknown SKUs have no stock.
+ * `admission` carries the shopper's waiting-room admissions: a SKU whose sale has a waiting
+ * room refuses without a valid one (`"exempt"` for ops holds and paid-order recovery).
+ */
+export function reserveStock(
+  env: Env,
+  input: ReserveStockInput,
+): Promise<{ ok: true; reservation: ReservationView } | ReserveRefused> {
+  return routeReservation<ReservationView>(env, input, async (stub, addr, body) => stub.reserve(addr, body));
+}
+
+/**
+ * Add-to-cart: reserves only if the SKU's policy holds stock from add-to-cart (flash sales),
+ * else answers `reservation: null`; `customer_required` when the sale limits units per
+ * customer and the cart has not said who that is. One object call, where asking for the
+ * policy first took two.
+ */
+export function reserveOnAdd(
+  env: Env,
+  input: ReserveStockInput,
+): Promise<
+  | { ok: true; reservation: ReservationView | null }
+  | ReserveRefused
+  | { ok: false; reason: "customer_required"; available: number }
+> {
+  return routeReservation<ReservationView | null, "customer_required">(env, input, async (stub, addr, body) =>
+    stub.reserveOnAdd(addr, body),
+  );
 }
 
 /** Changes a held reservation's quantity atomically; growing it is gated like `reserveStock`. */

@@ -31,8 +31,10 @@ export async function timingSafeEqualString(a: string, b: string): Promise<boole
   return crypto.subtle.timingSafeEqual(ha, hb) && a.length === b.length;
 }
 
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+
 export function toHex(bytes: Uint8Array): string {
   let out = "";
-  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
+  for (const byte of bytes) out += HEX[byte];
   return out;
 }

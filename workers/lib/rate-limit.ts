@@ -23,6 +23,8 @@ export interface RateLimitOptions {
   periodSeconds: 10 | 60;
   /** Only these methods count (e.g. writes only); all methods when omitted. */
   methods?: readonly string[];
+  /** Only requests this accepts count (e.g. a cart creation that also reserves stock). */
+  when?: (c: Context<AppEnv>) => boolean | Promise<boolean>;
 }
 
 /** The `rate_limited` problem: 429 with `Retry-After`. */
@@ -44,6 +46,7 @@ export const rateLimited = (retryAfterSeconds: number) =>
 export const rateLimit = (opts: RateLimitOptions): MiddlewareHandler<AppEnv> =>
   async function rateLimit(c, next) {
     if (opts.methods && !opts.methods.includes(c.req.method)) return next();
+    if (opts.when && !(await opts.when(c))) return next();
     const key = opts.key(c);
     const limiter = c.env[opts.binding] as RateLimit | undefined;
     if (key && limiter) {

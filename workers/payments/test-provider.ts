@@ -150,7 +150,7 @@ export class TestPaymentProvider implements PaymentProvider {
     const db = database(this.env.DB);
     const id = newId("pay");
     const now = Date.now();
-    await db
+    const [inserted] = await db
       .insert(testPayments)
       .values({
         id,
@@ -165,10 +165,14 @@ export class TestPaymentProvider implements PaymentProvider {
         createdAt: now,
         updatedAt: now,
       })
-      .onConflictDoNothing({ target: testPayments.idempotencyKey });
-    const row = await db.query.testPayments.findFirst({
-      where: eq(testPayments.idempotencyKey, i.idempotencyKey),
-    });
+      .onConflictDoNothing({ target: testPayments.idempotencyKey })
+      .returning();
+    // A retry under the same key inserts nothing: read the payment the first call created.
+    const row =
+      inserted ??
+      (await db.query.testPayments.findFirst({
+        where: eq(testPayments.idempotencyKey, i.idempotencyKey),
+      }));
     if (!row) throw new Error("test payment vanished after insert");
     if (
       row.checkoutId !== i.checkoutId ||

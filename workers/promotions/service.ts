@@ -223,6 +223,8 @@ export async function redeemPromotionUses(
   env: Env,
   redeem: { checkoutId: string; email: string; promotionIds: readonly string[] },
 ): Promise<{ overLimit: string[] }> {
+  // Uses are only ever held for the checkout's own promotions: none, nothing to redeem.
+  if (redeem.promotionIds.length === 0) return { overLimit: [] };
   const overLimit: string[] = [];
   for (const promotionId of redeem.promotionIds) {
     if (!(await holdOne(env, redeem.checkoutId, redeem.email.toLowerCase(), promotionId))) {

@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+// `npm run bench:profile [-- --path short|granular] [--shoppers 300] [--stock 100] [--top 25] [--state-parent /dev/shm]`
+// Where a purchase spends its time: serves the production bundle with workerd's inspector
+// open, runs one storm (after a warm-up storm) under the V8 CPU profiler, and attributes every
+// sample to the source module it ran in (the bundle keeps esbuild's `// path` markers), to
+// one of a few concerns (middleware, validation, logging, D1 client, object code …), and to
+// workerd itself (idle, GC, runtime). Prints one JSON object; `--out FILE` keeps the profile.
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { FLASH_SALE } from "../db/seed.ts";
+import { migrateLocal, seedLocal } from "../scripts/lib/local-d1.mjs";
+import { adminTokenFromExample, startBenchServer } from "./lib/bench-server.mjs";
+import { runStorm } from "./lib/storm.mjs";
+
+const { values } = parseArgs({
+  options: {
+    path: { type: "string", default: "short" },
+    shoppers: { type: "string", default: "300" },
+    stock: { type: "string", default: "100" },
+    port: { type: "string", default: "0" },
+    "inspector-port": { type: "string", default: "9341" },
+    top: { type: "string", default: "25" },
+    out: { type: "string" },
+    // Where the temporary state lives, e.g. /dev/shm to take disk flushes out of the picture.
+    "state-parent": { type: "string", default: tmpdir() },
+  },
+});
+
+/** Which concern a bundled module belongs to. */
+const CONCERNS = [
+  [/node_modules\/hono\//, "hono (router, context, middleware plumbing)"],
+  [/node_modules\/@hono\/zod-openapi|node_modules\/@asteasolutions/, "openapi registry/validation glue"],
+  [/node_modules\/zod\//, "zod validation"],
+  [/node_modules\/drizzle-orm\//, "drizzle query building"],
+  [/node_modules\/stripe\//, "stripe sdk"],
+  [/workers\/lib\/(request-logger|logging|metrics)/, "logging + metrics"],
+  [
+    /workers\/lib\/(request-id|version-headers|security-headers|server-timing|cors|body-limit|degraded|version-affinity|rate-limit)/,
+    "edge middleware",
+  ],
+  [/workers\/lib\/(d1-guard|circuit|resilien|timeout|fallback)/, "D1 guard / circuit breaker"],
+  [/durable-objects\/cart|workers\/cart\//, "cart object + cart domain"],
+  [/durable-objects\/inventory|workers\/inventory\//, "inventory object + domain"],
+  [/workers\/checkout\//, "checkout domain"],
+  [/workers\/orders\/|workers\/events\//, "orders + outbox"],
+  [/workers\/payments\//, "payments"],
+  [/workers\/promotions\//, "promotions"],
+  [/workers\//, "other app code"],
+];
+
+const concernOf = (module) => CONCERNS.find(([re]) => re.test(module))?.[1] ?? "other";
+
+/** Line → module map from esbuild's `// path/to/module.ts` markers in the bundle. */
+async function moduleIndex(bundlePath) {
+  const lines = (await readFile(bundlePath, "utf8")).split("\n");
+  const starts = [];
+  lines.forEach((line, i) => {
+    const match = /^\/\/ ((?:node_modules|workers|durable-objects|db)\/\S+)$/.exec(line);
+    if (match) starts.push([i, match[1]]);
+  });
+  return (line) => {
+    let low = 0;
+    let high = starts.length - 1;
+    let found = "(bundle prelude)";
+    while (low <= high) {
+      const mid = (low + high) >> 1;
+      if (starts[mid][0] <= line) {
+        found = starts[mid][1];
+        low = mid + 1;
+      } else high = mid - 1;
+    }
+    return found;
+  };
+}
+
+/** A minimal Chrome DevTools Protocol client over the global WebSocket. */
+async function devtools(port) {
+  const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+  const target = targets.find((t) => /popcart/.test(t.title ?? t.id ?? "")) ?? targets[0];
+  const socket = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    socket.onopen = resolve;
+    socket.onerror = reject;
+  });
+  let id = 0;
+  const pending = new Map();
+  socket.onmessage = (event) => {
+    const message = JSON.parse(event.data);
+    if (message.id && pending.has(message.id)) {
+      pending.get(message.id)(message);
+      pending.delete(message.id);
+    }
+  };
+  const send = (method, params = {}) =>
+    new Promise((resolve) => {
+      const n = ++id;
+      pending.set(n, resolve);
+      socket.send(JSON.stringify({ id: n, method, params }));
+    });
+  return { send, close: () => socket.close(), title: target.title };
+}
+
+const state = await mkdtemp(join(values["state-parent"], "popcart-profile-"));
+await migrateLocal({ persistTo: state });
+await seedLocal({ persistTo: state, products: 200 });
+const inspectorPort = Number(values["inspector-port"]);
+const server = await startBenchServer({ state, port: Number(values.port), inspectorPort });
+try {
+  const adminToken = await adminTokenFromExample();
+  const ctx = {
+    url: server.url,
+    fetch: (path, init) => fetch(new URL(path, server.url), init),
+    adminToken,
+    ceilingRps: null,
+    ceilingCpuMs: null,
+  };
+  const sku = FLASH_SALE.sku;
+  const path = values.path;
+  await runStorm(ctx, { sku, shoppers: 30, stock: 10, path, tag: "profile-warm" });
+  const inspector = await devtools(inspectorPort);
+  await inspector.send("Profiler.enable");
+  await inspector.send("Profiler.setSamplingInterval", { interval: 500 });
+  await inspector.send("Profiler.start");
+  const storm = await runStorm(ctx, {
+    sku,
+    shoppers: Number(values.shoppers),
+    stock: Number(values.stock),
+    path,
+    tag: "profile",
+  });
+  const { result } = await inspector.send("Profiler.stop");
+  inspector.close();
+  const profile = result.profile;
+  if (values.out) await writeFile(values.out, JSON.stringify(profile));
+
+  const bundle = join(state, "dist", "wrangler-toml", "index.js");
+  const moduleAt = await moduleIndex(bundle);
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const selfUs = new Map();
+  profile.samples.forEach((nodeId, i) => {
+    selfUs.set(nodeId, (selfUs.get(nodeId) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  const byModule = new Map();
+  const byConcern = new Map();
+  const byFunction = new Map();
+  let total = 0;
+  for (const [nodeId, us] of selfUs) {
+    const { callFrame } = byId.get(nodeId);
+    total += us;
+    let module;
+    if (!callFrame.url) module = callFrame.functionName || "(native)";
+    else if (callFrame.url.endsWith("index.js")) module = moduleAt(callFrame.lineNumber);
+    else module = callFrame.url.replace(/^.*\//, "");
+    const concern = callFrame.url ? concernOf(module) : `workerd: ${module}`;
+    byModule.set(module, (byModule.get(module) ?? 0) + us);
+    byConcern.set(concern, (byConcern.get(concern) ?? 0) + us);
+    const fn = `${callFrame.functionName || "(anonymous)"} @ ${module}`;
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
+  }
+  const top = (map, n) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([name, us]) => ({ name, ms: Math.round(us / 1000), share: Number((us / total).toFixed(3)) }));
+  const n = Number(values.top);
+  console.log(
+    JSON.stringify(
+      {
+        storm,
+        profiled_ms: Math.round(total / 1000),
+        per_shopper_ms: Number((total / 1000 / storm.shoppers).toFixed(2)),
+        concerns: top(byConcern, 40),
+        modules: top(byModule, n),
+        functions: top(byFunction, n),
+      },
+      null,
+      1,
+    ),
+  );
+} finally {
+  await server.close();
+  await rm(state, { recursive: true, force: true });
+}

@@ -1,0 +1,208 @@
+import { describe, expect, it } from "vitest";
+import { body, CARDS, type CheckoutBody, checkout, confirm, stockedSku, stockOf } from "./checkout-fixtures";
+import { callJson, expectProblem } from "./helpers";
+import { expectConsistent } from "./inventory-fixtures";
+import { seedSku, type TestCart, US_ADDRESS } from "./revenue-fixtures";
+
+interface CreatedCart {
+  id: string;
+  token: string;
+  email: string | null;
+  shipping_address: { country: string } | null;
+  shipping_method: { id: string } | null;
+  lines: { sku: string; quantity: number; reservation: { id: string } | null }[];
+  totals: { subtotal: { amount: number }; shipping: { amount: number }; total: { amount: number } };
+}
+
+const randomIp = () => `10.${rand(250)}.${rand(250)}.${rand(250)}`;
+const rand = (n: number) => 1 + Math.floor(Math.random() * n);
+
+const whole = (lines: { sku: string; quantity: number }[], overrides: Record<string, unknown> = {}) => ({
+  currency: "USD",
+  email: `whole-${crypto.randomUUID()}@example.com`,
+  lines,
+  shipping_address: US_ADDRESS,
+  shipping_method: "us_standard",
+  ...overrides,
+});
+
+const create = (payload: unknown, headers: Record<string, string> = {}) =>
+  callJson("/api/carts", "POST", payload, headers);
+
+async function created(res: Response): Promise<CreatedCart & { cart: TestCart }> {
+  if (res.status !== 201) throw new Error(`expected 201, got ${res.status} ${await res.text()}`);
+  const cart = (await res.json()) as CreatedCart;
+  return { ...cart, cart: { id: cart.id, token: cart.token, headers: { "x-cart-token": cart.token } } };
+}
+
+describe("creating a whole cart in one call", () => {
+  it("takes lines, email, address and shipping method, so a purchase is three requests", async () => {
+    const flash = await stockedSku(5, { flash: true, price: 2500 });
+    const plain = await stockedSku(5, { price: 1000 });
+    const cart = await created(
+      await create(
+        whole([
+          { sku: flash, quantity: 2 },
+          { sku: plain, quantity: 1 },
+        ]),
+      ),
+    );
+    expect(cart.shipping_address?.country).toBe("US");
+    expect(cart.shipping_method?.id).toBe("us_standard");
+    expect(cart.lines.map((line) => [line.sku, line.quantity])).toEqual([
+      [flash, 2],
+      [plain, 1],
+    ]);
+    // The flash-sale line holds its units from creation; the other holds nothing until checkout.
+    expect(cart.lines[0]?.reservation).not.toBeNull();
+    expect(cart.lines[1]?.reservation).toBeNull();
+    expect(cart.totals.subtotal.amount).toBe(6000);
+    expect(cart.totals.shipping.amount).toBeGreaterThan(0);
+    expect(await stockOf(flash)).toMatchObject({ available: 3, reserved: 2 });
+
+    const started = await body(await checkout(cart.cart), [201]);
+    const paid = await body(await confirm(cart.cart, started.id, CARDS.ok), [200]);
+    expect(paid.status).toBe("completed");
+    expect(paid.order).not.toBeNull();
+    expect(await stockOf(flash)).toMatchObject({ available: 3, reserved: 0, sold: 2 });
+    expect(await stockOf(plain)).toMatchObject({ available: 4, reserved: 0, sold: 1 });
+  });
+
+  it("makes one line of a SKU listed twice, with the summed quantity", async () => {
+    const flash = await stockedSku(5, { flash: true });
+    const cart = await created(
+      await create(
+        whole([
+          { sku: flash, quantity: 1 },
+          { sku: flash, quantity: 2 },
+        ]),
+      ),
+    );
+    expect(cart.lines).toHaveLength(1);
+    expect(cart.lines[0]?.quantity).toBe(3);
+    expect(await stockOf(flash)).toMatchObject({ reserved: 3 });
+  });
+
+  it("still creates a bare cart from a currency alone", async () => {
+    const cart = await created(await create({ currency: "EUR" }));
+    expect(cart.lines).toEqual([]);
+    expect(cart.shipping_address).toBeNull();
+    expect(cart.shipping_method).toBeNull();
+  });
+
+  it("refuses a sold-out line with sold_out, creates no cart and gives back the other lines' holds", async () => {
+    const fine = await stockedSku(5, { flash: true });
+    const gone = await stockedSku(1, { flash: true });
+    const res = await create(
+      whole([
+        { sku: fine, quantity: 2 },
+        { sku: gone, quantity: 2 },
+      ]),
+    );
+    const problem = await expectProblem(res, 409, "sold_out");
+    expect(problem).toMatchObject({ sku: gone, available: 1 });
+    expect(problem).not.toHaveProperty("id");
+    expect(await stockOf(fine)).toMatchObject({ available: 5, reserved: 0 });
+    expect(await stockOf(gone)).toMatchObject({ available: 1, reserved: 0 });
+    await expectConsistent(fine);
+  });
+
+  it("refuses an address outside the currency's region before holding any stock", async () => {
+    const flash = await stockedSku(3, { flash: true });
+    const res = await create(
+      whole([{ sku: flash, quantity: 1 }], { shipping_address: { ...US_ADDRESS, country: "FR" } }),
+    );
+    const problem = await expectProblem(res, 422, "address_outside_region");
+    expect(problem).toMatchObject({ country: "FR" });
+    expect(await stockOf(flash)).toMatchObject({ available: 3, reserved: 0 });
+  });
+
+  it("refuses a shipping method the region does not offer before holding any stock", async () => {
+    const flash = await stockedSku(3, { flash: true });
+    const res = await create(whole([{ sku: flash, quantity: 1 }], { shipping_method: "eu_standard" }));
+    await expectProblem(res, 422, "unknown_shipping_method");
+    expect(await stockOf(flash)).toMatchObject({ available: 3, reserved: 0 });
+  });
+
+  it("refuses unknown and unpurchasable SKUs without holding the other lines", async () => {
+    const flash = await stockedSku(3, { flash: true });
+    const unknown = await create(
+      whole([
+        { sku: flash, quantity: 1 },
+        { sku: "NO-SUCH-SKU", quantity: 1 },
+      ]),
+    );
+    expect(await expectProblem(unknown, 422, "unknown_sku")).toMatchObject({ sku: "NO-SUCH-SKU" });
+    const { sku: yenOnly } = await seedSku({ JPY: 500 });
+    const unpriced = await create(
+      whole([
+        { sku: flash, quantity: 1 },
+        { sku: yenOnly, quantity: 1 },
+      ]),
+    );
+    await expectProblem(unpriced, 409, "sku_unavailable");
+    expect(await stockOf(flash)).toMatchObject({ available: 3, reserved: 0 });
+  });
+
+  it("answers validation_failed for malformed lines, too many lines and unknown fields", async () => {
+    const flash = await stockedSku(3, { flash: true });
+    const zero = await create(whole([{ sku: flash, quantity: 0 }]));
+    expect((await expectProblem(zero, 422, "validation_failed")).errors?.map((e) => e.path)).toContain(
+      "body.lines.0.quantity",
+    );
+    const many = Array.from({ length: 51 }, (_, i) => ({ sku: `SKU-${i}`, quantity: 1 }));
+    await expectProblem(await create(whole(many)), 422, "validation_failed");
+    await expectProblem(await create(whole([], { gift_wrap: true })), 422, "validation_failed");
+    await expectProblem(await create(whole([], { shipping_method: "" })), 422, "validation_failed");
+    expect(await stockOf(flash)).toMatchObject({ available: 3, reserved: 0 });
+  });
+
+  it("sells exactly the stock when many shoppers create whole carts at once", async () => {
+    const flash = await stockedSku(10, { flash: true });
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () => create(whole([{ sku: flash, quantity: 1 }]))),
+    );
+    const statuses = results.map((res) => res.status).sort();
+    expect(statuses.filter((status) => status === 201)).toHaveLength(10);
+    expect(statuses.filter((status) => status === 409)).toHaveLength(20);
+    await Promise.all(results.map((res) => res.body?.cancel()));
+    expect(await stockOf(flash)).toMatchObject({ available: 0, reserved: 10 });
+    await expectConsistent(flash);
+  });
+
+  it("checks out a whole cart exactly once per idempotency key", async () => {
+    const flash = await stockedSku(2, { flash: true });
+    const cart = await created(await create(whole([{ sku: flash, quantity: 1 }])));
+    const key = crypto.randomUUID();
+    const [first, again] = await Promise.all([checkout(cart.cart, key), checkout(cart.cart, key)]);
+    const bodies = [await body<CheckoutBody>(first), await body<CheckoutBody>(again)];
+    expect(new Set(bodies.map((b) => b.id)).size).toBe(1);
+    expect(await stockOf(flash)).toMatchObject({ available: 1, reserved: 1 });
+  });
+});
+
+describe("whole-cart creation and the abuse limits", () => {
+  // wrangler.toml: RESERVATION_RATE_LIMITER allows 20 stock-reserving requests per 10 s per client.
+  const RESERVATION_LIMIT = 20;
+  const PERIOD_MS = 10_000;
+
+  it("counts a cart created with lines against the client's reservation limit, but not a bare one", async () => {
+    const left = PERIOD_MS - (Date.now() % PERIOD_MS);
+    if (left < 6_000) await scheduler.wait(left + 50);
+    const { sku } = await seedSku({ USD: 700 });
+    const headers = { "cf-connecting-ip": randomIp() };
+    for (let i = 0; i < RESERVATION_LIMIT; i++) {
+      const res = await create({ currency: "USD", lines: [{ sku, quantity: 1 }] }, headers);
+      expect(res.status, `cart ${i + 1}`).toBe(201);
+      await res.body?.cancel();
+    }
+    await expectProblem(
+      await create({ currency: "USD", lines: [{ sku, quantity: 1 }] }, headers),
+      429,
+      "rate_limited",
+    );
+    const bare = await create({ currency: "USD" }, headers);
+    expect(bare.status).toBe(201);
+    await bare.body?.cancel();
+  });
+});
