@@ -60,6 +60,8 @@ describe("regions admin API", () => {
     const widened = await ok<RegionBody>(await admin(`/${code}`, "PATCH", { countries: ["HR", "SI"] }));
     expect(widened.countries).toEqual(["HR", "SI"]);
     await ok(await admin(`/${code}/tax-rates`, "PUT", { country: "SI", rate_bp: 2200 }));
+    const storefront = await (await call("/checkout")).text();
+    expect(storefront).toContain('<option value="SI">Slovenia</option>');
     const standard = `si_standard_${suffix().toLowerCase()}`;
     const parcel = `si_parcel_${suffix().toLowerCase()}`;
     await ok(
