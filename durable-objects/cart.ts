@@ -422,9 +422,14 @@ export class CartObject extends DurableObject<Env> {
 
   async setShippingMethod(tokenHash: string, methodId: string): Promise<CartResult> {
     return this.mutate(tokenHash, async (cart) => {
-      const regionCode = (await this.price(cart)).region?.code ?? cart.region;
-      const option = await shippingOptionIn(this.env, regionCode, methodId);
-      if (!option?.active) {
+      const chosen = { ...cart, shipping_method: methodId };
+      const pricing = await this.price(chosen);
+      let quote = pricing.selected;
+      // An option this isolate's snapshot does not know may be brand new: ask D1 before refusing.
+      if (!quote && pricing.region && (await shippingOptionIn(this.env, pricing.region.code, methodId))) {
+        quote = (await this.price(chosen)).selected;
+      }
+      if (!quote) {
         return refuse(
           "unknown_shipping_method",
           `Shipping method ${methodId} is not offered for this cart.`,
@@ -433,8 +438,7 @@ export class CartObject extends DurableObject<Env> {
           },
         );
       }
-      const quote = (await this.price({ ...cart, region: regionCode, shipping_method: methodId })).selected;
-      if (!quote?.ok) return shippingUnavailable(quote?.reason ?? "inactive", methodId, cart);
+      if (!quote.ok) return shippingUnavailable(quote.reason, methodId, cart);
       this.sql.exec("UPDATE cart SET shipping_method = ?", methodId);
       return null;
     });
