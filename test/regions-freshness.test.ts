@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { setStock } from "../workers/inventory/service";
 import { body, checkout } from "./checkout-fixtures";
-import { callJson } from "./helpers";
+import { callJson, expectProblem } from "./helpers";
 import {
   addressIn,
   admin,
@@ -64,5 +64,22 @@ describe("region configuration freshness", () => {
     ]);
     const started = await body(await checkout(cart));
     expect(started.totals.total).toEqual({ amount: 11_500, currency: "USD" });
+
+    // Removing the province's rate falls back to the country's for the next cart.
+    const listed = await ok<{ tax_rates: { id: string; subdivision: string }[] }>(
+      await admin(`/${code}`, "GET"),
+    );
+    const ontarioRate = listed.tax_rates.find((rate) => rate.subdivision === "ON")?.id as string;
+    const removed = await ok<{ tax_rates: unknown[] }>(
+      await admin(`/${code}/tax-rates/${ontarioRate}`, "DELETE"),
+    );
+    expect(removed.tax_rates).toHaveLength(1);
+    await expectProblem(
+      await admin(`/${code}/tax-rates/${ontarioRate}`, "DELETE"),
+      404,
+      "tax_rate_not_found",
+    );
+    const next = await cartWith("USD", [{ sku, quantity: 1 }]);
+    expect((await ok(await setAddress(next, addressIn("CA", "ON")))).totals.tax.amount).toBe(500);
   });
 });

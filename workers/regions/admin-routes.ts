@@ -5,6 +5,7 @@ import { problemResponses } from "../lib/schemas";
 import {
   createRegion,
   createShippingOption,
+  deleteTaxRate,
   getRegion,
   listRegions,
   putTaxRate,
@@ -98,6 +99,30 @@ export const regionAdminRoutes = createRouter()
       responses: { 200: region("Rate set"), ...problemResponses(400, 401, 403, 404, 422) },
     }),
     async (c) => c.json(await putTaxRate(c.env, c.req.valid("param").code, c.req.valid("json")), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/{code}/tax-rates/{rate_id}",
+      tags: TAGS,
+      summary: "Remove a tax rate (lookups fall back to the country's, then to no tax)",
+      security,
+      middleware,
+      request: {
+        params: z.object({
+          code: RegionCodeSchema,
+          rate_id: z
+            .string()
+            .max(64)
+            .openapi({ param: { name: "rate_id", in: "path" } }),
+        }),
+      },
+      responses: { 200: region("Removed"), ...problemResponses(401, 403, 404, 422) },
+    }),
+    async (c) => {
+      const { code, rate_id } = c.req.valid("param");
+      return c.json(await deleteTaxRate(c.env, code, rate_id), 200);
+    },
   )
   .openapi(
     createRoute({

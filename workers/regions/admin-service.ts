@@ -202,6 +202,18 @@ export async function putTaxRate(env: Env, code: string, body: PutTaxRateBody): 
   return getRegion(env, code);
 }
 
+/** Removes a rate; lookups fall back to the next less specific one (tax-rate-lookup.ts). */
+export async function deleteTaxRate(env: Env, code: string, id: string): Promise<RegionView> {
+  const config = await loadRegionConfig(env);
+  const region = config.regions.get(code);
+  const rate = [...config.taxRates.values()].find((candidate) => candidate.id === id);
+  if (!region || !rate || !region.countries.includes(rate.country)) {
+    throw problems.notFound("Tax rate", "tax_rate_not_found");
+  }
+  await commit(env, [env.DB.prepare("DELETE FROM tax_rates WHERE id = ?1").bind(id)]);
+  return getRegion(env, code);
+}
+
 function checkOptionCountries(
   region: { code: string; countries: string[] },
   countries: readonly string[] | null | undefined,
