@@ -11,4 +11,5 @@ export * from "./tables/inventory";
 export * from "./tables/orders";
 export * from "./tables/payments";
 export * from "./tables/promotions";
+export * from "./tables/regions";
 export * from "./tables/search";

@@ -1,16 +1,20 @@
 import { DurableObject } from "cloudflare:workers";
 import {
-  addressRefusal,
+  type CartPricing,
+  initialRegion,
+  priceCartInRegion,
+  shippingOptionIn,
+} from "../workers/cart/cart-pricing";
+import {
   lineRefusal,
   MAX_LINE_SUBTOTAL,
-  shippingMethodRefusal,
+  regionForAddress,
+  unknownShippingMethod,
 } from "../workers/cart/cart-rules";
 import { type CatalogItem, loadCatalogItems } from "../workers/cart/catalog-prices";
 import { holdLineStock, type LineHold, rehomeLineStock, releaseLineStock } from "../workers/cart/line-stock";
-import { type PricedCart, priceCart } from "../workers/cart/pricing";
+import { cartShippingMethods, taxedParts, taxLines } from "../workers/cart/region-view";
 import { type Address, type CartView, MAX_PROMOTION_CODES } from "../workers/cart/schemas";
-import { SHIPPING_RATES, shippingRate } from "../workers/cart/shipping-rates";
-import { regionForCurrency, TAX_REGIONS, type TaxRegion } from "../workers/cart/tax-rates";
 import {
   commitCheckoutReservations,
   curtailLineHolds,
@@ -24,6 +28,7 @@ import {
   type CheckoutReservation,
   type CheckoutSnapshot,
   orderDraftFrom,
+  snapshotTaxParts,
 } from "../workers/checkout/snapshot";
 import { customerIdentity, identityOf } from "../workers/customers/identity";
 import { sha256Hex } from "../workers/lib/crypto";
@@ -50,6 +55,7 @@ import {
   redeemPromotionUses,
   releasePromotionUses,
 } from "../workers/promotions/service";
+import { TaxProviderError } from "../workers/regions/tax-provider";
 import { type Admission, joinPath, NO_ADMISSION } from "../workers/waiting-room/admission";
 import { type CartRow, type CheckoutRow, type LineRow, migrateCartStorage } from "./cart-storage";
 
@@ -73,6 +79,9 @@ export type CartRefusalReason =
   | "line_not_found"
   | "address_outside_region"
   | "unknown_shipping_method"
+  | "shipping_method_unavailable"
+  | "tax_provider_unavailable"
+  | "tax_calculation_failed"
   | "promotion_invalid"
   | "too_many_promotions"
   | "promotion_not_on_cart"
@@ -109,7 +118,9 @@ export interface CartInit {
   currency: Currency;
   email?: string;
   shippingAddress?: Address;
-  /** Validated against the currency's region by the caller. */
+  /** The region `shippingAddress` ships from, chosen by the caller; absent: the currency's default. */
+  regionCode?: string;
+  /** Validated against the cart's region and destination by the caller. */
   shippingMethod?: string;
   /** Validated lines (one per SKU) with the stock already held for this cart, if the SKU holds at add-to-cart. */
   lines?: {
@@ -208,6 +219,27 @@ export function stockRefusal(
   return refuse(reason, detail, { ...target, available: hold.available });
 }
 
+/** The refusal for a shipping option the cart cannot use, with why. */
+function shippingUnavailable(
+  why: "inactive" | "not_offered_to_country" | "too_heavy",
+  methodId: string,
+  cart: CartRow,
+): CartRefusal {
+  if (why === "inactive") {
+    return refuse("unknown_shipping_method", `Shipping method ${methodId} is not offered for this cart.`, {
+      id: methodId,
+    });
+  }
+  const country = cart.shipping_address ? (JSON.parse(cart.shipping_address) as Address).country : null;
+  return refuse(
+    "shipping_method_unavailable",
+    why === "too_heavy"
+      ? `Shipping method ${methodId} does not take a cart this heavy.`
+      : `Shipping method ${methodId} does not ship to ${country}.`,
+    { id: methodId, why, country },
+  );
+}
+
 /** Constant-time comparison of two hex digests (both always 64 characters here). */
 function sameDigest(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
@@ -245,7 +277,10 @@ export class CartObject extends DurableObject<Env> {
     return this.exclusive(async () => {
       if (this.cartRow()) throw new Error(`cart ${init.id} already exists`);
       const now = Date.now();
-      const region = regionForCurrency(init.currency);
+      // No region selling in the currency yet: the cart still exists, it just cannot ship.
+      const region = init.regionCode
+        ? { code: init.regionCode }
+        : await initialRegion(this.env, init.currency);
       this.sql.exec(
         `INSERT INTO cart (singleton, id, token_hash, currency, region, email, shipping_address, shipping_method,
            status, created_at, updated_at, expires_at)
@@ -253,7 +288,7 @@ export class CartObject extends DurableObject<Env> {
         init.id,
         init.tokenHash,
         init.currency,
-        region.code,
+        region?.code ?? "",
         init.email ?? null,
         init.shippingAddress ? JSON.stringify(init.shippingAddress) : null,
         init.shippingMethod ?? null,
@@ -438,17 +473,39 @@ export class CartObject extends DurableObject<Env> {
 
   async setShippingAddress(tokenHash: string, address: Address): Promise<CartResult> {
     return this.mutate(tokenHash, async (cart) => {
-      const outside = addressRefusal(this.region(cart), cart.currency as Currency, address);
-      if (outside) return outside;
-      this.sql.exec("UPDATE cart SET shipping_address = ?", JSON.stringify(address));
+      // The shipping country decides the region (and with it tax and shipping options).
+      const target = await regionForAddress(this.env, cart.currency as Currency, address);
+      if (!target.ok) return target;
+      // A chosen method the new destination does not get is dropped; the cart offers the ones it does.
+      let method = cart.shipping_method;
+      if (method) {
+        const option = await shippingOptionIn(this.env, target.region.code, method);
+        if (!option || (option.countries !== null && !option.countries.includes(address.country)))
+          method = null;
+      }
+      this.sql.exec(
+        "UPDATE cart SET shipping_address = ?, region = ?, shipping_method = ?",
+        JSON.stringify(address),
+        target.region.code,
+        method,
+      );
       return null;
     });
   }
 
   async setShippingMethod(tokenHash: string, methodId: string): Promise<CartResult> {
     return this.mutate(tokenHash, async (cart) => {
-      const unknown = shippingMethodRefusal(this.region(cart), methodId);
-      if (unknown) return unknown;
+      const chosen = { ...cart, shipping_method: methodId };
+      const pricing = await this.price(chosen);
+      let quote = pricing.selected;
+      // An option this isolate's snapshot does not know may be brand new: ask D1 before refusing.
+      if (!quote && pricing.region && (await shippingOptionIn(this.env, pricing.region.code, methodId))) {
+        quote = (await this.price(chosen)).selected;
+      }
+      if (!quote) {
+        return unknownShippingMethod(methodId);
+      }
+      if (!quote.ok) return shippingUnavailable(quote.reason, methodId, cart);
       this.sql.exec("UPDATE cart SET shipping_method = ?", methodId);
       return null;
     });
@@ -767,10 +824,35 @@ export class CartObject extends DurableObject<Env> {
         missing: missing.join(","),
       });
     }
-    const region = this.region(cart);
-    const method = shippingRate(region.code, cart.shipping_method ?? "");
-    if (!method) return refuse("unknown_shipping_method", "The chosen shipping method is no longer offered.");
-    const priced = await this.price(cart);
+    let pricing: CartPricing;
+    try {
+      pricing = await this.price(cart, { checkout: true });
+    } catch (error) {
+      if (!(error instanceof TaxProviderError)) throw error;
+      log("warn", "checkout_tax_failed", { cart_id: cart.id, ...describeError(error) });
+      return error.retryable
+        ? refuse("tax_provider_unavailable", "Tax could not be calculated right now; retry shortly.", {
+            retry_after: error.retryAfterSeconds,
+          })
+        : refuse("tax_calculation_failed", `Tax could not be calculated for this address: ${error.message}`);
+    }
+    const { priced, selected, region } = pricing;
+    if (!selected || !region) {
+      return refuse("unknown_shipping_method", "The chosen shipping method is no longer offered.");
+    }
+    if (!selected.ok) return shippingUnavailable(selected.reason, selected.option.id, cart);
+    const address = JSON.parse(cart.shipping_address ?? "null") as Address;
+    // The merchant may have moved the country out of the region since the address was set.
+    if (!region.countries.includes(address.country)) {
+      return refuse(
+        "address_outside_region",
+        `Region ${region.code} no longer ships to ${address.country}.`,
+        {
+          country: address.country,
+        },
+      );
+    }
+    const method = { id: selected.option.id, name: selected.option.name, amount: selected.amount };
     const unavailable = priced.lines.find((line) => !line.purchasable || !line.item);
     if (unavailable) {
       return refuse(
@@ -795,7 +877,11 @@ export class CartObject extends DurableObject<Env> {
         currency: cart.currency as Currency,
         tax_inclusive: priced.taxInclusive,
         shipping_address: JSON.parse(cart.shipping_address ?? "null") as Address,
-        shipping_method: { id: method.id, name: method.name, amount: method.amount },
+        shipping_method: method,
+        region_code: region.code,
+        tax_provider: priced.taxProvider,
+        tax_reference: priced.taxReference,
+        shipping_tax: priced.shippingTax,
         lines: priced.lines.map((line) => ({
           line_id: line.id,
           sku: line.sku,
@@ -807,6 +893,7 @@ export class CartObject extends DurableObject<Env> {
           unit_price: line.unitPrice,
           discount: line.discount,
           tax: line.tax,
+          tax_rate: line.taxRate,
           total: line.total,
         })),
         promotions: priced.promotions.flatMap((promotion) =>
@@ -1308,6 +1395,7 @@ export class CartObject extends DurableObject<Env> {
         tax: m(snapshot.tax),
         total: m(snapshot.total),
         tax_inclusive: snapshot.tax_inclusive,
+        tax_lines: taxLines(snapshotTaxParts(snapshot), snapshot.currency),
       },
       order: order ? { ...order, lookup_token: this.lookupToken(row) } : null,
       failure: row.failure ? (JSON.parse(row.failure) as { code: string; message: string }) : null,
@@ -1442,10 +1530,6 @@ export class CartObject extends DurableObject<Env> {
     return cart;
   }
 
-  private region(cart: CartRow): TaxRegion {
-    return TAX_REGIONS[cart.region as keyof typeof TAX_REGIONS];
-  }
-
   private lines(): LineRow[] {
     return this.sql.exec<LineRow>("SELECT * FROM lines ORDER BY created_at, id").toArray();
   }
@@ -1500,56 +1584,61 @@ export class CartObject extends DurableObject<Env> {
     );
   }
 
-  /** Prices the cart against D1 right now (or against `fresh`, a catalog read in this same call). */
-  private async price(cart: CartRow, fresh?: Map<string, CatalogItem>): Promise<PricedCart> {
+  /**
+   * Prices the cart: catalog prices (from `fresh`, a catalog read in this same call, else D1
+   * right now) and promotions from D1, its region's shipping and tax (at checkout, the region
+   * snapshot re-checked against D1 and its tax provider).
+   */
+  private async price(
+    cart: CartRow,
+    options: { checkout?: boolean; fresh?: Map<string, CatalogItem> } = {},
+  ): Promise<CartPricing> {
     const lines = this.lines();
     const codes = this.promotionCodes();
     const currency = cart.currency as Currency;
-    const region = this.region(cart);
     const skus = lines.map((line) => line.sku);
+    const { fresh, ...pricingOptions } = options;
     const [catalog, promotionRules] = await Promise.all([
       fresh && skus.every((sku) => fresh.has(sku)) ? fresh : loadCatalogItems(this.env, skus, currency),
       loadPromotionRules(this.env, codes),
     ]);
-    return priceCart({
-      lines: lines.map((line) => ({
-        id: line.id,
-        sku: line.sku,
-        quantity: line.quantity,
-        acknowledgedPrice: line.acknowledged_price,
-      })),
-      catalog,
-      promotionCodes: codes,
-      promotionRules,
-      shipping: cart.shipping_method ? (shippingRate(region.code, cart.shipping_method) ?? null) : null,
-      region,
-      now: Date.now(),
-    });
+    return priceCartInRegion(
+      this.env,
+      {
+        currency,
+        regionCode: cart.region,
+        address: cart.shipping_address ? (JSON.parse(cart.shipping_address) as Address) : null,
+        shippingMethod: cart.shipping_method,
+        lines: lines.map((line) => ({
+          id: line.id,
+          sku: line.sku,
+          quantity: line.quantity,
+          acknowledgedPrice: line.acknowledged_price,
+        })),
+        promotionCodes: codes,
+        catalog,
+        promotionRules,
+        now: Date.now(),
+      },
+      pricingOptions,
+    );
   }
 
   private async render(cart: CartRow, fresh?: Map<string, CatalogItem>): Promise<CartView> {
-    const priced = await this.price(cart, fresh);
+    const pricing = await this.price(cart, fresh ? { fresh } : {});
+    const { priced } = pricing;
     const currency = cart.currency as Currency;
     const m = (amount: number) => ({ amount, currency });
-    const region = this.region(cart);
     const reservations = new Map(this.lines().map((line) => [line.id, line]));
-    const method = cart.shipping_method ? shippingRate(region.code, cart.shipping_method) : undefined;
-    const shippingMethod = (rate: (typeof SHIPPING_RATES)[keyof typeof SHIPPING_RATES][number]) => ({
-      id: rate.id,
-      name: rate.name,
-      amount: m(rate.amount),
-      min_days: rate.min_days,
-      max_days: rate.max_days,
-    });
+    const methods = cartShippingMethods(pricing, currency);
     return {
       id: cart.id,
       status: cart.status,
       currency,
-      region: region.code,
+      region: pricing.region?.code ?? cart.region,
       email: cart.email,
       shipping_address: cart.shipping_address ? (JSON.parse(cart.shipping_address) as Address) : null,
-      shipping_method: method ? shippingMethod(method) : null,
-      shipping_methods: SHIPPING_RATES[region.code].map(shippingMethod),
+      ...methods,
       lines: priced.lines.map((line) => {
         const row = reservations.get(line.id);
         return {
@@ -1562,6 +1651,7 @@ export class CartObject extends DurableObject<Env> {
           subtotal: m(line.lineSubtotal),
           discount: m(line.discount),
           tax: m(line.tax),
+          tax_rate_bp: line.taxRate?.rateBp ?? 0,
           total: m(line.total),
           available: line.purchasable,
           price_changed: line.priceChanged
@@ -1586,6 +1676,7 @@ export class CartObject extends DurableObject<Env> {
         tax: m(priced.tax),
         total: m(priced.total),
         tax_inclusive: priced.taxInclusive,
+        tax_lines: taxLines(taxedParts(priced), currency),
       },
       expires_at: iso(cart.expires_at),
       created_at: iso(cart.created_at),

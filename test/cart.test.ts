@@ -169,19 +169,25 @@ describe("cart lines", () => {
 });
 
 describe("cart pricing", () => {
-  it("adds US sales tax on top of goods and shipping (tax-exclusive region)", async () => {
+  it("adds the shipping state's sales tax on top of goods and shipping (tax-exclusive region)", async () => {
     const { sku } = await seedSku({ USD: 1000 });
     const cart = await newCart("USD");
     await addLine(cart, sku, 2);
+    await callJson(
+      `/api/carts/${cart.id}/shipping-address`,
+      "PUT",
+      { ...US_ADDRESS, region: "CA" },
+      cart.headers,
+    );
     const body = await cartOf(
       await callJson(`/api/carts/${cart.id}/shipping-method`, "PUT", { id: "us_standard" }, cart.headers),
     );
-    // 8 % of 2000 = 160; 8 % of 599 = 47.92 → 48.
+    // California's state base rate, 7.25 %: 2000 → 145; 599 → 43.4275 → 43 (per amount, half-up).
     expect(body.totals).toMatchObject({
       subtotal: { amount: 2000, currency: "USD" },
       shipping: { amount: 599 },
-      tax: { amount: 208 },
-      total: { amount: 2807 },
+      tax: { amount: 188 },
+      total: { amount: 2787 },
       tax_inclusive: false,
     });
   });
@@ -193,10 +199,11 @@ describe("cart pricing", () => {
     const body = await cartOf(
       await callJson(`/api/carts/${cart.id}/shipping-method`, "PUT", { id: "eu_standard" }, cart.headers),
     );
-    // 1200 gross at 20 % holds 200 VAT; 499 shipping holds 83.
+    // No address yet: estimated for the region's default country, Germany (19 %).
+    // 1200 gross holds 192 VAT (net round(1008.40) = 1008); 499 shipping holds 80.
     expect(body.totals).toMatchObject({
       subtotal: { amount: 1200, currency: "EUR" },
-      tax: { amount: 283 },
+      tax: { amount: 272 },
       total: { amount: 1699 },
       tax_inclusive: true,
     });
@@ -267,6 +274,7 @@ describe("cart promotions", () => {
     const cart = await newCart();
     await addLine(cart, a.sku, 1);
     await addLine(cart, b.sku, 1);
+    await callJson(`/api/carts/${cart.id}/shipping-address`, "PUT", US_ADDRESS, cart.headers);
     const body = await cartOf(
       await callJson(`/api/carts/${cart.id}/promotions`, "POST", { code: code.toLowerCase() }, cart.headers),
     );
@@ -274,9 +282,9 @@ describe("cart promotions", () => {
       { code, applied: true, reason: null, discount: { amount: 400, currency: "USD" } },
     ]);
     expect(body.totals.discount.amount).toBe(400);
-    // (4000 − 400) × 8 % = 288.
-    expect(body.totals.tax.amount).toBe(288);
-    expect(body.totals.total.amount).toBe(3888);
+    // Illinois state base rate on the discounted goods: (4000 − 400) × 6.25 % = 225.
+    expect(body.totals.tax.amount).toBe(225);
+    expect(body.totals.total.amount).toBe(3825);
   });
 
   it("keeps a code whose minimum subtotal is not met attached but unapplied", async () => {

@@ -76,8 +76,8 @@ describe("starting a checkout", () => {
       status: "awaiting_payment",
       cart_id: cart.id,
       payment: { provider: "test", client_secret: expect.any(String) },
-      // 5000 + 599 shipping + 8 % tax (400 + 48).
-      totals: { total: { amount: 6047, currency: "USD" } },
+      // 5000 + 599 shipping + Illinois 6.25 % state tax (312.5 → 313, 37.44 → 37), per amount half-up.
+      totals: { total: { amount: 5949, currency: "USD" } },
     });
     expect(await stockOf(sku)).toEqual({ available: 8, reserved: 2, sold: 0 });
     const cartNow = await body<{ status: string }>(

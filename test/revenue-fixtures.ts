@@ -8,7 +8,12 @@ const suffix = () => crypto.randomUUID().slice(0, 8).toUpperCase();
 /** Inserts an active product with one variant priced in the given currencies; returns its SKU. */
 export async function seedSku(
   priceList: Partial<Record<"USD" | "EUR" | "GBP" | "JPY", number>>,
-  options: { status?: "active" | "draft" | "archived"; sku?: string } = {},
+  options: {
+    status?: "active" | "draft" | "archived";
+    sku?: string;
+    weightGrams?: number;
+    taxClass?: string;
+  } = {},
 ): Promise<{ sku: string; variantId: string; productId: string }> {
   const id = suffix();
   const now = Date.now();
@@ -21,12 +26,19 @@ export async function seedSku(
     slug: `product-${id.toLowerCase()}`,
     title: `Product ${id}`,
     status: options.status ?? "active",
+    taxClass: options.taxClass ?? null,
     createdAt: now,
     updatedAt: now,
   });
-  await db
-    .insert(variants)
-    .values({ id: variantId, productId, sku, title: "Default", createdAt: now, updatedAt: now });
+  await db.insert(variants).values({
+    id: variantId,
+    productId,
+    sku,
+    title: "Default",
+    weightGrams: options.weightGrams ?? null,
+    createdAt: now,
+    updatedAt: now,
+  });
   const rows = Object.entries(priceList).map(([currency, amount]) => ({
     variantId,
     currency,

@@ -4,13 +4,26 @@ import { escapeHtml, formatMoney } from "./api.js";
 
 const negative = (money) => ({ ...money, amount: -money.amount });
 
-/** Rows of the totals table: subtotal, discounts, shipping, tax, total (tax-inclusive regions say so). */
+/** Basis points as a percentage without floats: 1900 → "19 %", 725 → "7.25 %". */
+export function percent(bp) {
+  const fraction = String(bp % 100)
+    .padStart(2, "0")
+    .replace(/0+$/, "");
+  return `${Math.trunc(bp / 100)}${fraction ? `.${fraction}` : ""} %`;
+}
+
+/**
+ * Rows of the totals table: subtotal, discounts, shipping, tax, total. The tax row names the
+ * rate when one applies ("VAT 19 %") and says when prices include it.
+ */
 export function totalsRows(cart) {
   const t = cart.totals;
   const rows = [["Subtotal", "subtotal", t.subtotal]];
   if (t.discount.amount) rows.push(["Discounts", "discounts", negative(t.discount)]);
   rows.push(["Shipping", "shipping", cart.shipping_method ? t.shipping : null]);
-  rows.push([t.tax_inclusive ? "Tax (included)" : "Tax", "tax", t.tax]);
+  const lines = t.tax_lines ?? [];
+  const label = lines.length === 1 ? `${escapeHtml(lines[0].name)} ${percent(lines[0].rate_bp)}` : "Tax";
+  rows.push([t.tax_inclusive ? `${label} (included)` : label, "tax", t.tax]);
   rows.push(["Total", "total", t.total]);
   return rows;
 }

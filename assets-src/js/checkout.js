@@ -68,7 +68,9 @@ function renderMethods() {
           (m) =>
             `<div><input type="radio" name="shipping_method" id="ship-${escapeHtml(m.id)}" value="${escapeHtml(m.id)}"${
               m.id === selected ? " checked" : ""
-            }><label for="ship-${escapeHtml(m.id)}">${escapeHtml(m.name)} — ${escapeHtml(formatMoney(m.amount))} (${m.min_days}–${m.max_days} days)</label></div>`,
+            }><label for="ship-${escapeHtml(m.id)}">${escapeHtml(m.name)} — ${escapeHtml(m.amount.amount === 0 ? "Free" : formatMoney(m.amount))} (${m.min_days}–${m.max_days} business days)${
+              m.free_over && m.amount.amount > 0 ? `, free over ${escapeHtml(formatMoney(m.free_over))}` : ""
+            }</label></div>`,
         )
         .join("")
     : "<p>Enter your address to see shipping options.</p>";

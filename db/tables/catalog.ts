@@ -21,6 +21,8 @@ export const products = sqliteTable(
     featured: integer("featured", { mode: "boolean" }).notNull().default(false),
     /** Sales-driven score used to boost search and "popular" sorts. */
     popularity: integer("popularity").notNull().default(0),
+    /** Tax class for rate lookup (e.g. `reduced`); null pays the standard rate. */
+    taxClass: text("tax_class"),
     /**
      * Monotonic per-product revision, bumped by every catalog write that touches the
      * product (its variants, prices, media, categories included). KV projections carry it so

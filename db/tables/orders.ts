@@ -36,6 +36,8 @@ export const orders = sqliteTable(
     /** Sum of pending and succeeded refunds, recomputed from `order_refunds` on every change. */
     refundedTotal: integer("refunded_total").notNull().default(0),
     taxInclusive: integer("tax_inclusive", { mode: "boolean" }).notNull(),
+    /** The selling region the order was priced in; null for orders placed before regions were data. */
+    regionCode: text("region_code"),
     shippingAddress: text("shipping_address", { mode: "json" }).$type<Record<string, unknown> | null>(),
     shippingMethod: text("shipping_method", { mode: "json" })
       .$type<{ id: string; name: string; amount: number }>()

@@ -85,6 +85,15 @@ export async function bootstrapDemo({ url: baseUrl, adminToken, products, log = 
       (room ? `, through waiting room ${room} (60 admissions a minute).` : "."),
   );
 
+  const { data: regions } = await admin(url, token, "GET", "/admin/api/regions");
+  log(
+    `Regions: ${regions
+      .map(
+        (r) => `${r.code} (${r.currency}, ${r.countries.length} countries, ${r.tax_rates.length} tax rates)`,
+      )
+      .join(", ")}; edit them at /admin/api/regions.`,
+  );
+
   let cursor;
   let rounds = 0;
   do {

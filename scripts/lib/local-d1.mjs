@@ -1,6 +1,7 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { seedSql } from "../../db/seed.ts";
+import { seedRegionSql } from "../../db/seed-regions.ts";
 import { ROOT, runWrangler, WORKER_CONFIGS } from "./wrangler.mjs";
 
 /** Where `wrangler dev` keeps local state; every script defaults to it so they share one database. */
@@ -50,7 +51,9 @@ export async function seedLocal({
       quiet,
     });
   };
-  for (const sql of seedSql({ products, seed })) {
+  // Regions, VAT and US state rates, shipping options (migration 0012 inserts the same rows).
+  const statements = [...seedRegionSql(Date.UTC(2026, 0, 1))];
+  for (const sql of [...statements, ...seedSql({ products, seed })]) {
     pending.push(sql);
     pendingBytes += sql.length;
     bytes += sql.length;

@@ -78,6 +78,12 @@ export class FakeStripe {
   readonly refunds = new Map<string, FakeRefund>();
   readonly requests: Recorded[] = [];
   private readonly replays = new Map<string, { fingerprint: string; status: number; body: string }>();
+  /**
+   * Stripe Tax's rates by destination (`DE`, or `US-CA` for a state), as percentage strings
+   * the way Stripe reports them; destinations not listed are not taxed.
+   */
+  taxRates: Record<string, string> = { DE: "19.0", FR: "20.0", "US-CA": "7.25" };
+  readonly taxCalculations: { id: string; params: Record<string, unknown> }[] = [];
   /** Answer the next N requests with a 500, to exercise the SDK's retries. */
   failNext = 0;
   /**
@@ -146,7 +152,81 @@ export class FakeStripe {
       return this.withIntent(intentMatch[1], (pi) => pi);
     if (method === "POST" && intentMatch?.[2]) return this.cancelIntent(intentMatch[1] ?? "");
     if (method === "POST" && path === "/v1/refunds") return this.createRefund(params);
+    if (method === "POST" && path === "/v1/tax/calculations") return this.createTaxCalculation(params);
     return stripeError(404, "invalid_request_error", `Unrecognized request URL (${method}: ${path})`);
+  }
+
+  /** A Stripe Tax calculation: each line and shipping taxed at the destination's rate (Stripe rounds). */
+  private createTaxCalculation(params: Record<string, unknown>): Response {
+    const address = ((params.customer_details as { address?: Record<string, string> })?.address ??
+      {}) as Record<string, string>;
+    const country = address.country ?? "";
+    const percentage =
+      this.taxRates[address.state ? `${country}-${address.state}` : country] ?? this.taxRates[country];
+    const rate = percentage === undefined ? 0 : Number(percentage);
+    const taxOf = (amount: number, behavior: string) =>
+      behavior === "inclusive"
+        ? amount - Math.round(amount / (1 + rate / 100))
+        : Math.round((amount * rate) / 100);
+    const breakdown = (amount: number, tax: number) => [
+      {
+        amount: tax,
+        taxable_amount: amount,
+        sourcing: "destination",
+        taxability_reason: percentage === undefined ? "not_collecting" : "standard_rated",
+        jurisdiction: { country, state: address.state ?? null, display_name: country, level: "country" },
+        tax_rate_details:
+          percentage === undefined
+            ? null
+            : { percentage_decimal: percentage, display_name: "VAT", tax_type: "vat" },
+      },
+    ];
+    const items = Object.values((params.line_items as Record<string, Record<string, string>>) ?? {});
+    const id = fakeId("taxcalc");
+    const lineItems = items.map((item, i) => {
+      const amount = Number(item.amount);
+      const tax = taxOf(amount, item.tax_behavior ?? "exclusive");
+      return {
+        id: `tax_li_${i}`,
+        object: "tax.calculation_line_item",
+        amount,
+        amount_tax: tax,
+        quantity: Number(item.quantity ?? 1),
+        reference: item.reference,
+        tax_behavior: item.tax_behavior ?? "exclusive",
+        tax_breakdown: breakdown(amount, tax),
+        tax_code: item.tax_code ?? "txcd_99999999",
+      };
+    });
+    const shippingParams = params.shipping_cost as Record<string, string> | undefined;
+    const shippingAmount = Number(shippingParams?.amount ?? 0);
+    const shippingTax = shippingParams
+      ? taxOf(shippingAmount, shippingParams.tax_behavior ?? "exclusive")
+      : 0;
+    this.taxCalculations.push({ id, params });
+    return Response.json({
+      id,
+      object: "tax.calculation",
+      currency: params.currency,
+      line_items: {
+        object: "list",
+        data: lineItems,
+        has_more: false,
+        url: `/v1/tax/calculations/${id}/line_items`,
+      },
+      shipping_cost: shippingParams
+        ? {
+            amount: shippingAmount,
+            amount_tax: shippingTax,
+            tax_behavior: shippingParams.tax_behavior ?? "exclusive",
+            tax_breakdown: breakdown(shippingAmount, shippingTax),
+            tax_code: "txcd_92010001",
+          }
+        : null,
+      tax_amount_exclusive: 0,
+      tax_amount_inclusive: 0,
+      livemode: false,
+    });
   }
 
   private withIntent(id: string | undefined, f: (pi: FakeIntent) => unknown): Response {

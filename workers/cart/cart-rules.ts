@@ -1,9 +1,9 @@
 import type { CartRefusal } from "../../durable-objects/cart";
 import type { Currency } from "../lib/money";
+import type { Region } from "../regions/config";
+import { regionForCountry, shippingOptionIn } from "./cart-pricing";
 import type { CatalogItem } from "./catalog-prices";
 import { type Address, MAX_LINE_QUANTITY, MAX_LINES } from "./schemas";
-import { shippingRate } from "./shipping-rates";
-import type { TaxRegion } from "./tax-rates";
 
 /**
  * Keeps any one line's subtotal far enough below 2^53 that basis-point maths on a whole
@@ -49,17 +49,40 @@ export function lineRefusal(
   return null;
 }
 
-/** Why a cart in `region` cannot ship to `address`, or null. */
-export function addressRefusal(region: TaxRegion, currency: Currency, address: Address): CartRefusal | null {
-  if (region.countries.includes(address.country)) return null;
-  return refusal("address_outside_region", `A ${currency} cart ships to ${region.countries.join(", ")}.`, {
-    country: address.country,
-  });
+/**
+ * The region a `currency` cart moves to when it ships to `address` (the shipping country decides
+ * tax and shipping options), or why it cannot ship there. Shared by address changes and
+ * whole-cart creation.
+ */
+export async function regionForAddress(
+  env: Env,
+  currency: Currency,
+  address: Address,
+): Promise<{ ok: true; region: Region } | CartRefusal> {
+  const target = await regionForCountry(env, currency, address.country);
+  if (target.ok) return target;
+  return refusal(
+    "address_outside_region",
+    `A ${currency} cart ships to ${target.countries.join(", ") || "no country yet"}.`,
+    { country: address.country },
+  );
 }
 
-/** Why `methodId` is not a shipping method of `region`, or null. */
-export function shippingMethodRefusal(region: TaxRegion, methodId: string): CartRefusal | null {
-  if (shippingRate(region.code, methodId)) return null;
+/** Whether shipping option `methodId` of the region serves `country` (null: the region's default). */
+export async function offersShipping(
+  env: Env,
+  regionCode: string,
+  methodId: string,
+  country: string | null,
+): Promise<boolean> {
+  const option = await shippingOptionIn(env, regionCode, methodId);
+  return (
+    option !== null && (country === null || option.countries === null || option.countries.includes(country))
+  );
+}
+
+/** The refusal for a shipping method the cart is not offered. */
+export function unknownShippingMethod(methodId: string): CartRefusal {
   return refusal("unknown_shipping_method", `Shipping method ${methodId} is not offered for this cart.`, {
     id: methodId,
   });

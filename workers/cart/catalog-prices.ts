@@ -14,6 +14,10 @@ export interface CatalogItem {
   unitPrice: number | null;
   /** Active product, active variant, priced in the currency. */
   purchasable: boolean;
+  /** The product's tax class (null: standard rate). */
+  taxClass: string | null;
+  /** The variant's shipping weight; null when unknown (counts as 0 g). */
+  weightGrams: number | null;
 }
 
 /**
@@ -36,6 +40,8 @@ export async function loadCatalogItems(
       variantStatus: variants.status,
       productStatus: products.status,
       amount: prices.amount,
+      taxClass: products.taxClass,
+      weightGrams: variants.weightGrams,
     })
     .from(variants)
     .innerJoin(products, eq(products.id, variants.productId))
@@ -52,6 +58,8 @@ export async function loadCatalogItems(
         variantTitle: row.variantTitle,
         unitPrice: row.amount,
         purchasable: row.productStatus === "active" && row.variantStatus === "active" && row.amount !== null,
+        taxClass: row.taxClass,
+        weightGrams: row.weightGrams,
       },
     ]),
   );

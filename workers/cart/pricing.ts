@@ -1,8 +1,7 @@
-import { applyBasisPoints } from "../lib/money";
+import type { Currency } from "../lib/money";
 import { evaluatePromotion, type PromotionIneligibility, type PromotionRule } from "../promotions/rules";
+import type { TaxableLine, TaxCalculation, TaxedAmount } from "../regions/tax-provider";
 import type { CatalogItem } from "./catalog-prices";
-import type { ShippingRate } from "./shipping-rates";
-import { inclusiveTax, type TaxRegion } from "./tax-rates";
 
 export interface PricingLine {
   id: string;
@@ -23,6 +22,8 @@ export interface PricedLine {
   lineSubtotal: number;
   discount: number;
   tax: number;
+  /** The rate and scope the line was taxed at (null until taxed). */
+  taxRate: TaxedAmount | null;
   /** What the line costs the shopper: subtotal − discount (+ tax where prices exclude it). */
   total: number;
   purchasable: boolean;
@@ -37,33 +38,39 @@ export interface PricedPromotion {
   discount: number;
 }
 
-export interface PricedCart {
+/** Lines and promotions priced, discounts spread: everything before shipping and tax. */
+export interface PricedGoods {
   lines: PricedLine[];
   promotions: PricedPromotion[];
   subtotal: number;
   discount: number;
+}
+
+export interface PricedCart extends PricedGoods {
   shipping: number;
+  /** The tax on shipping, with its rate. */
+  shippingTax: TaxedAmount;
   tax: number;
   total: number;
   taxInclusive: boolean;
+  taxProvider: TaxCalculation["provider"];
+  taxReference: string | null;
 }
 
 /**
- * Prices a cart from catalog items, promotion rules, a shipping rate and a tax region, in
- * integer minor units only. Discounts are spread over lines in proportion to their
- * subtotals (largest remainder, so they add up exactly); tax is computed per line and on
- * shipping, so order lines carry their own tax snapshot and the parts sum to the totals.
+ * Prices a cart's goods from catalog items and promotion rules, in integer minor units.
+ * Discounts are spread over lines in proportion to their subtotals (largest remainder, so
+ * they add up exactly); each line's amount after discount is what shipping thresholds
+ * compare and what tax is computed on.
  */
-export function priceCart(input: {
+export function priceGoods(input: {
   lines: readonly PricingLine[];
   catalog: ReadonlyMap<string, CatalogItem>;
   promotionCodes: readonly string[];
   promotionRules: ReadonlyMap<string, PromotionRule>;
-  shipping: ShippingRate | null;
-  region: TaxRegion;
+  currency: Currency;
   now: number;
-}): PricedCart {
-  const { region } = input;
+}): PricedGoods {
   const lines = input.lines.map((line) => {
     const item = input.catalog.get(line.sku) ?? null;
     const purchasable = item?.purchasable === true;
@@ -77,6 +84,7 @@ export function priceCart(input: {
       lineSubtotal: unitPrice * line.quantity,
       discount: 0,
       tax: 0,
+      taxRate: null,
       total: 0,
       purchasable,
       priceChanged:
@@ -91,7 +99,7 @@ export function priceCart(input: {
   const promotions = input.promotionCodes.map((code): PricedPromotion => {
     const rule = input.promotionRules.get(code);
     if (!rule) return { code, promotionId: null, applied: false, reason: "unknown_code", discount: 0 };
-    const evaluation = evaluatePromotion(rule, { subtotal, currency: region.currency, now: input.now });
+    const evaluation = evaluatePromotion(rule, { subtotal, currency: input.currency, now: input.now });
     if (!evaluation.applies) {
       return { code, promotionId: rule.id, applied: false, reason: evaluation.reason, discount: 0 };
     }
@@ -102,21 +110,48 @@ export function priceCart(input: {
   });
   const discount = subtotal - remaining;
   allocate(discount, lines);
+  return { lines, promotions, subtotal, discount };
+}
 
-  for (const line of lines) {
+/** The goods as amounts a tax provider taxes: each line after its discount share. */
+export function taxableLines(goods: PricedGoods): TaxableLine[] {
+  return goods.lines.map((line) => ({
+    reference: line.id,
+    amount: line.lineSubtotal - line.discount,
+    quantity: line.quantity,
+    taxClass: line.item?.taxClass ?? null,
+  }));
+}
+
+/**
+ * Adds shipping and a tax calculation to priced goods. Where prices include tax the
+ * calculation only reports the tax they contain; where they exclude it, it is added on top.
+ */
+export function completePricing(
+  goods: PricedGoods,
+  shipping: number,
+  calculation: TaxCalculation,
+  taxInclusive: boolean,
+): PricedCart {
+  const lines = goods.lines.map((line) => {
+    const taxed = calculation.lines.get(line.id) ?? null;
     const net = line.lineSubtotal - line.discount;
-    line.tax = region.taxInclusive
-      ? inclusiveTax(net, region.taxRateBp)
-      : applyBasisPoints(net, region.taxRateBp);
-    line.total = region.taxInclusive ? net : net + line.tax;
-  }
-  const shipping = input.shipping?.amount ?? 0;
-  const shippingTax = region.taxInclusive
-    ? inclusiveTax(shipping, region.taxRateBp)
-    : applyBasisPoints(shipping, region.taxRateBp);
-  const tax = lines.reduce((sum, line) => sum + line.tax, 0) + shippingTax;
-  const total = subtotal - discount + shipping + (region.taxInclusive ? 0 : tax);
-  return { lines, promotions, subtotal, discount, shipping, tax, total, taxInclusive: region.taxInclusive };
+    const tax = taxed?.amount ?? 0;
+    return { ...line, tax, taxRate: taxed, total: taxInclusive ? net : net + tax };
+  });
+  const tax = lines.reduce((sum, line) => sum + line.tax, 0) + calculation.shipping.amount;
+  const total = goods.subtotal - goods.discount + shipping + (taxInclusive ? 0 : tax);
+  return {
+    ...goods,
+    lines,
+    shipping,
+    shippingTax: calculation.shipping,
+    tax,
+    total,
+    taxInclusive,
+    taxProvider: calculation.provider,
+    taxReference: calculation.reference,
+  };
 }
 
 /** Largest-remainder split of `amount` over lines in proportion to their subtotals. */

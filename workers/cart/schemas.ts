@@ -108,9 +108,14 @@ export const ShippingMethodSchema = z
   .object({
     id: z.string(),
     name: z.string(),
-    amount: MoneySchema,
-    min_days: z.number(),
-    max_days: z.number(),
+    amount: MoneySchema.openapi({
+      description: "What this option costs this cart (0 once free_over is reached)",
+    }),
+    free_over: MoneySchema.nullable().openapi({
+      description: "Free when goods after discounts reach this amount; null: never free",
+    }),
+    min_days: z.number().openapi({ description: "Delivery estimate: fewest business days" }),
+    max_days: z.number().openapi({ description: "Delivery estimate: most business days" }),
   })
   .openapi("ShippingMethod");
 
@@ -125,6 +130,10 @@ export const CartLineSchema = z
     subtotal: MoneySchema.openapi({ description: "unit_price × quantity, before discounts" }),
     discount: MoneySchema,
     tax: MoneySchema,
+    tax_rate_bp: z
+      .number()
+      .int()
+      .openapi({ description: "Rate the line is taxed at, basis points (1900 = 19 %)" }),
     total: MoneySchema,
     available: z.boolean().openapi({ description: "false when the SKU can no longer be bought" }),
     price_changed: z
@@ -155,6 +164,9 @@ export const CartTotalsSchema = z
     tax: MoneySchema,
     total: MoneySchema,
     tax_inclusive: z.boolean(),
+    tax_lines: z
+      .array(z.object({ name: z.string(), rate_bp: z.number().int(), amount: MoneySchema }))
+      .openapi({ description: "Tax grouped by rate (goods and shipping), e.g. VAT 19 %" }),
   })
   .openapi("CartTotals");
 
@@ -163,7 +175,7 @@ export const CartSchema = z
     id: z.string(),
     status: z.enum(["open", "checking_out", "completed"]),
     currency: CurrencySchema,
-    region: z.string(),
+    region: z.string().openapi({ description: "Selling region; follows the shipping country" }),
     email: z.string().nullable(),
     shipping_address: AddressSchema.nullable(),
     shipping_method: ShippingMethodSchema.nullable(),

@@ -9,11 +9,11 @@ import { customerIdentity } from "../customers/identity";
 import { sha256Hex } from "../lib/crypto";
 import { newId, newSecret } from "../lib/ids";
 import { type Admission, NO_ADMISSION } from "../waiting-room/admission";
-import { addressRefusal, lineRefusal, shippingMethodRefusal } from "./cart-rules";
+import { initialRegion } from "./cart-pricing";
+import { lineRefusal, offersShipping, regionForAddress, unknownShippingMethod } from "./cart-rules";
 import { loadCatalogItems } from "./catalog-prices";
 import { holdLineStock, releaseLineStock } from "./line-stock";
 import type { CartView, CreateCartInput } from "./schemas";
-import { regionForCurrency } from "./tax-rates";
 
 const CART_ID = /^cart_[0-9a-z]{20}$/;
 
@@ -45,12 +45,19 @@ export async function createCart(
   admission: Admission = NO_ADMISSION,
 ): Promise<CreateCartResult> {
   const { currency } = input;
-  const region = regionForCurrency(currency);
-  const invalid =
-    (input.shipping_address && addressRefusal(region, currency, input.shipping_address)) ||
-    (input.shipping_method !== undefined && shippingMethodRefusal(region, input.shipping_method)) ||
-    null;
-  if (invalid) return invalid;
+  let regionCode: string | undefined;
+  if (input.shipping_address) {
+    const target = await regionForAddress(env, currency, input.shipping_address);
+    if (!target.ok) return target;
+    regionCode = target.region.code;
+  }
+  if (input.shipping_method !== undefined) {
+    const region = regionCode ?? (await initialRegion(env, currency))?.code;
+    const country = input.shipping_address?.country ?? null;
+    if (!region || !(await offersShipping(env, region, input.shipping_method, country))) {
+      return unknownShippingMethod(input.shipping_method);
+    }
+  }
   const id = newId("cart");
   const token = newSecret();
   const stub = cartStub(env, id);
@@ -109,6 +116,7 @@ export async function createCart(
       currency,
       ...(input.email === undefined ? {} : { email: input.email }),
       ...(input.shipping_address === undefined ? {} : { shippingAddress: input.shipping_address }),
+      ...(regionCode === undefined ? {} : { regionCode }),
       ...(input.shipping_method === undefined ? {} : { shippingMethod: input.shipping_method }),
       ...(lines.length === 0 ? {} : { lines, catalog }),
     });

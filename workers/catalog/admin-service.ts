@@ -43,6 +43,7 @@ function toAdminProduct(record: ProductRecord): AdminProduct {
     featured: record.featured,
     popularity: record.popularity,
     revision: record.revision,
+    tax_class: record.taxClass,
     category_ids: record.categories.map((c) => c.id),
     media: record.media,
     attributes: record.attributes,
@@ -281,6 +282,7 @@ export async function createProduct(env: Env, input: ProductCreate): Promise<Adm
       status: input.status,
       featured: input.featured,
       popularity: input.popularity,
+      taxClass: input.tax_class,
       revision: 1,
       createdAt: now,
       updatedAt: now,
@@ -320,6 +322,7 @@ export async function updateProduct(env: Env, id: string, input: ProductUpdate):
   if (input.status !== undefined) fields.status = input.status;
   if (input.featured !== undefined) fields.featured = input.featured;
   if (input.popularity !== undefined) fields.popularity = input.popularity;
+  if (input.tax_class !== undefined) fields.taxClass = input.tax_class;
   const changed = catalogChanged(db, {
     entity: "product",
     entity_id: id,

@@ -23,6 +23,7 @@ export interface ProductRecord {
   featured: boolean;
   popularity: number;
   revision: number;
+  taxClass: string | null;
   createdAt: number;
   updatedAt: number;
   variants: VariantRecord[];

@@ -207,6 +207,11 @@ const productFields = {
   status: z.enum(["draft", "active", "archived"]),
   featured: z.boolean(),
   popularity: z.number().int().min(0).max(1_000_000_000),
+  tax_class: z
+    .string()
+    .regex(/^[a-z0-9_]{1,32}$/, "1–32 lower-case letters, digits or '_'")
+    .nullable()
+    .openapi({ description: "Tax class for rate lookup (e.g. reduced); null: the standard rate" }),
   category_ids: CategoryIds,
   media: z.array(MediaInput).max(30),
   attributes: z
@@ -231,6 +236,7 @@ export const ProductCreateSchema = z
     status: productFields.status.default("draft"),
     featured: productFields.featured.default(false),
     popularity: productFields.popularity.default(0),
+    tax_class: productFields.tax_class.default(null),
     category_ids: productFields.category_ids.default([]),
     media: productFields.media.default([]),
     attributes: productFields.attributes.default([]),
@@ -257,6 +263,7 @@ export const ProductUpdateSchema = z
     status: productFields.status.optional(),
     featured: productFields.featured.optional(),
     popularity: productFields.popularity.optional(),
+    tax_class: productFields.tax_class.optional(),
     category_ids: productFields.category_ids.optional().openapi({ description: "Replaces the links" }),
     media: productFields.media.optional().openapi({ description: "Replaces the media list" }),
     attributes: productFields.attributes.optional().openapi({ description: "Replaces the attributes" }),
@@ -319,6 +326,7 @@ export const AdminProductSchema = z
     featured: z.boolean(),
     popularity: z.number().int(),
     revision: z.number().int(),
+    tax_class: z.string().nullable(),
     category_ids: z.array(z.string()),
     media: z.array(MediaSchema),
     attributes: z.array(z.object({ name: z.string(), value: z.string() })),

@@ -2,6 +2,7 @@ import type { Address } from "../cart/schemas";
 import type { Currency } from "../lib/money";
 import type { OrderDraft } from "../orders/service";
 import type { PaymentOutcome } from "../payments/provider";
+import type { TaxCalculation, TaxedAmount } from "../regions/tax-provider";
 
 /** The cart as priced and validated at checkout: what the shopper pays for and the order records. */
 export interface CheckoutSnapshot {
@@ -11,6 +12,14 @@ export interface CheckoutSnapshot {
   tax_inclusive: boolean;
   shipping_address: Address;
   shipping_method: { id: string; name: string; amount: number };
+  /*
+   * Absent in snapshots taken before regions were data (a checkout in flight across the
+   * deploy): such an order records no region and no tax lines, only its totals.
+   */
+  region_code?: string;
+  tax_provider?: TaxCalculation["provider"];
+  tax_reference?: string | null;
+  shipping_tax?: TaxedAmount;
   lines: {
     line_id: string;
     sku: string;
@@ -22,6 +31,7 @@ export interface CheckoutSnapshot {
     unit_price: number;
     discount: number;
     tax: number;
+    tax_rate?: TaxedAmount | null;
     total: number;
   }[];
   promotions: { code: string; promotion_id: string; discount: number }[];
@@ -30,6 +40,36 @@ export interface CheckoutSnapshot {
   shipping: number;
   tax: number;
   total: number;
+}
+
+/** The taxed parts of a snapshot (lines, then shipping), as far as it recorded them. */
+export function snapshotTaxParts(snapshot: CheckoutSnapshot): TaxedAmount[] {
+  return [
+    ...snapshot.lines.flatMap((line) => (line.tax_rate ? [line.tax_rate] : [])),
+    ...(snapshot.shipping_tax ? [snapshot.shipping_tax] : []),
+  ];
+}
+
+/** The tax lines an order keeps: each taxed line by position, shipping with position null. */
+function orderTaxLines(snapshot: CheckoutSnapshot): NonNullable<OrderDraft["tax_lines"]> {
+  const provider = snapshot.tax_provider ?? "tables";
+  const reference = snapshot.tax_reference ?? null;
+  const row = (position: number | null, taxed: TaxedAmount) => ({
+    position,
+    country: taxed.country,
+    subdivision: taxed.subdivision,
+    tax_class: taxed.taxClass,
+    rate_bp: taxed.rateBp,
+    taxable_amount: taxed.taxable,
+    amount: taxed.amount,
+    name: taxed.name,
+    provider,
+    provider_reference: reference,
+  });
+  return [
+    ...snapshot.lines.flatMap((line, position) => (line.tax_rate ? [row(position, line.tax_rate)] : [])),
+    ...(snapshot.shipping_tax && snapshot.shipping > 0 ? [row(null, snapshot.shipping_tax)] : []),
+  ];
 }
 
 /** One stock hold a checkout relies on; `line` holds belong to the cart line (flash-sale SKUs). */
@@ -86,5 +126,7 @@ export function orderDraftFrom(
     },
     flags: extra.flags,
     lookup_token: extra.lookupToken,
+    region_code: snapshot.region_code ?? null,
+    tax_lines: orderTaxLines(snapshot),
   };
 }

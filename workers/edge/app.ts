@@ -31,6 +31,7 @@ import type { PaymentOutcomeHandler } from "../payments/provider";
 import { paymentConfigRoutes } from "../payments/routes";
 import { createPaymentWebhookRoutes } from "../payments/webhook-routes";
 import { promotionAdminRoutes } from "../promotions/routes";
+import { regionAdminRoutes } from "../regions/admin-routes";
 import { searchRoutes } from "../search/routes";
 import { storefrontRoutes } from "../storefront/routes";
 import { waitingRoomAdminRoutes } from "../waiting-room/admin-routes";
@@ -150,6 +151,7 @@ export function createApp(options: AppOptions = {}) {
   app.route("/api", checkoutRoutes);
   app.route("/", createPaymentWebhookRoutes(options.paymentOutcomeHandler ?? applyPaymentOutcome));
   app.route("/admin/api/promotions", promotionAdminRoutes);
+  app.route("/admin/api/regions", regionAdminRoutes);
   app.route("/api", catalogRoutes);
   app.route("/admin/api", catalogAdminRoutes);
   app.route("/", storefrontRoutes);

@@ -13,6 +13,7 @@ export const ADMIN_SCOPES = [
   "orders:read",
   "orders:write",
   "promotions:write",
+  "regions:write",
   "events:write",
 ] as const;
 export type AdminScope = (typeof ADMIN_SCOPES)[number];

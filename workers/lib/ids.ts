@@ -1,6 +1,8 @@
 /** Prefixes make an id's kind visible in logs, URLs and support tickets. */
 export type IdPrefix =
   | "prod"
+  | "txl"
+  | "txr"
   | "var"
   | "cat"
   | "med"

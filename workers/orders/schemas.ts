@@ -25,6 +25,20 @@ const DraftLineSchema = z.object({
   reservation_id: z.string().max(128).nullable().optional(),
 });
 
+/** The tax charged on one order line (`position`) or on shipping (`position` null). */
+const DraftTaxLineSchema = z.object({
+  position: z.number().int().min(0).nullable(),
+  country: z.string().max(2),
+  subdivision: z.string().max(16),
+  tax_class: z.string().max(32),
+  rate_bp: z.number().int().min(0).max(100_000),
+  taxable_amount: AmountSchema,
+  amount: AmountSchema,
+  name: z.string().max(200),
+  provider: z.enum(["tables", "stripe"]),
+  provider_reference: z.string().max(255).nullable(),
+});
+
 /** What the checkout domain hands to `placeOrder` once a payment succeeded. */
 export const OrderDraftSchema = z.object({
   checkout_id: z.string().min(1).max(64),
@@ -53,6 +67,9 @@ export const OrderDraftSchema = z.object({
    * checkout show it on every replay; without it `placeOrder` generates one and returns it once.
    */
   lookup_token: z.string().min(32).max(128).optional(),
+  /** The selling region the checkout priced in (null for drafts from before regions were data). */
+  region_code: z.string().max(32).nullable().default(null),
+  tax_lines: z.array(DraftTaxLineSchema).max(501).default([]),
 });
 export type OrderDraft = z.input<typeof OrderDraftSchema>;
 export type ParsedOrderDraft = z.output<typeof OrderDraftSchema>;
@@ -114,6 +131,29 @@ export const OrderSchema = z
     total: MoneySchema,
     refunded_total: MoneySchema,
     tax_inclusive: z.boolean(),
+    region: z.string().nullable().openapi({ description: "Selling region the order was priced in" }),
+    tax_lines: z
+      .array(
+        z
+          .object({
+            line: z
+              .number()
+              .int()
+              .nullable()
+              .openapi({ description: "Position of the taxed line; null: shipping" }),
+            country: z.string(),
+            subdivision: z.string(),
+            tax_class: z.string(),
+            rate_bp: z.number().int().openapi({ description: "Rate charged, basis points (1900 = 19 %)" }),
+            name: z.string(),
+            taxable_amount: MoneySchema,
+            amount: MoneySchema,
+            provider: z.enum(["tables", "stripe"]),
+            provider_reference: z.string().nullable(),
+          })
+          .openapi("OrderTaxLine"),
+      )
+      .openapi({ description: "The rates and amounts the order was charged, as computed at checkout" }),
     shipping_address: z.record(z.string(), z.unknown()).nullable(),
     shipping_method: z.object({ id: z.string(), name: z.string(), amount: MoneySchema }),
     promotion_codes: z.array(z.string()),

@@ -33,6 +33,8 @@ import {
 
 export type { OrderDraft, OrderView } from "./schemas";
 
+import { orderTaxStatements, taxLinesQuery, taxLineViews } from "./tax-lines";
+
 /** First order number handed out: `PC-100001`. */
 const FIRST_ORDER_NUMBER = 100_001;
 
@@ -55,7 +57,7 @@ function refundView(row: RefundRow) {
 
 async function loadOrderView(env: Env, order: OrderRow): Promise<OrderView> {
   const db = database(env.DB);
-  const [lines, payments, refunds] = await db.batch([
+  const [lines, payments, refunds, taxRows] = await db.batch([
     db.select().from(orderLines).where(eq(orderLines.orderId, order.id)).orderBy(asc(orderLines.position)),
     db
       .select()
@@ -67,6 +69,7 @@ async function loadOrderView(env: Env, order: OrderRow): Promise<OrderView> {
       .from(orderRefunds)
       .where(eq(orderRefunds.orderId, order.id))
       .orderBy(asc(orderRefunds.createdAt)),
+    taxLinesQuery(env, order.id),
   ]);
   const currency = order.currency as Currency;
   const m = (amount: number): Money => ({ amount, currency });
@@ -99,6 +102,8 @@ async function loadOrderView(env: Env, order: OrderRow): Promise<OrderView> {
     total: m(order.total),
     refunded_total: m(order.refundedTotal),
     tax_inclusive: order.taxInclusive,
+    region: order.regionCode ?? null,
+    tax_lines: taxLineViews(taxRows, currency),
     shipping_address: order.shippingAddress ?? null,
     shipping_method: { ...order.shippingMethod, amount: m(order.shippingMethod.amount) },
     promotion_codes: order.promotionCodes,
@@ -285,6 +290,7 @@ export async function placeOrder(
         )
         .bind(orderId, event.id, event.type, JSON.stringify(event), now),
     ),
+    ...orderTaxStatements(db, orderId, draft),
   ];
   await db.batch(statements);
 

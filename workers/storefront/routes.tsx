@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../lib/env";
 import { describeError, log } from "../lib/logging";
 import { ApiError } from "../lib/problem";
+import { regionConfig } from "../regions/config";
 import { categoryTree, findCategory, listing, parsePrice, productBySlug } from "./catalog";
 import { Layout, type LayoutProps } from "./layout";
 import { noStore, pageCache } from "./page-cache";
@@ -130,9 +131,15 @@ export const storefrontRoutes = new Hono<AppEnv>()
     });
   })
   .get("/cart", noStore(), (c) => page(c, { title: "Cart", scripts: ["js/cart.js"], children: <CartPage /> }))
-  .get("/checkout", noStore(), (c) =>
-    page(c, { title: "Checkout", scripts: ["js/checkout.js"], children: <CheckoutPage /> }),
-  )
+  .get("/checkout", noStore(), async (c) => {
+    // Every country some region ships to; the cart's currency narrows it when the address is set.
+    const countries = [...(await regionConfig(c.env)).regionByCountry.keys()];
+    return page(c, {
+      title: "Checkout",
+      scripts: ["js/checkout.js"],
+      children: <CheckoutPage countries={countries} />,
+    });
+  })
   .get("/orders/:id", noStore(), async (c) => {
     const res = await page(c, {
       title: "Order status",

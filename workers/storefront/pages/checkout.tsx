@@ -24,26 +24,17 @@ const Field: FC<{ name: string; label: string; autocomplete: string; required?: 
   </div>
 );
 
-/** Countries the selling regions ship to (US, EU, GB, JP). */
-const COUNTRIES = [
-  ["US", "United States"],
-  ["GB", "United Kingdom"],
-  ["JP", "Japan"],
-  ["AT", "Austria"],
-  ["BE", "Belgium"],
-  ["FI", "Finland"],
-  ["FR", "France"],
-  ["DE", "Germany"],
-  ["IE", "Ireland"],
-  ["IT", "Italy"],
-  ["LU", "Luxembourg"],
-  ["NL", "Netherlands"],
-  ["PT", "Portugal"],
-  ["ES", "Spain"],
-] as const;
+/** A country's English name ("DE" → "Germany"), the code itself where the runtime has no name. */
+function countryName(code: string): string {
+  try {
+    return new Intl.DisplayNames(["en"], { type: "region" }).of(code) ?? code;
+  } catch {
+    return code;
+  }
+}
 
 /** Checkout shell: details and shipping are plain forms; the payment step follows the API's provider. */
-export const CheckoutPage: FC = () => (
+export const CheckoutPage: FC<{ countries: readonly string[] }> = ({ countries }) => (
   <section data-checkout aria-labelledby="checkout-heading" class="checkout-layout">
     <div>
       <h1 id="checkout-heading">Checkout</h1>
@@ -62,9 +53,12 @@ export const CheckoutPage: FC = () => (
         <div class="field">
           <label for="f-country">Country</label>
           <select id="f-country" name="country" autocomplete="country" aria-describedby="e-country">
-            {COUNTRIES.map(([code, name]) => (
-              <option value={code}>{name}</option>
-            ))}
+            {countries
+              .map((code) => [code, countryName(code)] as const)
+              .sort((a, b) => a[1].localeCompare(b[1]))
+              .map(([code, name]) => (
+                <option value={code}>{name}</option>
+              ))}
           </select>
           <span class="error-message" id="e-country" data-error-for="country" />
         </div>
