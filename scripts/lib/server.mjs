@@ -51,8 +51,7 @@ async function secretsFile(dir, envFile) {
  *   Worker's config; the bench uses `.dev.vars.example` so results never depend on local secrets.
  * @property {string} [distDir] where the bundles are written. Default `dist/`.
  * @property {Record<string, string>} [vars] plain-text variables that override every Worker's
- *   `[vars]`, e.g. `{ SEARCH_CACHE_TTL: "0" }` to measure search without its cache. On a fixed
- *   port, `FULFILMENT_WEBHOOK_URL` defaults to this server's own 3PL receiver.
+ *   `[vars]`, e.g. `{ SEARCH_CACHE_TTL: "0" }` to measure search without its cache.
  *
  * @typedef {object} RunningServer
  * @property {URL} url base URL, e.g. http://127.0.0.1:8787/
@@ -78,10 +77,6 @@ export async function startServer({
   vars = {},
 } = {}) {
   const workers = [];
-  // The fulfilment Worker hands orders to the edge worker's local 3PL receiver on this port.
-  const overrides = port
-    ? { FULFILMENT_WEBHOOK_URL: `http://${host}:${port}/dev/3pl/orders`, ...vars }
-    : vars;
   for (const config of WORKER_CONFIGS) {
     const scriptPath = await buildWorker(config, distDir);
     const configPath = join(ROOT, config);
@@ -96,7 +91,7 @@ export async function startServer({
     workers.push({
       name: unstable_readConfig({ config: configPath }).name,
       ...workerOptions,
-      bindings: { ...workerOptions.bindings, ...overrides },
+      bindings: { ...workerOptions.bindings, ...vars },
       modulesRoot: dirname(scriptPath),
       modules: [{ type: "ESModule", path: scriptPath }],
     });
