@@ -355,6 +355,20 @@ test("Pay now with an incomplete address points at the missing field instead of 
   await context.close();
 });
 
+test("/docs renders the interactive API reference from this origin under the page CSP", async () => {
+  const context = await browser.newContext({ baseURL: base.href });
+  const page = await openPage(context, "api-docs");
+  await page.goto("/docs");
+  await page.locator(".swagger-ui .opblock").first().waitFor({ timeout: 20_000 });
+  assert.ok((await page.locator(".swagger-ui .opblock").count()) > 40, "every operation is listed");
+  await page.locator(".opblock-summary-path", { hasText: "/health" }).first().click();
+  // "Try it out" is on from the start (tryItOutEnabled): Execute calls this same Worker.
+  await page.getByRole("button", { name: "Execute" }).first().click();
+  await page.locator(".live-responses-table .response-col_status", { hasText: "200" }).first().waitFor();
+  await shot(page, "14-api-docs");
+  await context.close();
+});
+
 test("a live flash sale shows its countdown and the remaining stock from the snapshot", async (t) => {
   if (!(await apiServes("GET", "/api/availability?skus=X"))) return t.skip("availability API not merged yet");
   const context = await browser.newContext({ baseURL: base.href });
