@@ -25,6 +25,11 @@ export interface ReleaseState {
 export interface ReleaseOptions {
   worker: string;
   d1Binding: string;
+  /**
+   * The wrangler environment every command targets (`--env`), e.g. "production": its vars and
+   * bindings, not the development top level, are what ships.
+   */
+  environment?: string;
   /** Traffic percentages for the new version, strictly increasing, ending at 100. */
   steps: number[];
   tag?: string;
@@ -187,11 +192,12 @@ export function planRelease(
   migrations: DoMigration[],
   state: ReleaseState,
 ): ReleasePlan {
+  const env = opts.environment ? ["--env", opts.environment] : [];
   const labels = [
     ...(opts.tag ? ["--tag", opts.tag] : []),
     ...(opts.message ? ["--message", opts.message] : []),
   ];
-  const d1 = wrangler("d1", "migrations", "apply", opts.d1Binding, "--remote");
+  const d1 = wrangler("d1", "migrations", "apply", opts.d1Binding, "--remote", ...env);
   const pending = pendingDoMigrations(migrations, state.last_do_migration_tag);
   if (pending.length > 0) {
     return {
@@ -202,7 +208,7 @@ export function planRelease(
         "Class migrations change which classes exist for every object at once, so they cannot be split " +
         "across two versions: `wrangler versions upload` rejects them, and a gradual deployment would run " +
         "old code against migrated namespaces. Release this change with a plain `wrangler deploy`.",
-      plainDeploy: [d1, wrangler("deploy", ...labels)],
+      plainDeploy: [d1, wrangler("deploy", ...env, ...labels)],
     };
   }
   const steps: ReleaseStep[] = [
@@ -214,12 +220,12 @@ export function planRelease(
     {
       kind: "capture_previous",
       description: "Record the version serving 100% now, the rollback target",
-      command: wrangler("deployments", "status", "--json"),
+      command: wrangler("deployments", "status", "--json", ...env),
     },
     {
       kind: "upload",
       description: "Upload the new version without deploying it; capture its version id",
-      command: wrangler("versions", "upload", ...labels),
+      command: wrangler("versions", "upload", ...env, ...labels),
     },
   ];
   for (const percent of opts.steps) {
@@ -232,6 +238,7 @@ export function planRelease(
         "versions",
         "deploy",
         ...specs,
+        ...env,
         "--yes",
         "--message",
         `release ${opts.tag ?? "{new}"}: ${percent}%`,
@@ -250,7 +257,15 @@ export function planRelease(
   return {
     mode: "gradual",
     steps,
-    rollback: wrangler("versions", "deploy", "{prev}@100%", "--yes", "--message", "rollback: release failed"),
+    rollback: wrangler(
+      "versions",
+      "deploy",
+      "{prev}@100%",
+      ...env,
+      "--yes",
+      "--message",
+      "rollback: release failed",
+    ),
   };
 }
 

@@ -22,6 +22,7 @@ const { values: args } = parseArgs({
   options: {
     "dry-run": { type: "boolean", default: false },
     config: { type: "string", default: "wrangler.toml" },
+    env: { type: "string", default: "production" },
     state: { type: "string", default: "release/state.json" },
     steps: { type: "string", default: DEFAULT_STEPS.join(",") },
     tag: { type: "string" },
@@ -41,7 +42,7 @@ if (args.help) {
   console.log(`npm run release -- [--dry-run] [--steps 1,10,50,100] [--tag T] [--message M]
   [--url https://shop.example.com] [--bake-seconds 120] [--gate-cmd "<shell>"]
   [--max-error-rate 0.02] [--max-error-rate-increase 0.01] [--min-requests 50]
-  [--config wrangler.toml] [--state release/state.json]
+  [--config wrangler.toml] [--env production] [--state release/state.json]
 Error-rate gate: Analytics Engine SQL API when CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN are set.`);
   process.exit(0);
 }
@@ -85,6 +86,7 @@ const plan = planRelease(
   {
     worker,
     d1Binding: "DB",
+    environment: args.env || undefined,
     steps: parseSteps(args.steps),
     tag: args.tag,
     message: args.message,
@@ -96,7 +98,7 @@ const plan = planRelease(
 );
 
 console.log(
-  `Release of ${worker} (${dryRun ? "dry run" : "live"}); applied DO migration tag: ${applied.tag ?? "none"} (from ${applied.source})`,
+  `Release of ${worker} to [env.${args.env}] (${dryRun ? "dry run" : "live"}); applied DO migration tag: ${applied.tag ?? "none"} (from ${applied.source})`,
 );
 
 if (plan.mode === "refused") {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import releaseState from "../release/state.json";
+import pendingFixture from "../scripts/fixtures/wrangler.pending-do-migration.toml?raw";
 import {
   DEFAULT_GATE,
   DEFAULT_STEPS,
@@ -11,6 +13,7 @@ import {
   planRelease,
   type ReleaseOptions,
 } from "../scripts/release-plan";
+import wranglerToml from "../wrangler.toml?raw";
 
 // The planner is pure, so it runs here in workerd with the rest of the suite (one vitest
 // project, type-checked by test/tsconfig.json); release.mjs imports the same file under Node.
@@ -86,6 +89,30 @@ describe("release planner", () => {
       "npx wrangler d1 migrations apply DB --remote",
       "npx wrangler deploy --tag 2026.11.22",
     ]);
+  });
+
+  it("targets the production environment in every command, the plain-deploy fallback included", () => {
+    const production = { ...OPTIONS, environment: "production" };
+    const gradual = planRelease(production, parseDoMigrations(CONFIG), { last_do_migration_tag: "v1" });
+    if (gradual.mode !== "gradual") throw new Error("expected a gradual plan");
+    const commands = [...gradual.steps.flatMap((s) => ("command" in s ? [s.command] : [])), gradual.rollback];
+    expect(commands).toHaveLength(8);
+    for (const command of commands) expect(command.join(" ")).toContain("--env production");
+    const refused = planRelease(production, parseDoMigrations(WITH_V2), { last_do_migration_tag: "v1" });
+    if (refused.mode !== "refused") throw new Error("expected a refusal");
+    expect(refused.plainDeploy.map((c) => c.join(" "))).toEqual([
+      "npx wrangler d1 migrations apply DB --remote --env production",
+      "npx wrangler deploy --env production --tag 2026.11.22",
+    ]);
+  });
+
+  it("plans a gradual release of the committed wrangler.toml from the committed release state", () => {
+    // A new [[migrations]] tag goes out with a plain deploy, after which release/state.json records
+    // it; until then `npm run release` refuses, and so does this test.
+    const plan = planRelease(OPTIONS, parseDoMigrations(wranglerToml), releaseState);
+    expect(plan.mode).toBe("gradual");
+    const pending = planRelease(OPTIONS, parseDoMigrations(pendingFixture), releaseState);
+    expect(pending.mode).toBe("refused");
   });
 
   it("refuses the very first release too: nothing is deployed to split traffic with", () => {

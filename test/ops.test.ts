@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call } from "./helpers";
 
@@ -44,6 +45,21 @@ describe("operations surface", () => {
     const page = await call("/docs");
     expect(page.headers.get("content-type")).toContain("text/html");
     expect(await page.text()).toContain("/health");
+  });
+
+  it("serves /docs as Swagger UI from this origin's fingerprinted assets, not a CDN", async () => {
+    const page = await (await call("/docs")).text();
+    const sources = [...page.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] ?? "");
+    const bundle = sources.find((s) => /^\/assets\/vendor\/swagger-ui-bundle\.[0-9a-f]{12}\.js$/.test(s));
+    const styles = sources.find((s) => /^\/assets\/vendor\/swagger-ui\.[0-9a-f]{12}\.css$/.test(s));
+    const init = sources.find((s) => /^\/assets\/js\/api-docs\.[0-9a-f]{12}\.js$/.test(s));
+    expect([bundle, styles, init].every(Boolean)).toBe(true);
+    expect(sources.filter((s) => /^(https?:)?\/\//.test(s))).toEqual([]);
+    for (const asset of [bundle, styles, init]) {
+      const res = await env.ASSETS.fetch(new URL(asset ?? "", "http://popcart.test"));
+      expect(res.status, asset).toBe(200);
+      await res.body?.cancel();
+    }
   });
 
   it("serves the empty ceiling route used by the benchmark", async () => {

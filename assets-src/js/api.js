@@ -1,5 +1,12 @@
 // The storefront's only way to the server: the public Store API, as a merchant's own
 // front end would call it. Problems (RFC 9457) become ApiProblem with plain-words text.
+// Shapes are the typed client's (client/schema.d.ts, generated from the API contract); editors
+// and `tsc --checkJs` read these JSDoc types, the browser ignores them.
+
+/** @typedef {import("../../client/index").Schemas} Schemas */
+/** @typedef {Schemas["Cart"]} Cart */
+/** @typedef {Schemas["Money"]} Money */
+/** @typedef {Schemas["Problem"]} Problem */
 
 const EXPONENT = { USD: 2, EUR: 2, GBP: 2, JPY: 0 };
 const CART_KEY = "popcart.cart";
@@ -47,6 +54,7 @@ const PLAIN_WORDS = {
 
 /** An API refusal with text a shopper can read. `fields` maps failing input paths to messages. */
 export class ApiProblem extends Error {
+  /** @param {number} status @param {Partial<Problem> | null} body */
   constructor(status, body) {
     const code = body?.code ?? "network_error";
     super(PLAIN_WORDS[code] ?? body?.detail ?? body?.title ?? "Something went wrong. Please try again.");
@@ -84,7 +92,10 @@ export async function api(path, { method = "GET", body, cartToken, headers = {} 
   return data;
 }
 
-/** Formats integer minor units exactly (no float arithmetic on the amount). */
+/**
+ * Formats integer minor units exactly (no float arithmetic on the amount).
+ * @param {Money} money
+ */
 export function formatMoney(money, locale = document.documentElement.lang || "en") {
   if (!money) return "";
   const exponent = EXPONENT[money.currency] ?? 2;
@@ -117,7 +128,10 @@ export function forgetCart() {
   updateCartCount(0);
 }
 
-/** Loads the stored cart from the API; forgets it when the API no longer knows it. */
+/**
+ * Loads the stored cart from the API; forgets it when the API no longer knows it.
+ * @returns {Promise<Cart | null>}
+ */
 export async function loadCart() {
   const stored = storedCart();
   if (!stored) return null;

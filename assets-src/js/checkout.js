@@ -101,22 +101,35 @@ async function refresh() {
   return true;
 }
 
-form.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  showError(detailsError, null);
-  fieldErrors(form, null);
+function addressOnPage() {
   const address = {};
   for (const name of ADDRESS_FIELDS) {
     const value = form[name]?.value.trim();
     if (value) address[name] = value;
   }
-  try {
-    await api(`${cartPath()}/email`, {
-      method: "PUT",
-      body: { email: form.email.value.trim() },
-      cartToken: token(),
-    });
+  return address;
+}
+
+const sameAddress = (a, b) => ADDRESS_FIELDS.every((name) => (a?.[name] ?? "") === (b?.[name] ?? ""));
+
+/** Saves the contact and address fields as the page shows them, skipping what the cart already has. */
+async function saveDetails() {
+  const email = form.email.value.trim();
+  const address = addressOnPage();
+  if (email !== (cart.email ?? "")) {
+    cart = await api(`${cartPath()}/email`, { method: "PUT", body: { email }, cartToken: token() });
+  }
+  if (!sameAddress(address, cart.shipping_address)) {
     cart = await api(`${cartPath()}/shipping-address`, { method: "PUT", body: address, cartToken: token() });
+  }
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  showError(detailsError, null);
+  fieldErrors(form, null);
+  try {
+    await saveDetails();
     renderSummary();
     renderMethods();
     methodsEl.querySelector("input")?.focus();
@@ -125,6 +138,47 @@ form.addEventListener("submit", async (event) => {
     showError(detailsError, error);
   }
 });
+
+/**
+ * "Pay now" pays for what the page shows: details typed but never sent with "Continue to
+ * shipping", and a shipping method picked while its own save was still in flight, are saved first.
+ * Returns false (with the reason shown next to the section) when something is missing or refused.
+ */
+async function saveWhatThePageShows() {
+  showError(detailsError, null);
+  showError(shippingError, null);
+  fieldErrors(form, null);
+  try {
+    await saveDetails();
+  } catch (error) {
+    fieldErrors(form, error);
+    showError(detailsError, error);
+    form.querySelector("[aria-invalid]")?.focus();
+    return false;
+  }
+  const chosen = methodsEl.querySelector("input[name=shipping_method]:checked")?.value;
+  try {
+    if (chosen && chosen !== cart.shipping_method?.id) {
+      cart = await api(`${cartPath()}/shipping-method`, {
+        method: "PUT",
+        body: { id: chosen },
+        cartToken: token(),
+      });
+    }
+  } catch (error) {
+    showError(shippingError, error);
+    return false;
+  } finally {
+    renderSummary();
+    renderMethods();
+  }
+  if (!cart.shipping_method) {
+    showError(shippingError, new Error("Please choose a shipping method."));
+    methodsEl.querySelector("input")?.focus();
+    return false;
+  }
+  return true;
+}
 
 methodsEl.addEventListener("change", async (event) => {
   if (event.target.name !== "shipping_method") return;
@@ -238,9 +292,10 @@ async function payWithStripe() {
 payForm.addEventListener("submit", async (event) => {
   event.preventDefault();
   showError(payError, null);
-  payStatus.textContent = "Processing payment…";
   payButton.disabled = true;
   try {
+    if (!(await saveWhatThePageShows())) return;
+    payStatus.textContent = "Processing payment…";
     const checkout = paymentConfig.publishable_key ? await payWithStripe() : await payWithTestCard();
     if (checkout.status === "completed" && orderLink(checkout)) return finish(checkout);
     endAttempt();

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { FLASH_SALE, seedStockPlan } from "../../db/seed.ts";
 import { ROOT } from "./wrangler.mjs";
 
-const CHUNK = 500;
+// Small enough that `npm run dev` shows progress several times during the longest step.
+const CHUNK = 200;
 
 /** ADMIN_TOKEN from `.dev.vars`, else from the committed example. */
 export async function localAdminToken() {
@@ -45,9 +46,21 @@ async function admin(url, token, method, path, body) {
 }
 
 /**
- * @param {{ url: string, adminToken?: string, products?: number, log?: (line: string) => void }} options
+ * @param {{
+ *   url: string,
+ *   adminToken?: string,
+ *   products?: number,
+ *   log?: (line: string) => void,
+ *   progress?: (done: number, total: number) => void,
+ * }} options `progress` is called after each chunk of the stock step, the long one.
  */
-export async function bootstrapDemo({ url: baseUrl, adminToken, products, log = console.log }) {
+export async function bootstrapDemo({
+  url: baseUrl,
+  adminToken,
+  products,
+  log = console.log,
+  progress = () => {},
+}) {
   // Miniflare's `ready` URL ends in "/"; every path below starts with one.
   const url = String(baseUrl).replace(/\/+$/, "");
   const token = adminToken ?? (await localAdminToken());
@@ -57,6 +70,7 @@ export async function bootstrapDemo({ url: baseUrl, adminToken, products, log = 
     const items = plan.slice(i, i + CHUNK).map(([sku, onHand]) => ({ sku, on_hand: onHand }));
     const result = await admin(url, token, "POST", "/admin/api/inventory/initial-stock", { items });
     initialised += result.initialised;
+    progress(Math.min(i + CHUNK, plan.length), plan.length);
   }
   log(`Stock: ${initialised} SKUs stocked, ${plan.length - initialised} already had stock.`);
 

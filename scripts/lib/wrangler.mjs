@@ -50,9 +50,15 @@ export function runWrangler(args, { quiet = false } = {}) {
 }
 
 /**
- * Starts a long-running wrangler process (e.g. `wrangler dev`) with inherited stdio.
+ * Starts a long-running wrangler process (e.g. `wrangler dev`), by default with inherited stdio.
  * @param {string[]} args
+ * @param {{ env?: Record<string, string>, stdio?: import("node:child_process").StdioOptions }} [options]
+ *   `env` adds to the environment wrangler runs with.
  */
-export function spawnWrangler(args) {
-  return spawn(process.execPath, [WRANGLER_BIN, ...args], { cwd: ROOT, env: WRANGLER_ENV, stdio: "inherit" });
+export function spawnWrangler(args, { env = {}, stdio = "inherit" } = {}) {
+  return spawn(process.execPath, [WRANGLER_BIN, ...args], {
+    cwd: ROOT,
+    env: { ...WRANGLER_ENV, ...env },
+    stdio,
+  });
 }

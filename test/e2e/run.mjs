@@ -318,6 +318,57 @@ test("a declined card is explained next to the payment form and the cart survive
   await context.close();
 });
 
+test("a shopper who fills every field and presses Pay now directly pays for what the page shows", async (t) => {
+  const context = await browser.newContext({ baseURL: base.href });
+  const page = await cartWithProduct(context, "cart-pay-directly");
+  if (!page) return t.skip("cart API (/api/carts) not merged yet");
+  await page.goto("/checkout");
+  await page.locator("#f-email").fill("direct@example.com");
+  await page.locator("#f-name").fill("Grace Hopper");
+  await page.locator("#f-line1").fill("2 Compiler Court");
+  await page.locator("#f-city").fill("Arlington");
+  await page.locator("#f-region").fill("VA");
+  await page.locator("#f-postal_code").fill("22201");
+  await page.selectOption("#f-country", "US");
+  // No "Continue to shipping": the method is picked from the list the page already shows.
+  await page.locator("[data-shipping-methods] input[type=radio]").first().check();
+  await page.locator("#f-card").fill("4242 4242 4242 4242");
+  await page.getByRole("button", { name: "Pay now" }).click();
+  await page.waitForURL(/\/orders\/ord_.*placed=1/, { timeout: 30_000 });
+  await page.locator("[data-order-number]:not(:empty)").waitFor();
+  // The order carries the email typed on the page, saved by "Pay now" itself.
+  assert.equal((await page.locator("[data-order-email]").textContent()).trim(), "direct@example.com");
+  await context.close();
+});
+
+test("Pay now with an incomplete address points at the missing field instead of paying", async (t) => {
+  const context = await browser.newContext({ baseURL: base.href });
+  const page = await cartWithProduct(context, "cart-pay-incomplete");
+  if (!page) return t.skip("cart API (/api/carts) not merged yet");
+  await page.goto("/checkout");
+  await page.locator("#f-email").fill("incomplete@example.com");
+  await page.locator("#f-card").fill("4242 4242 4242 4242");
+  await page.getByRole("button", { name: "Pay now" }).click();
+  await page.locator("[data-details-error]:not(:empty)").waitFor({ timeout: 10_000 });
+  assert.ok(await page.locator("[aria-invalid=true]").count(), "the missing address fields are marked");
+  assert.match(page.url(), /\/checkout/);
+  await context.close();
+});
+
+test("/docs renders the interactive API reference from this origin under the page CSP", async () => {
+  const context = await browser.newContext({ baseURL: base.href });
+  const page = await openPage(context, "api-docs");
+  await page.goto("/docs");
+  await page.locator(".swagger-ui .opblock").first().waitFor({ timeout: 20_000 });
+  assert.ok((await page.locator(".swagger-ui .opblock").count()) > 40, "every operation is listed");
+  await page.locator(".opblock-summary-path", { hasText: "/health" }).first().click();
+  // "Try it out" is on from the start (tryItOutEnabled): Execute calls this same Worker.
+  await page.getByRole("button", { name: "Execute" }).first().click();
+  await page.locator(".live-responses-table .response-col_status", { hasText: "200" }).first().waitFor();
+  await shot(page, "14-api-docs");
+  await context.close();
+});
+
 test("a live flash sale shows its countdown and the remaining stock from the snapshot", async (t) => {
   if (!(await apiServes("GET", "/api/availability?skus=X"))) return t.skip("availability API not merged yet");
   const context = await browser.newContext({ baseURL: base.href });

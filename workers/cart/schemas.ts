@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { CurrencySchema, MoneySchema } from "../lib/money";
+import { orNull } from "../lib/schemas";
 import { PromotionCodeSchema } from "../promotions/schemas";
 
 /** Sane bounds: a cart is a shopping basket, not a bulk-order channel. */
@@ -177,8 +178,8 @@ export const CartSchema = z
     currency: CurrencySchema,
     region: z.string().openapi({ description: "Selling region; follows the shipping country" }),
     email: z.string().nullable(),
-    shipping_address: AddressSchema.nullable(),
-    shipping_method: ShippingMethodSchema.nullable(),
+    shipping_address: orNull(AddressSchema),
+    shipping_method: orNull(ShippingMethodSchema),
     shipping_methods: z.array(ShippingMethodSchema),
     lines: z.array(CartLineSchema),
     promotions: z.array(CartPromotionSchema),

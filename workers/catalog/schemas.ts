@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { AmountSchema, CurrencySchema, DEFAULT_CURRENCY, MoneySchema } from "../lib/money";
-import { PaginationQuery } from "../lib/schemas";
+import { orNull, PaginationQuery } from "../lib/schemas";
 
 export const PRODUCT_SORTS = ["newest", "price_asc", "price_desc", "title", "popular"] as const;
 export type ProductSort = (typeof PRODUCT_SORTS)[number];
@@ -50,7 +50,7 @@ export const ProductSummarySchema = z
     title: z.string(),
     brand: z.string(),
     price: MoneySchema.openapi({ description: "Lowest active variant price in the requested currency" }),
-    compare_at_price: MoneySchema.nullable(),
+    compare_at_price: orNull(MoneySchema),
     image: MediaSchema.pick({ url: true, alt: true }).nullable(),
     created_at: z.string(),
   })
@@ -70,8 +70,8 @@ export const VariantSchema = z
     options: z.record(z.string(), z.string()),
     weight_grams: z.number().int().nullable(),
     barcode: z.string().nullable(),
-    price: MoneySchema.nullable().openapi({ description: "null when not sold in the requested currency" }),
-    compare_at_price: MoneySchema.nullable(),
+    price: orNull(MoneySchema).openapi({ description: "null when not sold in the requested currency" }),
+    compare_at_price: orNull(MoneySchema),
   })
   .openapi("Variant");
 

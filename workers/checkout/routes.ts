@@ -48,10 +48,17 @@ const start = createRoute({
   request: {
     params: IdParam,
     headers: AdmissionHeaderSchema.extend({
+      // Optional to the validator so a missing key answers its own 400 `idempotency_key_required`;
+      // required in the document, because it is.
       "idempotency-key": z
         .string()
         .optional()
-        .openapi({ description: "Required: 8-255 printable characters" }),
+        .openapi({
+          param: { required: true },
+          description:
+            "A fresh random value per checkout attempt, reused on retries: 8-255 printable characters",
+          example: "3f6c1f9e-8d0b-4a57-9a63-2b1e7c4d5a10",
+        }),
     }),
   },
   responses: {

@@ -1,6 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { auditRoutes } from "../audit/routes";
-import { cartRoutes, createsLines } from "../cart/routes";
+import { cartRoutes } from "../cart/routes";
 import { catalogAdminRoutes } from "../catalog/admin-routes";
 import { catalogRoutes } from "../catalog/routes";
 import { checkoutRoutes } from "../checkout/routes";
@@ -15,7 +15,7 @@ import { cors } from "../lib/cors";
 import { degradedResponses } from "../lib/degraded";
 import type { AppEnv } from "../lib/env";
 import { notFoundHandler, problemHandler } from "../lib/error-handler";
-import { cartKey, clientCartKey, clientKey, rateLimit, WRITE_METHODS } from "../lib/rate-limit";
+import { rateLimit } from "../lib/rate-limit";
 import { requestId } from "../lib/request-id";
 import { requestLogger } from "../lib/request-logger";
 import { securityHeaders } from "../lib/security-headers";
@@ -24,6 +24,7 @@ import { throwOnInvalid } from "../lib/validation";
 import { versionAffinity } from "../lib/version-affinity";
 import { versionHeaders } from "../lib/version-headers";
 import { renderApiReference } from "../ops/api-reference";
+import { openApiDocument } from "../ops/openapi-document";
 import { opsRoutes } from "../ops/routes";
 import { orderActionRoutes } from "../orders/action-routes";
 import { orderRoutes } from "../orders/routes";
@@ -36,18 +37,7 @@ import { searchRoutes } from "../search/routes";
 import { storefrontRoutes } from "../storefront/routes";
 import { waitingRoomAdminRoutes } from "../waiting-room/admin-routes";
 import { waitingRoomRoutes } from "../waiting-room/routes";
-
-const OPENAPI_INFO = {
-  title: "Popcart API",
-  version: "1.0.0",
-  description:
-    "Edge-first commerce runtime. Money is integer minor units plus an ISO 4217 currency; errors are application/problem+json with a stable `code`. " +
-    "Every response carries `x-request-id`, `x-popcart-version` (and `x-popcart-version-tag`) and `Server-Timing`; " +
-    "cart and checkout responses carry `x-popcart-version-key`, to send back as `Cloudflare-Workers-Version-Key`. " +
-    "Rate-limited requests answer 429 `rate_limited` with `Retry-After`. " +
-    "While D1 is unavailable, catalog reads are served from their last good copy with `Popcart-Degraded: d1`, " +
-    "and what needs D1 answers 503 `database_unavailable` with `Retry-After` instead of waiting.",
-};
+import { ROUTE_RATE_LIMITS } from "./rate-limits";
 
 export interface AppOptions {
   /** What a verified payment outcome is handed to; tests swap in a recorder. */
@@ -73,75 +63,7 @@ export function createApp(options: AppOptions = {}) {
   app.use("/api/carts", versionAffinity());
   app.use("/api/carts/:id/*", versionAffinity({ cartIdParam: "id" }));
   app.use("/api/checkouts/*", versionAffinity());
-  // Bearer-token auth is the admin API's login: bound guessing per client.
-  app.use("/admin/api/*", rateLimit({ binding: "ADMIN_RATE_LIMITER", key: clientKey, periodSeconds: 60 }));
-  // Shopper abuse limits (README.md#rate-limits): per cart for writes and checkout attempts,
-  // per client for cart creation and stock-reserving line changes, client+cart for codes.
-  app.use(
-    "/api/carts",
-    rateLimit({ binding: "CART_WRITE_RATE_LIMITER", key: clientKey, periodSeconds: 10, methods: ["POST"] }),
-    // A whole cart created with its lines reserves stock like adding them one by one.
-    rateLimit({
-      binding: "RESERVATION_RATE_LIMITER",
-      key: clientKey,
-      periodSeconds: 10,
-      methods: ["POST"],
-      when: createsLines,
-    }),
-  );
-  app.use(
-    "/api/carts/:id/*",
-    rateLimit({
-      binding: "CART_WRITE_RATE_LIMITER",
-      key: cartKey(),
-      periodSeconds: 10,
-      methods: WRITE_METHODS,
-      // A checkout attempt is counted by its own, stricter per-cart limiter below.
-      when: (c) => !c.req.path.endsWith("/checkout"),
-    }),
-  );
-  for (const path of ["/api/carts/:id/lines", "/api/carts/:id/lines/*"]) {
-    app.use(
-      path,
-      rateLimit({
-        binding: "RESERVATION_RATE_LIMITER",
-        key: clientKey,
-        periodSeconds: 10,
-        methods: ["POST", "PATCH"],
-      }),
-    );
-  }
-  app.use(
-    "/api/carts/:id/promotions",
-    rateLimit({
-      binding: "PROMO_CODE_RATE_LIMITER",
-      key: clientCartKey(),
-      periodSeconds: 60,
-      methods: ["POST"],
-    }),
-  );
-  app.use(
-    "/api/carts/:id/checkout",
-    rateLimit({ binding: "CHECKOUT_RATE_LIMITER", key: cartKey(), periodSeconds: 60, methods: ["POST"] }),
-  );
-  app.use(
-    "/api/checkouts/:id/confirm",
-    rateLimit({
-      binding: "CHECKOUT_RATE_LIMITER",
-      key: (c) => `checkout:${c.req.param("id")}`,
-      periodSeconds: 60,
-      methods: ["POST"],
-    }),
-  );
-  app.use(
-    "/api/waiting-rooms/:room/tickets",
-    rateLimit({
-      binding: "WAITING_ROOM_JOIN_RATE_LIMITER",
-      key: clientKey,
-      periodSeconds: 10,
-      methods: ["POST"],
-    }),
-  );
+  for (const { path, ...limit } of ROUTE_RATE_LIMITS) app.use(path, rateLimit(limit));
   app.onError(problemHandler);
   app.notFound(notFoundHandler);
 
@@ -177,10 +99,11 @@ export function createApp(options: AppOptions = {}) {
     in: "header",
     name: "X-Cart-Token",
   });
-  app.doc31("/openapi.json", { openapi: "3.1.0", info: OPENAPI_INFO });
-  app.get("/docs", (c) =>
-    c.html(renderApiReference(app.getOpenAPI31Document({ openapi: "3.1.0", info: OPENAPI_INFO }))),
-  );
+  // Built on first request, then reused: the routes cannot change while the isolate lives.
+  let document: ReturnType<typeof openApiDocument> | undefined;
+  const apiDocument = () => (document ??= openApiDocument(app));
+  app.get("/openapi.json", (c) => c.json(apiDocument()));
+  app.get("/docs", (c) => c.html(renderApiReference(apiDocument())));
 
   return app;
 }

@@ -42,6 +42,14 @@ export function problemResponses<const S extends readonly number[]>(...statuses:
   return out as { [K in S[number] as `${K}`]: { description: string; content: typeof problemContent } };
 }
 
+/**
+ * `schema | null` for a schema registered as a named OpenAPI component (`Money`, `Address` …).
+ * zod-to-openapi renders `Named.nullable()` by making the shared component itself nullable when
+ * it meets that use first, so every `Money` in the document turned nullable; a union leaves the
+ * component alone and renders `anyOf: [{ $ref }, { type: "null" }]`.
+ */
+export const orNull = <T extends z.ZodType>(schema: T) => z.union([schema, z.null()]);
+
 /** `?cursor=…&limit=…` for every paginated list. */
 export const PaginationQuery = z.object({
   cursor: z.string().max(512).optional().openapi({ description: "Opaque cursor from `next_cursor`" }),

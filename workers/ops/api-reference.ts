@@ -1,4 +1,5 @@
 import { html, raw } from "hono/html";
+import { ASSETS } from "../storefront/asset-manifest.gen";
 
 interface Operation {
   summary?: string;
@@ -16,8 +17,9 @@ interface OpenApiLike {
 const METHODS = ["get", "post", "put", "patch", "delete"] as const;
 
 /**
- * A dependency-free, server-rendered API reference built from the OpenAPI document
- * (works offline, unlike CDN-hosted viewers). The full schemas stay in `/openapi.json`.
+ * The API reference at /docs: Swagger UI (schemas, examples, "Try it out") from our own static
+ * assets, so it works offline and under the pages' CSP (scripts from 'self' only). The
+ * server-rendered list of operations under it is what a browser without JavaScript shows.
  */
 export function renderApiReference(doc: OpenApiLike) {
   const byTag = new Map<string, { method: string; path: string; op: Operation }[]>();
@@ -65,6 +67,9 @@ export function renderApiReference(doc: OpenApiLike) {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${doc.info.title} — API reference</title>
+<link rel="stylesheet" href="${ASSETS["vendor/swagger-ui.css"]}">
+<script src="${ASSETS["vendor/swagger-ui-bundle.js"]}" defer></script>
+<script type="module" src="${ASSETS["js/api-docs.js"]}"></script>
 <style>${raw(`body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:0 auto;padding:1rem;color:#1a1a1a}
 code{font-family:ui-monospace,monospace}h3{font-size:1rem;margin:1.5rem 0 .25rem}
 .m{display:inline-block;min-width:4.5rem;text-align:center;border-radius:4px;color:#fff;font-size:.8rem;padding:.1rem .3rem}
@@ -73,9 +78,12 @@ table{border-collapse:collapse;font-size:.9rem}td,th{border:1px solid #ccc;paddi
 .responses{font-size:.9rem;margin:.25rem 0}`)}</style>
 </head>
 <body>
+<div id="api-reference"></div>
+<div data-static-reference>
 <header><h1>${doc.info.title} <small>v${doc.info.version}</small></h1>
 <p>${doc.info.description ?? ""} Machine-readable document: <a href="/openapi.json">/openapi.json</a>.</p></header>
 <main>${sections}</main>
+</div>
 </body>
 </html>`;
 }

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { CurrencySchema, MoneySchema } from "../lib/money";
+import { orNull } from "../lib/schemas";
 
 /** Codes are case-insensitive for shoppers and stored upper-case. */
 export const PromotionCodeSchema = z
@@ -73,9 +74,9 @@ export const PromotionSchema = z
     code: z.string(),
     type: z.enum(["percentage", "fixed_amount"]),
     percentage_bp: z.number().int().nullable(),
-    amount_off: MoneySchema.nullable(),
+    amount_off: orNull(MoneySchema),
     currency: CurrencySchema.nullable(),
-    minimum_subtotal: MoneySchema.nullable(),
+    minimum_subtotal: orNull(MoneySchema),
     starts_at: z.string().nullable(),
     ends_at: z.string().nullable(),
     usage_limit: z.number().int().nullable(),

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { CurrencySchema, DEFAULT_CURRENCY, MAX_AMOUNT, MoneySchema } from "../lib/money";
-import { PaginationQuery } from "../lib/schemas";
+import { orNull, PaginationQuery } from "../lib/schemas";
 import { AVAILABILITY_VALUES, SEARCH_SORTS } from "./service";
 
 /** Longest accepted query: a longer "query" is pasted junk or an attack, answered 422. */
@@ -52,7 +52,7 @@ const FacetValueSchema = z
 
 const PriceFacetValueSchema = FacetValueSchema.extend({
   min: MoneySchema,
-  max: MoneySchema.nullable(),
+  max: orNull(MoneySchema),
 }).openapi("SearchPriceFacetValue");
 
 export const SearchResponseSchema = z
@@ -70,7 +70,7 @@ export const SearchResponseSchema = z
         title: z.string(),
         brand: z.string(),
         thumbnail_url: z.string().nullable(),
-        price: MoneySchema.nullable().openapi({
+        price: orNull(MoneySchema).openapi({
           description: "Lowest variant price in `currency`; null if unpriced",
         }),
         in_stock: z.boolean(),
