@@ -29,6 +29,7 @@ export default defineConfig({
           STRIPE_WEBHOOK_SECRET: "",
           FULFILMENT_WEBHOOK_SECRET: "test-fulfilment-secret",
           WAITING_ROOM_SECRET: "test-waiting-room-secret-0123456789abcdef",
+          ADMIN_SESSION_SECRET: "test-admin-session-secret-0123456789abcdef",
         },
       },
     }),

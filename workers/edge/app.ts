@@ -4,10 +4,12 @@ import { catalogAdminRoutes } from "../catalog/admin-routes";
 import { catalogRoutes } from "../catalog/routes";
 import { checkoutRoutes } from "../checkout/routes";
 import { applyPaymentOutcome } from "../checkout/service";
+import { consoleRoutes } from "../console/routes";
 import { adminEventRoutes } from "../events/routes";
 import { devReceiverRoutes } from "../fulfilment/dev-receiver";
 import { inventoryAdminRoutes } from "../inventory/admin-routes";
 import { initialStockRoutes } from "../inventory/initial-stock-routes";
+import { inventoryLevelRoutes } from "../inventory/level-routes";
 import { inventoryRoutes } from "../inventory/routes";
 import { bodyLimit } from "../lib/body-limit";
 import { cors } from "../lib/cors";
@@ -23,6 +25,7 @@ import { throwOnInvalid } from "../lib/validation";
 import { versionAffinity } from "../lib/version-affinity";
 import { versionHeaders } from "../lib/version-headers";
 import { renderApiReference } from "../ops/api-reference";
+import { overviewRoutes } from "../ops/overview-routes";
 import { opsRoutes } from "../ops/routes";
 import { orderActionRoutes } from "../orders/action-routes";
 import { orderRoutes } from "../orders/routes";
@@ -152,6 +155,13 @@ export function createApp(options: AppOptions = {}) {
   app.route("/", inventoryAdminRoutes);
   app.route("/", waitingRoomRoutes);
   app.route("/", waitingRoomAdminRoutes);
+  app.route("/", inventoryLevelRoutes);
+  app.route("/", overviewRoutes);
+  // The console reaches the routes above in process, through this same app.
+  app.route(
+    "/admin",
+    consoleRoutes((request, env, ctx) => Promise.resolve(app.fetch(request, env, ctx))),
+  );
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",
