@@ -23,6 +23,12 @@ export default defineConfig({
               sha256: "bb637fb2772cd3779c5f78aa25f903b0e7ab57f90e6de7b8f8aea777338fa825",
               scopes: ["catalog:read"],
             },
+            // "inventory-reader-token": the console's read-only scope tests.
+            {
+              id: "inventory-reader",
+              sha256: "c8b41efcc5ab8c079ad6504bb06f20229a66cffcbe76da2c0a35d31b07398cbe",
+              scopes: ["inventory:read"],
+            },
           ]),
           STRIPE_SECRET_KEY: "",
           STRIPE_PUBLISHABLE_KEY: "",
