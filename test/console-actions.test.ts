@@ -147,7 +147,29 @@ describe("admin API additions behind the console", () => {
     expect(after.dead_letters_pending).toBe(before.dead_letters_pending + 1);
   });
 
-  it("disables a promotion code so it no longer applies", async () => {
+  it("finds products by title or slug fragment, or by a variant's exact SKU", async () => {
+    const tag = crypto.randomUUID().slice(0, 8);
+    const sku = `FIND-${tag}`;
+    const created = await callJson(
+      "/admin/api/products",
+      "POST",
+      { slug: `needle-${tag}`, title: `Haystack Needle ${tag}`, variants: [{ sku }] },
+      ADMIN,
+    );
+    const { id } = (await created.json()) as { id: string };
+    const search = async (q: string) =>
+      (
+        (await (await call(`/admin/api/products?q=${encodeURIComponent(q)}`, { headers: ADMIN })).json()) as {
+          items: { id: string }[];
+        }
+      ).items.map((p) => p.id);
+    expect(await search(`NEEDLE ${tag.toUpperCase()}`)).toEqual([id]);
+    expect(await search(`needle-${tag}`)).toEqual([id]);
+    expect(await search(sku)).toEqual([id]);
+    expect(await search(`FIND-${tag.slice(0, 4)}`)).toEqual([]);
+  });
+
+  it("disables a promotion code, and answers 404 for an unknown one", async () => {
     const code = `OFF${crypto.randomUUID().slice(0, 6).toUpperCase()}`;
     const created = await callJson(
       "/admin/api/promotions",

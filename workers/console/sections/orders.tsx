@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { FC } from "hono/jsx";
+import { formatMoney } from "../../lib/money";
 import { ORDER_STATUSES } from "../../orders/lifecycle";
 import type { AdminOrderView, OrderSummary } from "../../orders/schemas";
 import { parsePrice } from "../../storefront/catalog";
@@ -153,7 +154,7 @@ const OrderPage: FC<{ order: AdminOrderView; csrf: string; writable: boolean }> 
                   name="amount"
                   label={`Amount (${order.currency})`}
                   inputmode="decimal"
-                  hint={`Empty refunds everything that remains (${refundable} minor units).`}
+                  hint={`Empty refunds everything that remains (${formatMoney({ amount: refundable, currency: order.currency })}).`}
                 />
                 <Field name="reason" label="Reason" />
                 <button type="submit">Refund</button>

@@ -85,15 +85,17 @@ const StatusSelect: FC<{ value: string; id?: string }> = ({ value, id = "f-pstat
 const ListPage: FC<{
   items: AdminProductSummary[];
   status: string;
+  q: string;
   next: string | null;
   categories: AdminCategory[];
   csrf: string;
   writable: boolean;
-}> = ({ items, status, next, categories, csrf, writable }) => (
+}> = ({ items, status, q, next, categories, csrf, writable }) => (
   <>
     <h1>Products</h1>
     <search>
       <form method="get" action="/admin/products" class="inline-form">
+        <Field name="q" label="Title, slug or SKU" type="search" value={q} />
         <div class="field">
           <label for="f-filter-status">Status</label>
           <select id="f-filter-status" name="status">
@@ -105,7 +107,7 @@ const ListPage: FC<{
             ))}
           </select>
         </div>
-        <button type="submit">Filter</button>
+        <button type="submit">Search</button>
       </form>
     </search>
     <DataTable caption="Newest first" headers={["Title", "Brand", "Status", "Updated (UTC)"]}>
@@ -124,7 +126,7 @@ const ListPage: FC<{
     </DataTable>
     {next ? (
       <p>
-        <a href={`/admin/products?${new URLSearchParams({ status, cursor: next })}`}>Older products</a>
+        <a href={`/admin/products?${new URLSearchParams({ status, q, cursor: next })}`}>Older products</a>
       </p>
     ) : null}
     {writable ? (
@@ -269,15 +271,17 @@ async function categoriesOf(c: ConsoleContext): Promise<AdminCategory[]> {
 
 async function showList(c: ConsoleContext, opts: PageOptions = {}) {
   const status = c.req.query("status") ?? "";
+  const q = c.req.query("q")?.trim() ?? "";
   const [list, categories] = await Promise.all([
     c.get("api").get<{ items: AdminProductSummary[]; next_cursor: string | null }>("/products", {
       status,
+      q,
       cursor: c.req.query("cursor"),
       limit: "50",
     }),
     categoriesOf(c),
   ]);
-  const props = { status, categories, csrf: c.get("session").csrf, writable: can(c, "catalog:write") };
+  const props = { status, q, categories, csrf: c.get("session").csrf, writable: can(c, "catalog:write") };
   if (!list.ok) return page(c, "Products", <ListPage items={[]} next={null} {...props} />, failure(list));
   return page(
     c,
