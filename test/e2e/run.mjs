@@ -380,22 +380,31 @@ test("a flash-sale shopper waits their turn in line, gets a timed hold; the next
   await second.close();
 });
 
-test("mobile viewport: no horizontal scrolling, reachable controls, visible focus", async () => {
-  const context = await browser.newContext({
+/** A 390 px wide touch phone. */
+const mobileContext = () =>
+  browser.newContext({
     baseURL: base.href,
     viewport: { width: 390, height: 844 },
     deviceScaleFactor: 2,
     isMobile: true,
     hasTouch: true,
   });
-  const page = await openPage(context, "mobile");
-  for (const path of ["/", `/p/${FLASH_SALE.slug}`]) {
+
+/** Asserts each path fits a 390 px screen without horizontal scrolling. */
+async function assertFits(page, paths) {
+  for (const path of paths) {
     await page.goto(path);
     // Compare with the device width, not innerWidth: a mobile browser widens its layout
     // viewport to fit overflowing content, which would hide the very overflow we look for.
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 390, `${path} fits a 390px screen (content is ${width}px wide)`);
   }
+}
+
+test("mobile viewport: no horizontal scrolling, reachable controls, visible focus", async () => {
+  const context = await mobileContext();
+  const page = await openPage(context, "mobile");
+  await assertFits(page, ["/", `/p/${FLASH_SALE.slug}`]);
   await page.keyboard.press("Tab");
   const focused = await page.evaluate(() => {
     const el = document.activeElement;
@@ -571,25 +580,15 @@ test("console: replay a dead letter", async () => {
 });
 
 test("console: usable at 390 px and by keyboard", async () => {
-  const context = await browser.newContext({
-    baseURL: base.href,
-    viewport: { width: 390, height: 844 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-  });
+  const context = await mobileContext();
   const page = await consolePage(context, "console-mobile");
-  for (const path of [
+  await assertFits(page, [
     "/admin",
     `/admin/inventory/${DROP_SKU}`,
     "/admin/orders",
     "/admin/events",
     "/admin/products",
-  ]) {
-    await page.goto(path);
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
-    assert.ok(width <= 390, `${path} fits a 390px screen (content is ${width}px wide)`);
-  }
+  ]);
   await page.goto(`/admin/inventory/${DROP_SKU}`);
   await shot(page, "28-console-mobile-inventory");
   await page.keyboard.press("Tab");
