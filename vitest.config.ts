@@ -31,6 +31,8 @@ export default defineConfig({
             },
           ]),
           STRIPE_SECRET_KEY: "",
+          // The offline test provider pays the suites' checkouts (never enabled in production).
+          PAYMENT_TEST_PROVIDER: "enabled",
           STRIPE_PUBLISHABLE_KEY: "",
           STRIPE_WEBHOOK_SECRET: "",
           FULFILMENT_WEBHOOK_SECRET: "test-fulfilment-secret",

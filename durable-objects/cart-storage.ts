@@ -48,6 +48,7 @@ export const CART_STORAGE_MIGRATIONS: readonly string[] = [
      expires_at INTEGER NOT NULL
    );
    CREATE TABLE order_tokens (checkout_id TEXT PRIMARY KEY, token TEXT NOT NULL);`,
+  "ALTER TABLE checkouts ADD COLUMN request_fingerprint TEXT",
 ];
 
 export function migrateCartStorage(sql: SqlStorage): void {
@@ -103,4 +104,6 @@ export interface CheckoutRow extends Record<string, SqlStorageValue> {
   created_at: number;
   updated_at: number;
   expires_at: number;
+  /** What the checkout's Idempotency-Key stands for: the cart it was started from (null before it was stored). */
+  request_fingerprint: string | null;
 }

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadCatalogItems } from "../workers/cart/catalog-prices";
-import { holdLineStock, type LineHold, releaseLineStock } from "../workers/cart/line-stock";
+import { holdLineStock, type LineHold, rehomeLineStock, releaseLineStock } from "../workers/cart/line-stock";
 import { type PricedCart, priceCart } from "../workers/cart/pricing";
 import {
   type Address,
@@ -13,6 +13,7 @@ import { SHIPPING_RATES, shippingRate } from "../workers/cart/shipping-rates";
 import { regionForCurrency, TAX_REGIONS, type TaxRegion } from "../workers/cart/tax-rates";
 import {
   commitCheckoutReservations,
+  curtailLineHolds,
   releaseCheckoutReservations,
   reserveCheckoutLines,
   returnCheckoutReservations,
@@ -23,6 +24,8 @@ import {
   type CheckoutSnapshot,
   orderDraftFrom,
 } from "../workers/checkout/snapshot";
+import { customerIdentity, identityOf } from "../workers/customers/identity";
+import { sha256Hex } from "../workers/lib/crypto";
 import { DatabaseUnavailableError, databaseOutage } from "../workers/lib/d1-guard";
 import { newId, newSecret } from "../workers/lib/ids";
 import { describeError, log } from "../workers/lib/logging";
@@ -33,7 +36,7 @@ import { placeOrder, refundOrder } from "../workers/orders/service";
 import {
   isProviderUnavailable,
   type PaymentOutcome,
-  type PaymentProviderError,
+  PaymentProviderError,
   type PaymentSession,
   paymentIdempotencyKey,
   paymentProviderFor,
@@ -87,7 +90,10 @@ export type CartRefusalReason =
   | "confirmation_not_supported"
   | "card_invalid"
   | "admission_required"
-  | "admission_expired";
+  | "admission_expired"
+  | "email_required"
+  | "idempotency_key_reused"
+  | "payment_provider_not_configured";
 
 /** A domain refusal, returned (not thrown) across RPC; `data` lands in the problem body. */
 export interface CartRefusal {
@@ -113,6 +119,8 @@ export const RESERVATION_GRACE_SECONDS = 5 * 60;
  * under the grace above, so a resumed checkout's holds still outlive its payment window.
  */
 export const PAYMENT_RESUME_WINDOW_MS = 2 * 60 * 1000;
+/** How often a payment still processing at the end of its window is asked about again. */
+export const PROCESSING_RECHECK_MS = 10 * 60 * 1000;
 /** When the payment provider or D1 is down at the end of a payment window, try again this much later. */
 const EXPIRY_RETRY_MS = 30 * 1000;
 
@@ -135,6 +143,7 @@ const STOCK_REFUSALS = {
   quantity_too_large: "quantity_limit_exceeded",
   admission_required: "admission_required",
   admission_expired: "admission_expired",
+  customer_required: "email_required",
 } as const satisfies Record<string, CartRefusalReason>;
 
 /**
@@ -156,6 +165,13 @@ export function stockRefusal(
       waiting_room: hold.waiting_room,
       join_url: joinPath(hold.waiting_room),
     });
+  }
+  if (reason === "email_required") {
+    return refuse(
+      reason,
+      `${target.sku} is limited per customer: give the cart an email before adding it.`,
+      target,
+    );
   }
   const detail =
     reason === "sold_out"
@@ -260,7 +276,7 @@ export class CartObject extends DurableObject<Env> {
           cartId: cart.id,
           sku: input.sku,
           quantity,
-          email: cart.email,
+          customer: identityOf(cart.email),
           reservationId: existing?.reservation_id ?? null,
         },
         admission,
@@ -324,7 +340,7 @@ export class CartObject extends DurableObject<Env> {
           cartId: cart.id,
           sku: line.sku,
           quantity,
-          email: cart.email,
+          customer: identityOf(cart.email),
           reservationId: line.reservation_id,
         },
         admission,
@@ -353,8 +369,34 @@ export class CartObject extends DurableObject<Env> {
     });
   }
 
+  /**
+   * Sets the customer's email. Held stock counts against the customer's purchase limits, so a
+   * new identity takes over every line hold first: over that customer's limit, the change is
+   * refused and the holds stay with the old one.
+   */
   async setEmail(tokenHash: string, email: string): Promise<CartResult> {
-    return this.mutate(tokenHash, async () => {
+    return this.mutate(tokenHash, async (cart) => {
+      const customer = customerIdentity(email);
+      if (identityOf(cart.email) !== customer) {
+        for (const line of this.lines()) {
+          const moved = await rehomeLineStock(this.env, {
+            sku: line.sku,
+            reservationId: line.reservation_id,
+            customer,
+          });
+          if (moved.ok) continue;
+          return moved.reason === "limit_exceeded"
+            ? refuse(
+                "purchase_limit_exceeded",
+                `${line.sku} is limited per customer and ${email} has reached that limit.`,
+                { sku: line.sku, line_id: line.id },
+              )
+            : refuse("sold_out", `${line.sku} could not be moved to ${email}.`, {
+                sku: line.sku,
+                line_id: line.id,
+              });
+        }
+      }
       this.sql.exec("UPDATE cart SET email = ?", email);
       return null;
     });
@@ -464,6 +506,14 @@ export class CartObject extends DurableObject<Env> {
     const replay = this.sql
       .exec<CheckoutRow>("SELECT * FROM checkouts WHERE idempotency_key = ?", idempotencyKey)
       .toArray()[0];
+    const fingerprint = await this.requestFingerprint(cart);
+    if (replay && replay.request_fingerprint !== null && replay.request_fingerprint !== fingerprint) {
+      return refuse(
+        "idempotency_key_reused",
+        "This Idempotency-Key started a checkout of the cart as it was then; the cart has changed since. Use a fresh key.",
+        { checkout_id: replay.id },
+      );
+    }
     if (replay) {
       // A checkout whose payment could not be started resumes under the same key, within
       // its resume window (after it, the alarm gives everything back).
@@ -492,7 +542,7 @@ export class CartObject extends DurableObject<Env> {
     const reserved = await reserveCheckoutLines(this.env, {
       checkoutId,
       cartId: cart.id,
-      email: snapshot.value.email,
+      customer: customerIdentity(snapshot.value.email),
       lines: lines.map((line) => ({
         line_id: line.id,
         sku: line.sku,
@@ -505,12 +555,16 @@ export class CartObject extends DurableObject<Env> {
     if (!reserved.ok) {
       return stockRefusal(reserved, { sku: reserved.sku, line_id: reserved.line_id });
     }
+    // The cart shows each hold's real deadline, capped by the inventory.
+    for (const [lineId, expiresAt] of reserved.lineExpiries) {
+      this.sql.exec("UPDATE lines SET reservation_expires_at = ? WHERE id = ?", expiresAt, lineId);
+    }
     // Persist before holding promotion uses: from here on the checkout's alarm (or a replay)
     // can always find and give back what it took.
     this.sql.exec(
       `INSERT INTO checkouts (id, idempotency_key, status, snapshot, reservations, promotion_ids, created_at,
-         updated_at, expires_at)
-       VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?)`,
+         updated_at, expires_at, request_fingerprint)
+       VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)`,
       checkoutId,
       idempotencyKey,
       JSON.stringify(snapshot.value),
@@ -519,6 +573,7 @@ export class CartObject extends DurableObject<Env> {
       now,
       now,
       now + PAYMENT_WINDOW_MS,
+      fingerprint,
     );
     this.sql.exec("UPDATE cart SET status = 'checking_out', updated_at = ?", now);
     await this.scheduleAlarm();
@@ -690,6 +745,11 @@ export class CartObject extends DurableObject<Env> {
         email: snapshot.email,
         idempotencyKey: paymentIdempotencyKey(row.id, "create"),
       });
+      // Provider events are acted on only for payments recorded here (a shared Stripe
+      // account also carries other shops' payments). A retry records the same id again.
+      await this.env.DB.prepare("UPDATE checkout_index SET payment_id = ?1 WHERE id = ?2")
+        .bind(session.payment_id, row.id)
+        .run();
     } catch (error) {
       const outage = isProviderUnavailable(error) ? error : databaseOutage(error);
       if (outage) return this.awaitResume(row, outage);
@@ -698,6 +758,9 @@ export class CartObject extends DurableObject<Env> {
         code: "payment_provider_unavailable",
         message: "The payment could not be started.",
       });
+      if (error instanceof PaymentProviderError && error.code === "not_configured") {
+        return refuse("payment_provider_not_configured", "Payments are not configured on this shop.");
+      }
       return refuse("payment_provider_unavailable", "The payment provider refused to start the payment.");
     }
     // The payment exists: the full window applies again (a resume had shortened it).
@@ -819,8 +882,55 @@ export class CartObject extends DurableObject<Env> {
         await this.applySession(row, session);
         return;
       }
+      if (session.status === "processing") {
+        await this.awaitSettlement(row);
+        return;
+      }
     }
     await this.abandon(row, status, failure);
+  }
+
+  /** The payment cannot be cancelled while it is processing: ask again later, cart still locked. */
+  private async awaitSettlement(row: CheckoutRow): Promise<void> {
+    const now = Date.now();
+    this.sql.exec(
+      "UPDATE checkouts SET expires_at = ?, updated_at = ? WHERE id = ?",
+      now + PROCESSING_RECHECK_MS,
+      now,
+      row.id,
+    );
+    log("info", "checkout_payment_processing", { checkout_id: row.id, payment_id: row.payment_id });
+    await this.scheduleAlarm();
+  }
+
+  /**
+   * A payment succeeded for a checkout of a cart that already became an order (a late payment
+   * from an earlier attempt): one cart never makes two orders, so this payment is refunded in
+   * full and its checkout gives back what it held.
+   */
+  private async refundDuplicate(row: CheckoutRow, outcome: PaymentOutcome, orderCheckout: string) {
+    log("error", "checkout_duplicate_payment_refunded", {
+      checkout_id: row.id,
+      payment_id: outcome.payment_id,
+      order_checkout_id: orderCheckout,
+    });
+    await paymentProviderFor(this.env).refund({
+      paymentId: outcome.payment_id,
+      idempotencyKey: paymentIdempotencyKey(row.id, "refund:duplicate"),
+      reason: "duplicate",
+    });
+    const reservations = JSON.parse(row.reservations) as CheckoutReservation[];
+    await releaseCheckoutReservations(this.env, reservations, { includeLineHolds: false });
+    await releasePromotionUses(this.env, row.id);
+    this.sql.exec(
+      "UPDATE checkouts SET status = 'failed', failure = ?, updated_at = ? WHERE id = ?",
+      JSON.stringify({
+        code: "duplicate_payment_refunded",
+        message: "This cart was already paid for; this later payment was refunded in full.",
+      }),
+      Date.now(),
+      row.id,
+    );
   }
 
   /** Gives back a checkout's stock and promotion uses and reopens the cart for a retry. */
@@ -831,6 +941,16 @@ export class CartObject extends DurableObject<Env> {
   ) {
     const reservations = JSON.parse(row.reservations) as CheckoutReservation[];
     await releaseCheckoutReservations(this.env, reservations, { includeLineHolds: false });
+    // A failed payment never renews the shopper's holds: they fall back to the sale's TTL.
+    const deadlines = await curtailLineHolds(this.env, reservations);
+    for (const [lineId, expiresAt] of deadlines) {
+      this.sql.exec(
+        "UPDATE lines SET reservation_id = CASE WHEN ? IS NULL THEN NULL ELSE reservation_id END, reservation_expires_at = ? WHERE id = ?",
+        expiresAt,
+        expiresAt,
+        lineId,
+      );
+    }
     await releasePromotionUses(this.env, row.id);
     const now = Date.now();
     this.sql.exec(
@@ -851,6 +971,13 @@ export class CartObject extends DurableObject<Env> {
    * units that were committed go back, the order is written flagged and refunded in full.
    */
   private async complete(row: CheckoutRow, outcome: PaymentOutcome): Promise<void> {
+    const ordered = this.sql
+      .exec<{ id: string }>("SELECT id FROM checkouts WHERE status = 'completed' AND id != ?", row.id)
+      .toArray()[0];
+    if (ordered) {
+      await this.refundDuplicate(row, outcome, ordered.id);
+      return;
+    }
     const snapshot = JSON.parse(row.snapshot) as CheckoutSnapshot;
     const reservations = JSON.parse(row.reservations) as CheckoutReservation[];
     const { committed, lost } = await commitCheckoutReservations(this.env, {
@@ -922,6 +1049,25 @@ export class CartObject extends DurableObject<Env> {
     await this.touch();
   }
 
+  /**
+   * A checkout request has no body: what its Idempotency-Key stands for is the cart it checks
+   * out (lines, customer, address, shipping, codes). The same key on a changed cart is refused.
+   */
+  private async requestFingerprint(cart: CartRow): Promise<string> {
+    const lines = this.lines()
+      .map((line) => [line.sku, line.quantity] as const)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return sha256Hex(
+      JSON.stringify([
+        lines,
+        cart.email,
+        cart.shipping_address,
+        cart.shipping_method,
+        [...this.promotionCodes()].sort(),
+      ]),
+    );
+  }
+
   /** The guest lookup token for the checkout's order: chosen once, stored so replays can show it. */
   private lookupToken(row: CheckoutRow): string {
     const existing = this.sql
@@ -933,12 +1079,20 @@ export class CartObject extends DurableObject<Env> {
     return token;
   }
 
-  /** Payment window over: settle with the provider, else cancel and give everything back. */
+  /**
+   * Payment window over: settle with the provider, else cancel and give everything back. A
+   * payment still `processing` (bank debits, delayed methods) can yet succeed, so the checkout
+   * stays open and the cart locked until it settles: reopening now is how one cart got two orders.
+   */
   private async expireCheckout(row: CheckoutRow): Promise<void> {
     if (row.payment_id) {
       const session = await paymentProviderFor(this.env).getPayment(row.payment_id);
       if (session.status === "succeeded") {
         await this.applySession(row, session);
+        return;
+      }
+      if (session.status === "processing") {
+        await this.awaitSettlement(row);
         return;
       }
     }

@@ -16,7 +16,7 @@ import {
 } from "../workers/inventory/types";
 import { newId } from "../workers/lib/ids";
 import { log } from "../workers/lib/logging";
-import { type Admission, admissionRefusal } from "../workers/waiting-room/admission";
+import { type Admission, type AdmissionRefusal, admissionRefusal } from "../workers/waiting-room/admission";
 import { applyStorageMigrations } from "./storage-migrations";
 
 /*
@@ -104,6 +104,11 @@ export interface ReserveInput {
   key: string;
   /** The request's waiting-room admissions; required when the sale has a waiting room. */
   admission?: Admission;
+  /**
+   * A hold moving here from another shard (a cart's email changed): it keeps the first grant's
+   * time and deadline, so moving never renews a hold.
+   */
+  carry?: { createdAt: number; expiresAt: number };
 }
 
 /**
@@ -112,7 +117,12 @@ export interface ReserveInput {
  */
 export type ReserveResult =
   | { ok: true; reservation: ReservationView }
-  | { ok: false; reason: ReserveRefusal | "shard_retired"; available: number; waiting_room?: string };
+  | {
+      ok: false;
+      reason: ReserveRefusal | "shard_retired" | "idempotency_key_reused";
+      available: number;
+      waiting_room?: string;
+    };
 
 export type ResizeResult =
   | { ok: true; reservation: ReservationView }
@@ -125,11 +135,21 @@ export type ResizeResult =
 
 export type ExtendResult =
   | { ok: true; reservation: ReservationView }
+  | { ok: false; reason: "not_found" | "not_held" }
+  | { ok: false; reason: AdmissionRefusal; waiting_room: string };
+export type CurtailResult =
+  | { ok: true; reservation: ReservationView }
   | { ok: false; reason: "not_found" | "not_held" };
+export type ReassignResult =
+  | { ok: true; reservation: ReservationView }
+  | { ok: false; reason: "not_found" | "not_held" | "limit_exceeded" };
 export type ReleaseResult = { ok: true } | { ok: false; reason: "not_found" | "already_committed" };
 export type CommitResult =
   | { ok: true }
-  | { ok: false; reason: "not_found" | "expired" | "released" | "committed_to_other_order" };
+  | {
+      ok: false;
+      reason: "not_found" | "expired" | "released" | "committed_to_other_order" | "limit_exceeded";
+    };
 export type ReturnResult = { ok: true } | { ok: false; reason: "not_found" | "not_committed" };
 
 export interface AdjustmentView {
@@ -143,7 +163,8 @@ export interface AdjustmentView {
 
 export type StockChangeResult =
   | { ok: true; adjustment: AdjustmentView; on_hand: number }
-  | { ok: false; reason: "stock_below_committed"; on_hand: number; committed: number };
+  | { ok: false; reason: "stock_below_committed"; on_hand: number; committed: number }
+  | { ok: false; reason: "idempotency_key_reused" };
 
 /** What the coordinator tells a shard on every exchange. */
 interface SyncReply {
@@ -232,6 +253,7 @@ export const INVENTORY_STORAGE_MIGRATIONS: readonly (readonly string[])[] = [
       returned_seen INTEGER NOT NULL DEFAULT 0)`,
   ],
   ["ALTER TABLE state ADD COLUMN draining INTEGER NOT NULL DEFAULT 0"],
+  ["ALTER TABLE idempotency ADD COLUMN fingerprint TEXT"],
 ];
 
 /** KV allows about one write per second per key; the snapshot (and D1 event) honour it. */
@@ -275,6 +297,14 @@ export class InventoryObject extends DurableObject<Env> {
   async reserve(addr: ShardAddress, input: ReserveInput): Promise<ReserveResult> {
     this.bind(addr);
     const memoKey = `reserve:${input.key}`;
+    const fingerprint = JSON.stringify([
+      input.holder,
+      input.customer ?? null,
+      input.quantity,
+      input.ttlSeconds ?? null,
+    ]);
+    if (this.keyReused(memoKey, fingerprint))
+      return { ok: false, reason: "idempotency_key_reused", available: 0 };
     return this.withStock<ReserveResult>((final) => {
       const prior = this.recall<ReserveResult>(memoKey);
       if (prior) return { done: prior };
@@ -289,10 +319,10 @@ export class InventoryObject extends DurableObject<Env> {
         this.windowRefusal(policy, now) ??
         this.quantityRefusal(policy, input.quantity) ??
         this.limitRefusal(policy, input.holder, input.customer ?? null, input.quantity, null);
-      if (refusal) return { done: this.remember(memoKey, this.refuse(refusal)) };
+      if (refusal) return { done: this.remember(memoKey, this.refuse(refusal), fingerprint) };
       const available = this.available();
       if (available < input.quantity) {
-        if (final) return { done: this.remember(memoKey, this.refuse("insufficient_stock")) };
+        if (final) return { done: this.remember(memoKey, this.refuse("insufficient_stock"), fingerprint) };
         return { need: input.quantity - available };
       }
       const ttl = input.ttlSeconds ?? policy.reservation_ttl_seconds;
@@ -305,14 +335,14 @@ export class InventoryObject extends DurableObject<Env> {
           input.holder,
           input.customer ?? null,
           input.quantity,
-          now + ttl * 1000,
-          now,
+          input.carry?.expiresAt ?? now + ttl * 1000,
+          input.carry?.createdAt ?? now,
           now,
         );
         s.reserved += input.quantity;
         const reservation = this.view(this.row(id) as ReservationRow);
         const out: ReserveResult = { ok: true, reservation };
-        this.store(memoKey, out, now);
+        this.store(memoKey, out, now, fingerprint);
         return out;
       });
       return { done: result };
@@ -371,27 +401,99 @@ export class InventoryObject extends DurableObject<Env> {
     return result;
   }
 
-  /** Moves a held reservation's deadline to now + `ttlSeconds`. */
+  /**
+   * Moves a held reservation's deadline to now + `ttlSeconds` (a checkout's payment window),
+   * never past its life cap: the sale's reservation TTL plus that window, counted from the
+   * first grant, however often it is extended. Going past the TTL is taking the stock for
+   * longer than the sale granted, so behind a waiting room it needs a live admission.
+   */
   async extend(
     addr: ShardAddress,
-    input: { reservationId: string; ttlSeconds?: number },
+    input: { reservationId: string; ttlSeconds?: number; admission?: Admission },
   ): Promise<ExtendResult> {
-    this.bind(addr);
     const now = Date.now();
-    this.sweep(now);
-    const row = this.row(input.reservationId);
-    if (!row) return { ok: false, reason: "not_found" };
-    if (row.status !== "held") return { ok: false, reason: "not_held" };
-    const ttl = input.ttlSeconds ?? this.policy().reservation_ttl_seconds;
+    const row = this.heldRow(addr, input.reservationId, now);
+    if (!("id" in row)) return row;
+    const policy = this.policy();
+    const ttl = input.ttlSeconds ?? policy.reservation_ttl_seconds;
+    const granted = row.created_at + policy.reservation_ttl_seconds * 1000;
+    const target = Math.max(row.expires_at, Math.min(now + ttl * 1000, granted + ttl * 1000));
+    if (target > granted && target > row.expires_at && policy.waiting_room !== null) {
+      const reason = admissionRefusal(policy.waiting_room, input.admission, now);
+      if (reason) return { ok: false, reason, waiting_room: policy.waiting_room };
+    }
     return this.mutate(() => {
       this.sql.exec(
         "UPDATE reservations SET expires_at = ?, updated_at = ? WHERE id = ?",
-        now + ttl * 1000,
+        target,
         now,
         row.id,
       );
       return { ok: true, reservation: this.view(this.row(row.id) as ReservationRow) };
     });
+  }
+
+  /**
+   * Takes back what a checkout added to a hold's life: the deadline returns to the sale's TTL
+   * from the first grant (a failed payment never renews a hold). Already past it: expired now.
+   */
+  async curtail(addr: ShardAddress, input: { reservationId: string }): Promise<CurtailResult> {
+    const now = Date.now();
+    const row = this.heldRow(addr, input.reservationId, now);
+    if (!("id" in row)) return row;
+    const deadline = Math.min(row.expires_at, row.created_at + this.policy().reservation_ttl_seconds * 1000);
+    this.mutate(() => {
+      this.sql.exec(
+        "UPDATE reservations SET expires_at = ?, updated_at = ? WHERE id = ?",
+        deadline,
+        now,
+        row.id,
+      );
+    });
+    this.sweep(now);
+    const after = this.row(row.id) as ReservationRow;
+    if (after.status !== "held") {
+      await this.pushReturns();
+      return { ok: false, reason: "not_held" };
+    }
+    return { ok: true, reservation: this.view(after) };
+  }
+
+  /**
+   * Hands a held reservation to `customer` (a cart's email was set or changed), checking the
+   * sale's per-customer limit for them as if the units were reserved now.
+   */
+  async reassign(
+    addr: ShardAddress,
+    input: { reservationId: string; customer: string },
+  ): Promise<ReassignResult> {
+    const now = Date.now();
+    const row = this.heldRow(addr, input.reservationId, now);
+    if (!("id" in row)) return row;
+    if (row.customer !== input.customer) {
+      const refusal = this.limitRefusal(this.policy(), row.holder, input.customer, row.quantity, row.id);
+      if (refusal) return { ok: false, reason: "limit_exceeded" };
+      this.mutate(() => {
+        this.sql.exec(
+          "UPDATE reservations SET customer = ?, updated_at = ? WHERE id = ?",
+          input.customer,
+          now,
+          row.id,
+        );
+      });
+    }
+    return { ok: true, reservation: this.view(this.row(row.id) as ReservationRow) };
+  }
+
+  /** One reservation as the ledger holds it (a hold about to move between shards). */
+  async reservation(
+    addr: ShardAddress,
+    input: { reservationId: string },
+  ): Promise<(ReservationView & { customer: string | null }) | null> {
+    this.bind(addr);
+    this.sweep(Date.now());
+    const row = this.row(input.reservationId);
+    return row ? { ...this.view(row), customer: row.customer } : null;
   }
 
   /** Returns a held reservation's units to available. Releasing twice, or after expiry, is fine. */
@@ -417,7 +519,10 @@ export class InventoryObject extends DurableObject<Env> {
    * Turns a held reservation into a sale. An expired or released reservation is refused, never
    * silently re-sold; committing again for the same order is a no-op.
    */
-  async commit(addr: ShardAddress, input: { reservationId: string; orderId: string }): Promise<CommitResult> {
+  async commit(
+    addr: ShardAddress,
+    input: { reservationId: string; orderId: string; customer?: string },
+  ): Promise<CommitResult> {
     this.bind(addr);
     const now = Date.now();
     this.sweep(now);
@@ -430,10 +535,20 @@ export class InventoryObject extends DurableObject<Env> {
     }
     if (row.status === "expired") return { ok: false, reason: "expired" };
     if (row.status === "released") return { ok: false, reason: "released" };
+    // The last gate of a per-customer limit: the buyer who paid is the one the units count for.
+    const customer = input.customer ?? row.customer;
+    if (
+      customer !== null &&
+      customer !== row.customer &&
+      this.limitRefusal(this.policy(), row.holder, customer, row.quantity, row.id)
+    ) {
+      return { ok: false, reason: "limit_exceeded" };
+    }
     return this.mutate((s) => {
       this.sql.exec(
-        "UPDATE reservations SET status = 'committed', order_id = ?, updated_at = ? WHERE id = ?",
+        "UPDATE reservations SET status = 'committed', order_id = ?, customer = ?, updated_at = ? WHERE id = ?",
         input.orderId,
+        customer,
         now,
         row.id,
       );
@@ -484,6 +599,8 @@ export class InventoryObject extends DurableObject<Env> {
   ): Promise<StockChangeResult> {
     this.bindCoordinator(addr);
     const memoKey = `stock:${input.key}`;
+    const fingerprint = JSON.stringify([input.mode, input.value, input.reason]);
+    if (this.keyReused(memoKey, fingerprint)) return { ok: false, reason: "idempotency_key_reused" };
     return this.withStock<StockChangeResult>((final) => {
       const prior = this.recall<StockChangeResult>(memoKey);
       if (prior) return { done: prior };
@@ -505,7 +622,7 @@ export class InventoryObject extends DurableObject<Env> {
         s.sku_on_hand += delta;
         const adjustment = this.audit(input.mode, delta, input.reason, s.sku_on_hand, now);
         const out: StockChangeResult = { ok: true, adjustment, on_hand: s.sku_on_hand };
-        this.store(memoKey, out, now);
+        this.store(memoKey, out, now, fingerprint);
         return out;
       });
       return { done: result };
@@ -1121,6 +1238,20 @@ export class InventoryObject extends DurableObject<Env> {
     this.rearm();
   }
 
+  /** The reservation `id` if it is still held (expiries applied first), else why not. */
+  private heldRow(
+    addr: ShardAddress,
+    id: string,
+    now: number,
+  ): ReservationRow | { ok: false; reason: "not_found" | "not_held" } {
+    this.bind(addr);
+    this.sweep(now);
+    const row = this.row(id);
+    if (!row) return { ok: false, reason: "not_found" };
+    if (row.status !== "held") return { ok: false, reason: "not_held" };
+    return row;
+  }
+
   private row(id: string): ReservationRow | null {
     return this.sql.exec<ReservationRow>("SELECT * FROM reservations WHERE id = ?", id).toArray()[0] ?? null;
   }
@@ -1192,18 +1323,31 @@ export class InventoryObject extends DurableObject<Env> {
     return row ? (JSON.parse(row.result) as T) : null;
   }
 
-  private store(key: string, result: unknown, now: number): void {
+  /**
+   * True when `key` was first used for a request with another `fingerprint` (its inputs): a
+   * reused key must not answer with the first request's result. Rows from before fingerprints
+   * were stored match anything.
+   */
+  private keyReused(key: string, fingerprint: string): boolean {
+    const row = this.sql
+      .exec<{ fingerprint: string | null }>("SELECT fingerprint FROM idempotency WHERE key = ?", key)
+      .toArray()[0];
+    return row !== undefined && row.fingerprint !== null && row.fingerprint !== fingerprint;
+  }
+
+  private store(key: string, result: unknown, now: number, fingerprint: string | null = null): void {
     this.sql.exec(
-      "INSERT INTO idempotency (key, result, created_at) VALUES (?, ?, ?)",
+      "INSERT INTO idempotency (key, result, created_at, fingerprint) VALUES (?, ?, ?, ?)",
       key,
       JSON.stringify(result),
       now,
+      fingerprint,
     );
   }
 
   /** Stores a refusal under the key (so a retry repeats it) and returns it. */
-  private remember<T>(key: string, result: T): T {
-    this.ctx.storage.transactionSync(() => this.store(key, result, Date.now()));
+  private remember<T>(key: string, result: T, fingerprint: string | null = null): T {
+    this.ctx.storage.transactionSync(() => this.store(key, result, Date.now(), fingerprint));
     return result;
   }
 }

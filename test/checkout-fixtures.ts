@@ -1,3 +1,4 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import Stripe from "stripe";
 import { createApp } from "../workers/edge/app";
@@ -105,6 +106,8 @@ export async function deliverWebhook(
   checkoutBody: Pick<CheckoutBody, "id" | "cart_id" | "payment" | "totals">,
   type: "payment_intent.succeeded" | "payment_intent.payment_failed" | "payment_intent.canceled",
   eventId = `evt_${crypto.randomUUID().replaceAll("-", "")}`,
+  /** Extra bindings for the webhook route (e.g. a Stripe key, so refunds go to the fake). */
+  bindings: Partial<Env> = {},
 ) {
   const status = {
     "payment_intent.succeeded": "succeeded",
@@ -138,6 +141,20 @@ export async function deliverWebhook(
       headers: { "content-type": "application/json", "stripe-signature": signature },
       body: payload,
     },
-    { ...env, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET },
+    { ...env, ...bindings, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET },
   );
+}
+
+/** Gives this cart's object a Stripe secret key, as production would via a secret. */
+export async function withStripeKey(cart: TestCart, secretKey: string): Promise<TestCart> {
+  await runInDurableObject(env.CART.get(env.CART.idFromName(cart.id)), (instance) => {
+    const object = instance as unknown as { env: Env };
+    object.env = { ...object.env, STRIPE_SECRET_KEY: secretKey };
+  });
+  return cart;
+}
+
+/** A ready cart (see `readyCart`) whose object pays through Stripe with `secretKey`. */
+export async function readyStripeCart(secretKey: string, lines: { sku: string; quantity: number }[]) {
+  return withStripeKey(await readyCart(lines), secretKey);
 }

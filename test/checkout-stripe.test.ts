@@ -12,6 +12,7 @@ import {
   readyCart,
   stockedSku,
   stockOf,
+  withStripeKey,
 } from "./checkout-fixtures";
 import { FakeStripe, routeStripeTo } from "./fakes/fake-stripe";
 import { call, expectProblem } from "./helpers";
@@ -31,13 +32,7 @@ afterEach(() => {
 });
 
 /** Configures this cart's object with a Stripe secret key, as production would via a secret. */
-async function withStripe(cart: TestCart): Promise<TestCart> {
-  await runInDurableObject(cartObject(cart.id), (instance) => {
-    const object = instance as unknown as { env: Env };
-    object.env = { ...object.env, STRIPE_SECRET_KEY: fake.secretKey };
-  });
-  return cart;
-}
+const withStripe = (cart: TestCart) => withStripeKey(cart, fake.secretKey);
 
 describe("checkout with Stripe (fake Stripe API, real SDK, signed webhooks)", () => {
   it("creates one PaymentIntent per checkout with a derived idempotency key and completes on the webhook", async () => {

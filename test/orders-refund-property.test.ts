@@ -58,7 +58,8 @@ describe("refund invariants (model-based)", () => {
         fc.array(Op, { minLength: 1, maxLength: 7 }),
         async (total, ops) => {
           const { provider, order, paymentId } = await paidOrder(total);
-          const byKey = new Map<string, number>();
+          // Per key: the amount refunded and the amount the first request asked for (its body).
+          const byKey = new Map<string, { refunded: number; asked: number | undefined }>();
           let refunded = 0;
           for (const op of ops) {
             const outcome = await refundOrder(env, provider, {
@@ -75,13 +76,13 @@ describe("refund invariants (model-based)", () => {
             const previous = byKey.get(op.key);
             const remaining = total - refunded;
             if (previous !== undefined) {
-              if (op.amount !== undefined && op.amount !== previous) {
+              if (op.amount !== previous.asked) {
                 expect(outcome).toMatchObject({ ok: false, code: "idempotency_key_reused" });
               } else {
                 expect(outcome).toMatchObject({
                   ok: true,
                   created: false,
-                  refund: { amount: usd(previous) },
+                  refund: { amount: usd(previous.refunded) },
                 });
               }
             } else if (remaining === 0) {
@@ -95,7 +96,7 @@ describe("refund invariants (model-based)", () => {
                 created: true,
                 refund: { amount: usd(amount), status: "succeeded" },
               });
-              byKey.set(op.key, amount);
+              byKey.set(op.key, { refunded: amount, asked: op.amount });
               refunded += amount;
             }
             const books = await env.DB.prepare(

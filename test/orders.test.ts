@@ -374,7 +374,7 @@ describe("refunds", () => {
     expect(((await replay.json()) as { refund: { id: string } }).refund.id).toBe(first.refund.id);
     await expectProblem(
       await refund(order.id, { amount: { amount: 999, currency: "USD" } }, { "idempotency-key": "r-1" }),
-      409,
+      422,
       "idempotency_key_reused",
     );
 

@@ -197,12 +197,15 @@ describe("reservations behind a waiting room", () => {
     expect(await reservedOf(sku)).toBe(2);
   });
 
-  it("checks out a line already holding stock without a new admission (its hold is extended)", async () => {
+  it("extends a line's hold past the sale's TTL for checkout only with a live admission", async () => {
     const { room, sku } = await gatedSku();
     const cart = await newCart();
     await cartOf(await addLine(cart, sku, 1, admitted(await admissionFor(room))));
     await readyForCheckout(cart);
-    const started = await checkout(cart);
+    // The payment window outlasts the hold's TTL: keeping the stock that long is a new grant.
+    await expectProblem(await checkout(cart), 403, "admission_required");
+    expect(await reservedOf(sku)).toBe(1);
+    const started = await checkout(cart, admitted(await admissionFor(room)));
     expect(started.status).toBe(201);
     expect(await reservedOf(sku)).toBe(1);
   });

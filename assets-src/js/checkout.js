@@ -273,7 +273,12 @@ async function init() {
   } catch {
     // Without the config route the built-in test provider is what the API uses.
   }
-  if (paymentConfig.publishable_key) {
+  if (paymentConfig.provider === "unavailable") {
+    // Never show a test card form on a shop without a payment provider.
+    testPanel.remove();
+    stripePanel.remove();
+    showError(payError, new ApiProblem(503, { code: "payment_provider_not_configured" }));
+  } else if (paymentConfig.publishable_key) {
     testPanel.remove();
     stripePanel.hidden = false;
     await loadStripeJs().catch((error) => showError(payError, error));

@@ -120,6 +120,8 @@ export const orderRefunds = sqliteTable(
     currency: text("currency").notNull(),
     status: text("status", { enum: ["pending", "succeeded", "failed"] }).notNull(),
     reason: text("reason"),
+    /** What the key was first used for (amount, currency, reason): a reuse for another refund is refused. */
+    requestFingerprint: text("request_fingerprint"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },

@@ -1,4 +1,4 @@
-import { vi } from "vitest";
+import { afterEach, beforeEach, vi } from "vitest";
 /**
  * An in-memory Stripe API for the endpoints Popcart uses, injected into the real SDK through
  * `Stripe.createFetchHttpClient(fake.fetch)`. It keeps Stripe's semantics that matter to us:
@@ -288,4 +288,20 @@ export function routeStripeTo(fake: FakeStripe): void {
       ? fake.fetch(input, init)
       : realFetch(input, init),
   );
+}
+
+/**
+ * A fresh fake per test with Stripe routed to it (and the route undone after): returns the
+ * current test's fake.
+ */
+export function useFakeStripe(): () => FakeStripe {
+  let fake = new FakeStripe();
+  beforeEach(() => {
+    fake = new FakeStripe();
+    routeStripeTo(fake);
+  });
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+  return () => fake;
 }

@@ -5,12 +5,21 @@ import {
   releaseReservation,
   reserveStock,
   resizeReservation,
+  type TransferResult,
+  transferReservation,
 } from "../inventory/service";
 import { newId } from "../lib/ids";
 import type { Admission } from "../waiting-room/admission";
 
-/** A line's stock hold: flash-sale SKUs hold stock from add-to-cart, others hold none until checkout. */
-export type LineHold = { ok: true; reservation: ReservationView | null } | ReserveRefused;
+/**
+ * A line's stock hold: flash-sale SKUs hold stock from add-to-cart, others hold none until
+ * checkout. `customer_required`: the sale limits units per customer, so no stock is held for
+ * a cart that has not said who the customer is.
+ */
+export type LineHold =
+  | { ok: true; reservation: ReservationView | null }
+  | ReserveRefused
+  | { ok: false; reason: "customer_required"; available: number; waiting_room?: undefined };
 
 /**
  * Makes a line's hold match `quantity` under the SKU's policy. A line keeps one reservation
@@ -20,11 +29,22 @@ export type LineHold = { ok: true; reservation: ReservationView | null } | Reser
  */
 export async function holdLineStock(
   env: Env,
-  line: { cartId: string; sku: string; quantity: number; email: string | null; reservationId: string | null },
+  line: {
+    cartId: string;
+    sku: string;
+    quantity: number;
+    /** The customer's normalised identity (workers/customers/identity.ts), null without an email. */
+    customer: string | null;
+    reservationId: string | null;
+  },
   admission: Admission,
 ): Promise<LineHold> {
   const policy = await getSkuPolicy(env, line.sku);
   if (!policy.reserve_on_add_to_cart && line.reservationId === null) return { ok: true, reservation: null };
+  if (policy.reserve_on_add_to_cart && policy.per_customer_limit !== null && line.customer === null) {
+    // Holding first and asking who the customer is later let email-less carts hold the sale.
+    return { ok: false, reason: "customer_required", available: 0 };
+  }
   if (line.reservationId !== null) {
     const resized = await resizeReservation(env, {
       sku: line.sku,
@@ -43,13 +63,34 @@ export async function holdLineStock(
   const reserved = await reserveStock(env, {
     sku: line.sku,
     holder: line.cartId,
-    ...(line.email ? { customer: line.email } : {}),
+    ...(line.customer ? { customer: line.customer } : {}),
     quantity: line.quantity,
     ttlSeconds: policy.reservation_ttl_seconds,
     key: newId("res"),
     admission,
   });
   return reserved.ok ? { ok: true, reservation: reserved.reservation } : reserved;
+}
+
+/**
+ * Makes a line's hold count for `customer` after the cart's email changed; refused when that
+ * customer is at the sale's limit. Holds that lapsed meanwhile need nothing.
+ */
+export async function rehomeLineStock(
+  env: Env,
+  line: { sku: string; reservationId: string | null; customer: string },
+): Promise<TransferResult | { ok: true; reservation: null }> {
+  if (line.reservationId === null) return { ok: true, reservation: null };
+  const moved = await transferReservation(env, {
+    sku: line.sku,
+    reservationId: line.reservationId,
+    customer: line.customer,
+    key: `transfer:${line.reservationId}:${line.customer}`,
+  });
+  if (!moved.ok && (moved.reason === "not_found" || moved.reason === "not_held")) {
+    return { ok: true, reservation: null };
+  }
+  return moved;
 }
 
 /** Gives a line's held stock back (idempotent: released or expired holds are fine). */

@@ -32,6 +32,9 @@ const REFUSALS: Record<CartRefusalReason, { status: ContentfulStatusCode; title:
   card_invalid: { status: 422, title: "Invalid card number" },
   admission_required: { status: 403, title: "Waiting-room admission required" },
   admission_expired: { status: 403, title: "Waiting-room admission expired" },
+  payment_provider_not_configured: { status: 503, title: "Payments not configured" },
+  idempotency_key_reused: { status: 422, title: "Idempotency-Key reused" },
+  email_required: { status: 409, title: "Email required for a per-customer limited item" },
 };
 
 /** Seconds until a retry may succeed: the refusal's own `retry_after`, else 5. */

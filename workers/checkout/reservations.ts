@@ -1,5 +1,7 @@
+import { customerIdentity } from "../customers/identity";
 import {
   commitReservation,
+  curtailReservation,
   extendReservation,
   type ReserveRefusal,
   releaseReservation,
@@ -18,7 +20,12 @@ export interface ReservableLine {
 }
 
 export type ReserveAllResult =
-  | { ok: true; reservations: CheckoutReservation[] }
+  | {
+      ok: true;
+      reservations: CheckoutReservation[];
+      /** The deadline each extended line hold has now (ms), for the cart view. */
+      lineExpiries: Map<string, number>;
+    }
   | {
       ok: false;
       line_id: string;
@@ -32,20 +39,22 @@ export type ReserveAllResult =
  * Holds stock for every line for `ttlSeconds`, all or nothing. Lines that already hold stock
  * have their hold extended; the others reserve now, keyed by checkout and SKU so a retried
  * call takes nothing twice. If any line is refused, every hold taken here is released and
- * the first refused line is named. New holds of a sale behind a waiting room need `admission`;
- * extending a hold the cart already has does not.
+ * the first refused line is named. New holds of a sale behind a waiting room need `admission`,
+ * and so does extending a line hold past the sale's TTL (the inventory caps how far it goes).
+ * Every hold counts for `customer`, the buyer's normalised identity.
  */
 export async function reserveCheckoutLines(
   env: Env,
   input: {
     checkoutId: string;
     cartId: string;
-    email: string;
+    customer: string;
     lines: readonly ReservableLine[];
     ttlSeconds: number;
     admission: Admission;
   },
 ): Promise<ReserveAllResult> {
+  const lineExpiries = new Map<string, number>();
   const attempts = await Promise.all(
     input.lines.map(async (line) => {
       if (line.reservation_id !== null) {
@@ -53,15 +62,26 @@ export async function reserveCheckoutLines(
           sku: line.sku,
           reservationId: line.reservation_id,
           ttlSeconds: input.ttlSeconds,
+          admission: input.admission,
         });
         if (extended.ok && extended.reservation.quantity === line.quantity) {
+          lineExpiries.set(line.line_id, Date.parse(extended.reservation.expires_at));
           return { ok: true as const, reservation: hold(line, line.reservation_id, "line") };
+        }
+        if (!extended.ok && "waiting_room" in extended) {
+          return {
+            ok: false as const,
+            reason: extended.reason,
+            available: 0,
+            waiting_room: extended.waiting_room,
+            line,
+          };
         }
       }
       const reserved = await reserveStock(env, {
         sku: line.sku,
         holder: input.cartId,
-        customer: input.email,
+        customer: input.customer,
         quantity: line.quantity,
         ttlSeconds: input.ttlSeconds,
         key: `${input.checkoutId}:${line.sku}`,
@@ -84,7 +104,7 @@ export async function reserveCheckoutLines(
       ...(refused.waiting_room === undefined ? {} : { waiting_room: refused.waiting_room }),
     };
   }
-  return { ok: true, reservations: taken };
+  return { ok: true, reservations: taken, lineExpiries };
 }
 
 function hold(
@@ -120,6 +140,33 @@ export async function releaseCheckoutReservations(
 }
 
 /**
+ * A failed or expired checkout gives back the time it added to the cart's line holds: each
+ * returns to the sale's TTL from its first grant (released if that has passed). Returns the
+ * deadline each line hold has now, null where none is left.
+ */
+export async function curtailLineHolds(
+  env: Env,
+  reservations: readonly CheckoutReservation[],
+): Promise<Map<string, number | null>> {
+  const deadlines = new Map<string, number | null>();
+  await Promise.all(
+    reservations
+      .filter((reservation) => reservation.source === "line")
+      .map(async (reservation) => {
+        const curtailed = await curtailReservation(env, {
+          sku: reservation.sku,
+          reservationId: reservation.reservation_id,
+        });
+        deadlines.set(
+          reservation.line_id,
+          curtailed.ok ? Date.parse(curtailed.reservation.expires_at) : null,
+        );
+      }),
+  );
+  return deadlines;
+}
+
+/**
  * Commits every hold to the checkout (the inventory objects are idempotent per order, and
  * the checkout maps to exactly one order). A hold that lapsed is re-reserved and committed if
  * stock is still there; otherwise it is reported lost and nothing is oversold.
@@ -128,18 +175,22 @@ export async function commitCheckoutReservations(
   env: Env,
   input: { checkoutId: string; cartId: string; email: string; reservations: readonly CheckoutReservation[] },
 ): Promise<{ committed: CheckoutReservation[]; lost: CheckoutReservation[] }> {
+  const customer = customerIdentity(input.email);
   const results = await Promise.all(
     input.reservations.map(async (reservation) => {
       const committed = await commitReservation(env, {
         sku: reservation.sku,
         reservationId: reservation.reservation_id,
         orderId: input.checkoutId,
+        customer,
       });
       if (committed.ok) return { ok: true as const, reservation };
+      // A commit refused for the buyer's limit is not retried: re-reserving would refuse too.
+      if (!committed.ok && committed.reason === "limit_exceeded") return { ok: false as const, reservation };
       const again = await reserveStock(env, {
         sku: reservation.sku,
         holder: input.cartId,
-        customer: input.email,
+        customer,
         quantity: reservation.quantity,
         key: `${input.checkoutId}:${reservation.sku}:recovery`,
         // The shopper has paid: recovering their units never sends them back to a queue.

@@ -40,6 +40,7 @@ const start = createRoute({
   summary: "Check out a cart: re-price, reserve every line, create the payment",
   description:
     "Idempotent by the `Idempotency-Key` header: repeating it returns the same checkout (200) and creates nothing. " +
+    "The key stands for the cart as it was checked out: sent again after the cart changed (lines, email, address, shipping, codes) it answers 422 `idempotency_key_reused`. " +
     "While a checkout awaits payment, another key is refused with `checkout_in_progress`. " +
     "503 `payment_provider_unavailable` or `database_unavailable` (with `Retry-After` and `checkout_id` once one exists) means the payment could not be started: " +
     "retry with the same key to resume that checkout (its holds are kept for 2 minutes); it never creates a second payment. " +

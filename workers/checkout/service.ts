@@ -3,6 +3,7 @@ import { cartStub, cartTokenHash } from "../cart/service";
 import { openCircuit } from "../lib/circuit-breaker";
 import { DatabaseUnavailableError } from "../lib/d1-guard";
 import { log } from "../lib/logging";
+import { paymentConfiguration } from "../payments/configuration";
 import {
   type PaymentOutcome,
   type PaymentOutcomeHandler,
@@ -28,6 +29,15 @@ export async function startCheckout(
 ): Promise<CheckoutResult> {
   const stub = cartStub(env, input.cartId);
   if (!stub || !input.token) return { ok: false, reason: "cart_not_found" };
+  const payments = paymentConfiguration(env);
+  if (!payments.ok) {
+    log("error", "payment_provider_not_configured", { reason: payments.reason });
+    return {
+      ok: false,
+      reason: "payment_provider_not_configured",
+      detail: "Payments are not configured on this shop; no checkout can start.",
+    };
+  }
   const d1Down = openCircuit("d1");
   if (d1Down) {
     return {
@@ -96,11 +106,41 @@ export async function confirmCheckout(
 }
 
 /**
+ * Whether a provider outcome is about a payment Popcart created: its metadata names a
+ * checkout of this shop (recorded in D1 when the checkout started) and the payment id is the
+ * one recorded for that checkout. A shared Stripe account also carries other integrations'
+ * and other shops' (staging) payments; those are never touched.
+ */
+async function paymentOwnership(
+  env: Env,
+  outcome: PaymentOutcome,
+): Promise<"ours" | "unrecorded" | "foreign"> {
+  if (!CHECKOUT_ID.test(outcome.checkout_id)) return "foreign";
+  const row = await env.DB.prepare("SELECT cart_id, payment_id FROM checkout_index WHERE id = ?1")
+    .bind(outcome.checkout_id)
+    .first<{ cart_id: string; payment_id: string | null }>();
+  if (!row || row.cart_id !== outcome.cart_id) return "foreign";
+  if (row.payment_id === null) return "unrecorded";
+  return row.payment_id === outcome.payment_id ? "ours" : "foreign";
+}
+
+/**
  * The checkout domain's `PaymentOutcomeHandler`, for Stripe webhooks and test confirmations.
- * The cart object applies it idempotently. A successful payment for a checkout that does not
- * exist (its cart is gone) is refunded: money is never kept without an order.
+ * Outcomes for payments Popcart did not create are logged and ignored. The cart object applies
+ * the rest idempotently (it checks the payment id again). A successful payment of ours whose
+ * checkout is gone (its cart expired) is refunded: money is never kept without an order.
  */
 export const applyPaymentOutcome: PaymentOutcomeHandler = async (env, outcome) => {
+  const ownership = await paymentOwnership(env, outcome);
+  if (ownership === "foreign") {
+    log("warn", "payment_outcome_not_ours", {
+      checkout_id: outcome.checkout_id,
+      cart_id: outcome.cart_id,
+      payment_id: outcome.payment_id,
+      status: outcome.status,
+    });
+    return;
+  }
   const stub = cartStub(env, outcome.cart_id);
   const result = stub ? await stub.applyPaymentOutcome(outcome) : notFound();
   if (result.ok) return;
@@ -117,7 +157,8 @@ export const applyPaymentOutcome: PaymentOutcomeHandler = async (env, outcome) =
     payment_id: outcome.payment_id,
     status: outcome.status,
   });
-  if (outcome.status === "succeeded") {
+  // Only a payment recorded as ours is refunded; an unrecorded one is left for a person.
+  if (outcome.status === "succeeded" && ownership === "ours") {
     const provider = paymentProviderFor(env);
     if (provider.name === outcome.provider) {
       await provider.refund({

@@ -1,11 +1,9 @@
 import { and, asc, isNull, lt, sql } from "drizzle-orm";
 import { type Database, database } from "../../db/client";
-import { outbox } from "../../db/schema";
+import { deadLetters, outbox } from "../../db/schema";
 import { describeError, log } from "../lib/logging";
 import { type EventEnvelope, type EventQueue, queueBinding } from "./envelope";
-
-/** Queues accept at most 100 messages per `sendBatch`. */
-const SEND_BATCH_LIMIT = 100;
+import { planBatches, type Unsendable } from "./outbox-batches";
 
 /**
  * `id IN (…)` as ONE bound parameter: D1 allows at most 100 bound parameters per query, so
@@ -80,8 +78,10 @@ async function sendRows(env: Env, db: Database, rows: OutboxRow[]): Promise<numb
     byQueue.set(row.queue as EventQueue, list);
   }
   for (const [queue, queued] of byQueue) {
-    for (let i = 0; i < queued.length; i += SEND_BATCH_LIMIT) {
-      const chunk = queued.slice(i, i + SEND_BATCH_LIMIT);
+    const { batches, unsendable } = planBatches(queued, (row) => row.payload);
+    await deadLetterUnsendable(db, queue, unsendable);
+    for (const batch of batches) {
+      const chunk = batch.map(({ item }) => item);
       const ids = chunk.map((row) => row.id);
       try {
         await queueBinding(env, queue).sendBatch(
@@ -100,4 +100,36 @@ async function sendRows(env: Env, db: Database, rows: OutboxRow[]): Promise<numb
     }
   }
   return sent;
+}
+
+/**
+ * Events the queue can never accept go to the dead letters with the reason (where the admin
+ * API lists them) and leave the outbox, so the events behind them keep flowing.
+ */
+async function deadLetterUnsendable(db: Database, queue: EventQueue, rows: Unsendable<OutboxRow>[]) {
+  if (rows.length === 0) return;
+  const now = Date.now();
+  for (const { item: row, reason } of rows) {
+    log("error", "outbox_event_dead_lettered", { event_id: row.id, queue, type: row.type, reason });
+    await db.batch([
+      db
+        .insert(deadLetters)
+        .values({
+          id: `dl_outbox_${row.id}`.slice(0, 80),
+          eventId: row.id,
+          queue,
+          consumer: "outbox",
+          type: row.type,
+          payload: row.payload,
+          error: reason,
+          attempts: row.sendAttempts,
+          failedAt: now,
+        })
+        .onConflictDoNothing(),
+      db
+        .update(outbox)
+        .set({ sentAt: now, lastError: `dead-lettered: ${reason}` })
+        .where(idIn([row.id])),
+    ]);
+  }
 }

@@ -1,5 +1,7 @@
 import { createRoute, type z } from "@hono/zod-openapi";
+import type { StockChangeResult } from "../../durable-objects/inventory";
 import { requireScope } from "../lib/admin-auth";
+import { idempotencyKeyReused } from "../lib/idempotency";
 import { newId } from "../lib/ids";
 import { ApiError, problems } from "../lib/problem";
 import { createRouter } from "../lib/router";
@@ -55,12 +57,14 @@ const noSuchRoom = (room: string) =>
     errors: [{ path: "body.waiting_room", message: `no waiting room ${room}` }],
   });
 
-const belowCommitted = (onHand: number, committed: number) =>
-  problems.conflict(
-    "stock_below_committed",
-    `On-hand cannot go below the ${committed} units already reserved or sold.`,
-    { on_hand: onHand, committed },
-  );
+const stockChangeProblem = (refusal: Extract<StockChangeResult, { ok: false }>) =>
+  refusal.reason === "idempotency_key_reused"
+    ? idempotencyKeyReused("This Idempotency-Key was used for a different stock change.")
+    : problems.conflict(
+        "stock_below_committed",
+        `On-hand cannot go below the ${refusal.committed} units already reserved or sold.`,
+        { on_hand: refusal.on_hand, committed: refusal.committed },
+      );
 
 const getRoute = createRoute({
   method: "get",
@@ -166,7 +170,7 @@ export const inventoryAdminRoutes = createRouter()
       reason: body.reason ?? "stock set",
       key: c.req.valid("header")["idempotency-key"] ?? newId("req"),
     });
-    if (!result.ok) throw belowCommitted(result.on_hand, result.committed);
+    if (!result.ok) throw stockChangeProblem(result);
     return c.json({ sku, on_hand: result.on_hand, adjustment: result.adjustment }, 200);
   })
   .openapi(adjustRoute, async (c) => {
@@ -178,7 +182,7 @@ export const inventoryAdminRoutes = createRouter()
       reason: body.reason,
       key: c.req.valid("header")["idempotency-key"] ?? newId("req"),
     });
-    if (!result.ok) throw belowCommitted(result.on_hand, result.committed);
+    if (!result.ok) throw stockChangeProblem(result);
     return c.json({ sku, on_hand: result.on_hand, adjustment: result.adjustment }, 201);
   })
   .openapi(saleRoute, async (c) => {

@@ -17,12 +17,10 @@ export const ReservationParams = SkuParam.extend({
 });
 
 export const IdempotencyHeader = z.object({
-  "idempotency-key": z
-    .string()
-    .min(1)
-    .max(255)
-    .optional()
-    .openapi({ description: "Repeating a request with the same key returns the original result" }),
+  "idempotency-key": z.string().min(1).max(255).optional().openapi({
+    description:
+      "Repeating a request with the same key returns the original result; the same key with a different body answers 422 `idempotency_key_reused`",
+  }),
 });
 
 const Quantity = z.number().int().min(1).max(LIMITS.maxQuantity);

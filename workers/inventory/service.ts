@@ -3,6 +3,7 @@ import { database } from "../../db/client";
 import { inventoryLevels } from "../../db/schema";
 import type {
   CommitResult,
+  CurtailResult,
   ExtendResult,
   ReleaseResult,
   ReserveResult,
@@ -11,6 +12,7 @@ import type {
   SkuView,
   StockChangeResult,
 } from "../../durable-objects/inventory";
+import { idempotencyKeyReused } from "../lib/idempotency";
 import type { Admission } from "../waiting-room/admission";
 import { availabilityKey, type InventoryLevelEvent, PublishedAvailabilitySchema } from "./events";
 import { objectName, type ReservationView, type ReserveRefusal, type SkuPolicy } from "./types";
@@ -117,6 +119,8 @@ export async function reserveStock(
       },
     );
     if (result.ok) return result;
+    // Only a client's key (an ops hold) can come back with other inputs; internal keys never do.
+    if (result.reason === "idempotency_key_reused") throw idempotencyKeyReused();
     if (result.reason !== "shard_retired") {
       return {
         ok: false,
@@ -147,10 +151,13 @@ export async function resizeReservation(
   );
 }
 
-/** Pushes a held reservation's expiry to now + `ttlSeconds`. */
+/**
+ * Pushes a held reservation's expiry to now + `ttlSeconds`, capped at the sale's TTL plus
+ * `ttlSeconds` from its first grant; past the TTL a waiting room wants a live `admission`.
+ */
 export async function extendReservation(
   env: Env,
-  input: { sku: string; reservationId: string; ttlSeconds?: number },
+  input: { sku: string; reservationId: string; ttlSeconds?: number; admission?: Admission },
 ): Promise<ExtendResult> {
   const shard = shardOfReservation(input.reservationId);
   if (shard === null) return { ok: false, reason: "not_found" };
@@ -159,8 +166,65 @@ export async function extendReservation(
     {
       reservationId: input.reservationId,
       ...(input.ttlSeconds === undefined ? {} : { ttlSeconds: input.ttlSeconds }),
+      ...(input.admission === undefined ? {} : { admission: input.admission }),
     },
   );
+}
+
+/** Returns a held reservation's deadline to the sale's TTL from its first grant (a checkout failed). */
+export async function curtailReservation(
+  env: Env,
+  input: { sku: string; reservationId: string },
+): Promise<CurtailResult> {
+  const shard = shardOfReservation(input.reservationId);
+  if (shard === null) return { ok: false, reason: "not_found" };
+  return shardStub(env, input.sku, shard).curtail(
+    { sku: input.sku, shard },
+    { reservationId: input.reservationId },
+  );
+}
+
+export type TransferResult =
+  | { ok: true; reservation: ReservationView }
+  | { ok: false; reason: "not_found" | "not_held" | "limit_exceeded" | "insufficient_stock" };
+
+/**
+ * Makes a held reservation count for `customer` (normalised identity), checking the sale's
+ * per-customer limit for them. A customer's holds of a sharded SKU all live on the shard
+ * their identity routes to, so limits stay exact: a hold on another shard moves there first
+ * (same first grant and deadline, so moving never renews it), then the old one is released.
+ */
+export async function transferReservation(
+  env: Env,
+  input: { sku: string; reservationId: string; customer: string; key: string },
+): Promise<TransferResult> {
+  const { sku, reservationId, customer } = input;
+  const source = shardOfReservation(reservationId);
+  if (source === null) return { ok: false, reason: "not_found" };
+  const target = shardFor(customer, await shardCount(env, sku, false));
+  if (target === source) {
+    return shardStub(env, sku, source).reassign({ sku, shard: source }, { reservationId, customer });
+  }
+  const held = await shardStub(env, sku, source).reservation({ sku, shard: source }, { reservationId });
+  if (!held) return { ok: false, reason: "not_found" };
+  if (held.status !== "held") return { ok: false, reason: "not_held" };
+  const moved = await shardStub(env, sku, target).reserve(
+    { sku, shard: target },
+    {
+      holder: held.holder,
+      customer,
+      quantity: held.quantity,
+      key: input.key,
+      // Not new stock for the shopper: the units were granted (and admitted) already.
+      admission: "exempt",
+      carry: { createdAt: Date.parse(held.created_at), expiresAt: Date.parse(held.expires_at) },
+    },
+  );
+  if (!moved.ok) {
+    return { ok: false, reason: moved.reason === "limit_exceeded" ? "limit_exceeded" : "insufficient_stock" };
+  }
+  await releaseReservation(env, { sku, reservationId });
+  return moved;
 }
 
 /** Releases a held reservation; idempotent (released or expired is fine). */
@@ -182,13 +246,17 @@ export async function releaseReservation(
  */
 export async function commitReservation(
   env: Env,
-  input: { sku: string; reservationId: string; orderId: string },
+  input: { sku: string; reservationId: string; orderId: string; customer?: string },
 ): Promise<CommitResult> {
   const shard = shardOfReservation(input.reservationId);
   if (shard === null) return { ok: false, reason: "not_found" };
   return shardStub(env, input.sku, shard).commit(
     { sku: input.sku, shard },
-    { reservationId: input.reservationId, orderId: input.orderId },
+    {
+      reservationId: input.reservationId,
+      orderId: input.orderId,
+      ...(input.customer === undefined ? {} : { customer: input.customer }),
+    },
   );
 }
 

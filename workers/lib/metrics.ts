@@ -125,6 +125,11 @@ export class Metrics {
     this.write("breaker", m.name, m.to, m.from, 1, 0, m.failures);
   }
 
+  /** Something a person must look at now, e.g. an order held from fulfilment (reason: its flags). */
+  alert(m: { name: string; subject: string; reason: string }): void {
+    this.write("alert", m.name, m.subject, m.reason, 1, 0, 0);
+  }
+
   /** A response served in a degraded mode, e.g. a catalog read answered from its last good copy. */
   degraded(m: { dependency: string; fallback: string; route: string }): void {
     this.write("degraded", m.dependency, m.fallback, m.route, 1, 0, 0);

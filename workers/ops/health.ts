@@ -1,4 +1,5 @@
 import type { ServerTiming } from "../lib/server-timing";
+import { paymentConfiguration } from "../payments/configuration";
 
 interface Check {
   ok: boolean;
@@ -36,9 +37,11 @@ export async function checkBindings(env: Env, timing?: ServerTiming): Promise<Re
     latency_ms: 0,
     ...(value ? {} : { error: "binding missing" }),
   });
+  const payments = paymentConfiguration(env);
   return {
     d1,
     kv,
+    payments: { ok: payments.ok, latency_ms: 0, ...(payments.ok ? {} : { error: payments.reason }) },
     cart_objects: bound(env.CART),
     inventory_objects: bound(env.INVENTORY),
     catalog_events_queue: bound(env.CATALOG_EVENTS),

@@ -141,5 +141,7 @@ export async function orderEventId(orderId: string, type: OrderEventType): Promi
 /**
  * Order flags that keep an order away from fulfilment: such an order is recorded and
  * announced (`order.placed`) but never `order.paid`, so it is not handed to the warehouse.
+ * `payment_amount_mismatch`: the provider captured another amount than the order's total
+ * (a tampered or stale payment); a person decides before anything ships.
  */
-export const HOLD_FULFILMENT_FLAGS = ["stock_lost_refunded"] as const;
+export const HOLD_FULFILMENT_FLAGS = ["stock_lost_refunded", "payment_amount_mismatch"] as const;

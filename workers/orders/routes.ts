@@ -58,7 +58,7 @@ const adminRefund = createRoute({
   tags: ["Admin: orders"],
   summary: "Refund an order fully (no amount) or partially, through its payment provider",
   description:
-    "Idempotent: the same `Idempotency-Key` never refunds twice. Without one, a key is derived from the order's refund state, so an accidental double submit refunds once.",
+    "Idempotent: the same `Idempotency-Key` never refunds twice; sent again with a different body (amount, reason) it answers 422 `idempotency_key_reused`. Without one, a key is derived from the order's refund state, so an accidental double submit refunds once.",
   security: [{ adminToken: [] }],
   middleware: [requireScope("orders:write")] as const,
   request: {

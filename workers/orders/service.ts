@@ -12,9 +12,11 @@ import {
 } from "../../db/schema";
 import { publishOutbox } from "../events/outbox";
 import { sha256Hex, timingSafeEqualString } from "../lib/crypto";
+import { idempotencyKeyReused } from "../lib/idempotency";
 import { newId, newSecret } from "../lib/ids";
 import { olderThan } from "../lib/keyset";
 import { describeError, log } from "../lib/logging";
+import { metricsFor } from "../lib/metrics";
 import type { Currency, Money } from "../lib/money";
 import { type ApiError, problems } from "../lib/problem";
 import { decodeCursor, encodeCursor } from "../lib/schemas";
@@ -289,6 +291,15 @@ export async function placeOrder(
   const row = await database(db).query.orders.findFirst({ where: eq(orders.checkoutId, draft.checkout_id) });
   if (!row) throw new Error(`order for checkout ${draft.checkout_id} missing after batch`);
   const created = row.id === orderId;
+  if (created && hold) {
+    // Held orders wait for a person: say so loudly, once, when the order is written.
+    log("error", "order_held_from_fulfilment", { order_id: row.id, number: row.number, flags: draft.flags });
+    metricsFor(env).alert({
+      name: "order_held_from_fulfilment",
+      subject: row.number,
+      reason: draft.flags.join(","),
+    });
+  }
   if (created)
     await publishQuietly(
       env,
@@ -491,6 +502,7 @@ async function reserveRefund(
     status: "pending" | "succeeded";
     providerRefundId: string | null;
     reason: string | null;
+    fingerprint?: string;
   },
 ): Promise<{ row: RefundRow | undefined; inserted: boolean }> {
   const now = Date.now();
@@ -498,12 +510,22 @@ async function reserveRefund(
   const results = await env.DB.batch([
     env.DB.prepare(
       `INSERT INTO order_refunds (id, order_id, idempotency_key, provider_refund_id, amount, currency, status, reason,
-         created_at, updated_at)
-       SELECT ?1, o.id, ?3, ?4, COALESCE(?5, o.total - o.refunded_total), o.currency, ?6, ?7, ?8, ?8 FROM orders o
+         created_at, updated_at, request_fingerprint)
+       SELECT ?1, o.id, ?3, ?4, COALESCE(?5, o.total - o.refunded_total), o.currency, ?6, ?7, ?8, ?8, ?9 FROM orders o
        WHERE o.id = ?2 AND COALESCE(?5, o.total - o.refunded_total) > 0
          AND o.refunded_total + COALESCE(?5, o.total - o.refunded_total) <= o.total
        ON CONFLICT DO NOTHING`,
-    ).bind(refundId, r.orderId, r.key, r.providerRefundId, r.amount, r.status, r.reason, now),
+    ).bind(
+      refundId,
+      r.orderId,
+      r.key,
+      r.providerRefundId,
+      r.amount,
+      r.status,
+      r.reason,
+      now,
+      r.fingerprint ?? null,
+    ),
     ...afterRefundChange(env, r.orderId, refundId, now),
     env.DB.prepare("SELECT * FROM order_refunds WHERE order_id = ?1 AND idempotency_key = ?2").bind(
       r.orderId,
@@ -525,6 +547,7 @@ async function reserveRefund(
     currency: raw.currency as string,
     status: raw.status as RefundRow["status"],
     reason: (raw.reason as string | null) ?? null,
+    requestFingerprint: (raw.request_fingerprint as string | null) ?? null,
     createdAt: raw.created_at as number,
     updatedAt: raw.updated_at as number,
   };
@@ -678,6 +701,11 @@ export async function refundOrder(
     );
   }
   const key = r.idempotencyKey ? `client:${r.idempotencyKey}` : await derivedRefundKey(env, order, r.amount);
+  const fingerprint = JSON.stringify([
+    r.amount?.amount ?? null,
+    r.amount?.currency ?? null,
+    r.reason ?? null,
+  ]);
   const { row, inserted } = await reserveRefund(env, {
     orderId: order.id,
     key,
@@ -685,14 +713,20 @@ export async function refundOrder(
     status: "pending",
     providerRefundId: null,
     reason: r.reason ?? null,
+    fingerprint,
   });
-  if (!row) throw overRefund((await findOrder(env, order.id)) ?? order);
-  if (r.amount && row.amount !== r.amount.amount) {
-    throw problems.conflict(
-      "idempotency_key_reused",
-      "This Idempotency-Key was used for a different refund.",
-    );
+  // A client's key stands for one request: the same key with another body is refused, not
+  // answered with the first refund (rows from before fingerprints compare by amount).
+  if (
+    row &&
+    r.idempotencyKey &&
+    (row.requestFingerprint === null
+      ? r.amount !== undefined && row.amount !== r.amount.amount
+      : row.requestFingerprint !== fingerprint)
+  ) {
+    throw idempotencyKeyReused("This Idempotency-Key was used for a different refund.");
   }
+  if (!row) throw overRefund((await findOrder(env, order.id)) ?? order);
   if (row.status === "failed") {
     throw problems.conflict("refund_refused", "The payment provider refused this refund.", {
       refund_id: row.id,

@@ -1,6 +1,7 @@
 import { reportCircuitChanges } from "../lib/circuit-reporting";
 import type { Money } from "../lib/money";
 import { paymentSettings } from "../lib/resilience-settings";
+import { paymentConfiguration } from "./configuration";
 import { ResilientPaymentProvider } from "./resilient-provider";
 import { StripePaymentProvider } from "./stripe-provider";
 import { TestPaymentProvider } from "./test-provider";
@@ -81,7 +82,8 @@ export type PaymentProviderErrorCode =
   | "amount_too_large"
   | "not_refundable"
   | "invalid_request"
-  | "provider_unavailable";
+  | "provider_unavailable"
+  | "not_configured";
 
 /**
  * A refusal by the provider (unknown payment, over-refund, key reused with other
@@ -113,13 +115,38 @@ export function paymentIdempotencyKey(checkoutId: string, action: "create" | "ca
 }
 
 /**
- * Stripe when `STRIPE_SECRET_KEY` is set, otherwise the offline test provider; either way
- * behind a deadline and the isolate's `payment:<name>` circuit breaker (`PAYMENT_*` vars).
+ * Stripe when `STRIPE_SECRET_KEY` is set, the offline test provider where it is enabled
+ * (workers/payments/configuration.ts), else a provider that refuses every call with
+ * `not_configured`; behind a deadline and the isolate's `payment:<name>` circuit breaker.
  */
 export function paymentProviderFor(env: Env, fetchFn?: typeof fetch): PaymentProvider {
   const settings = paymentSettings(env);
-  const provider = env.STRIPE_SECRET_KEY
-    ? new StripePaymentProvider(env.STRIPE_SECRET_KEY, fetchFn, { timeoutMs: settings.timeoutMs })
-    : new TestPaymentProvider(env);
+  const configured = paymentConfiguration(env);
+  if (!configured.ok) return new UnconfiguredPaymentProvider(configured.reason);
+  const provider =
+    configured.provider === "stripe"
+      ? new StripePaymentProvider(env.STRIPE_SECRET_KEY, fetchFn, { timeoutMs: settings.timeoutMs })
+      : new TestPaymentProvider(env);
   return new ResilientPaymentProvider(provider, settings, reportCircuitChanges(env));
+}
+
+/** No provider may take money here: every call fails, nothing falls back to test payments. */
+class UnconfiguredPaymentProvider implements PaymentProvider {
+  readonly name = "stripe" as const;
+  constructor(private readonly reason: string) {}
+  createPayment(): Promise<PaymentSession> {
+    return Promise.reject(this.refuseError());
+  }
+  getPayment(): Promise<PaymentSession> {
+    return Promise.reject(this.refuseError());
+  }
+  cancelPayment(): Promise<PaymentSession> {
+    return Promise.reject(this.refuseError());
+  }
+  refund(): Promise<RefundResult> {
+    return Promise.reject(this.refuseError());
+  }
+  private refuseError(): PaymentProviderError {
+    return new PaymentProviderError("not_configured", this.reason);
+  }
 }

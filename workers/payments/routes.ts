@@ -1,9 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../lib/router";
+import { paymentConfiguration } from "./configuration";
 
 const PaymentConfigSchema = z
   .object({
-    provider: z.enum(["stripe", "test"]),
+    /** `unavailable`: no provider may take payments here (checkouts answer 503 `payment_provider_not_configured`). */
+    provider: z.enum(["stripe", "test", "unavailable"]),
     /** Stripe's publishable key for Stripe.js; null with the test provider. Never a secret. */
     publishable_key: z.string().nullable(),
   })
@@ -24,12 +26,13 @@ const paymentConfig = createRoute({
 
 /** Public payment configuration for the storefront. Secrets never leave the worker. */
 export const paymentConfigRoutes = createRouter().openapi(paymentConfig, (c) => {
-  const stripe = Boolean(c.env.STRIPE_SECRET_KEY);
+  const configured = paymentConfiguration(c.env);
+  const provider = configured.ok ? configured.provider : ("unavailable" as const);
   c.header("cache-control", "public, max-age=60");
   return c.json(
     {
-      provider: stripe ? ("stripe" as const) : ("test" as const),
-      publishable_key: stripe ? c.env.STRIPE_PUBLISHABLE_KEY || null : null,
+      provider,
+      publishable_key: provider === "stripe" ? c.env.STRIPE_PUBLISHABLE_KEY || null : null,
     },
     200,
   );

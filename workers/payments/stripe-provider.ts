@@ -110,7 +110,8 @@ export class StripePaymentProvider implements PaymentProvider {
           amount: i.amount.amount,
           currency: i.amount.currency.toLowerCase(),
           automatic_payment_methods: { enabled: true },
-          metadata: { checkout_id: i.checkoutId, cart_id: i.cartId },
+          // `source` marks Popcart's payments for people reading the Stripe dashboard.
+          metadata: { checkout_id: i.checkoutId, cart_id: i.cartId, source: "popcart" },
           ...(i.email ? { receipt_email: i.email } : {}),
         },
         { idempotencyKey: i.idempotencyKey },
