@@ -23,6 +23,12 @@ export default defineConfig({
               sha256: "bb637fb2772cd3779c5f78aa25f903b0e7ab57f90e6de7b8f8aea777338fa825",
               scopes: ["catalog:read"],
             },
+            // "inventory-reader-token": the console's read-only scope tests.
+            {
+              id: "inventory-reader",
+              sha256: "c8b41efcc5ab8c079ad6504bb06f20229a66cffcbe76da2c0a35d31b07398cbe",
+              scopes: ["inventory:read"],
+            },
           ]),
           STRIPE_SECRET_KEY: "",
           // The offline test provider pays the suites' checkouts (never enabled in production).
@@ -31,6 +37,7 @@ export default defineConfig({
           STRIPE_WEBHOOK_SECRET: "",
           FULFILMENT_WEBHOOK_SECRET: "test-fulfilment-secret",
           WAITING_ROOM_SECRET: "test-waiting-room-secret-0123456789abcdef",
+          ADMIN_SESSION_SECRET: "test-admin-session-secret-0123456789abcdef",
         },
       },
     }),

@@ -92,6 +92,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/api/inventory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** SKUs with stock levels (reporting copy, about a second behind the objects) */
+        get: operations["getAdminApiInventory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/inventory/{sku}": {
         parameters: {
             query?: never;
@@ -286,6 +303,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/api/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Today's orders and revenue, dead letters awaiting replay, circuit breakers
+         * @description Circuit states are those of the isolate that answers (each isolate keeps its own breakers).
+         */
+        get: operations["getAdminApiOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/products": {
         parameters: {
             query?: never;
@@ -356,6 +393,26 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/admin/api/promotions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Enable or disable a promotion code
+         * @description Disabling stops new uses at once; uses held by open checkouts stay valid.
+         */
+        patch: operations["patchAdminApiPromotionsId"];
         trace?: never;
     };
     "/admin/api/regions": {
@@ -1021,6 +1078,29 @@ export interface components {
             deliveries: components["schemas"]["OrderDeliveryEntry"][];
             events: components["schemas"]["OrderEventEntry"][];
             status_history: components["schemas"]["OrderStatusEntry"][];
+        };
+        AdminOverview: {
+            circuits: {
+                [key: string]: {
+                    failures: number;
+                    retry_after_ms: number;
+                    /** @enum {string} */
+                    state: "closed" | "open" | "half_open";
+                };
+            };
+            /** @description Dead letters not yet replayed */
+            dead_letters_pending: number;
+            orders_today: number;
+            revenue_today: {
+                currency: string;
+                /** @description Minor units */
+                gross: number;
+                net: number;
+                orders: number;
+                refunded: number;
+            }[];
+            /** @description Midnight UTC: 'today' starts here */
+            since: string;
         };
         AdminProduct: {
             attributes: {
@@ -1828,6 +1908,9 @@ export interface components {
             data: components["schemas"]["Promotion"][];
             next_cursor: string | null;
         };
+        PromotionUpdate: {
+            active: boolean;
+        };
         PutTaxRate: {
             /** @example DE */
             country: string;
@@ -2027,6 +2110,16 @@ export interface components {
             }[];
             /** @enum {string} */
             type: "weight_bands";
+        };
+        SkuLevel: {
+            available: number;
+            on_hand: number;
+            reserved: number;
+            /** @description Objects reporting for this SKU */
+            shards: number;
+            sku: string;
+            sold: number;
+            updated_at: string;
         };
         SkuPolicy: {
             max_per_reservation: number | null;
@@ -2793,6 +2886,96 @@ export interface operations {
             };
             /** @description Unsupported media type: send application/json */
             415: {
+                headers: {
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAdminApiInventory: {
+        parameters: {
+            query?: {
+                /** @description `true`: only SKUs with units on hold */
+                active?: "true" | "false";
+                /** @description Opaque cursor from `next_cursor` */
+                cursor?: string;
+                /** @description Page size (1–100) */
+                limit?: number;
+                /** @description SKU prefix */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of SKUs in SKU order */
+            200: {
+                headers: {
+                    "Popcart-Degraded": components["headers"]["Degraded"];
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["SkuLevel"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Token lacks the required scope */
+            403: {
                 headers: {
                     "Server-Timing": components["headers"]["ServerTiming"];
                     "x-popcart-version": components["headers"]["Version"];
@@ -4239,6 +4422,71 @@ export interface operations {
             };
         };
     };
+    getAdminApiOverview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The overview */
+            200: {
+                headers: {
+                    "Popcart-Degraded": components["headers"]["Degraded"];
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminOverview"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Token lacks the required scope */
+            403: {
+                headers: {
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getAdminApiProducts: {
         parameters: {
             query?: {
@@ -4246,6 +4494,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Page size (1–100) */
                 limit?: number;
+                /** @description A title or slug fragment, or a variant's exact SKU */
+                q?: string;
                 status?: "draft" | "active" | "archived";
             };
             header?: never;
@@ -5061,6 +5311,141 @@ export interface operations {
             };
             /** @description Conflict with the current state */
             409: {
+                headers: {
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type: send application/json */
+            415: {
+                headers: {
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patchAdminApiPromotionsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PromotionUpdate"];
+            };
+        };
+        responses: {
+            /** @description The promotion */
+            200: {
+                headers: {
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Promotion"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Token lacks the required scope */
+            403: {
+                headers: {
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     "Server-Timing": components["headers"]["ServerTiming"];
                     "x-popcart-version": components["headers"]["Version"];

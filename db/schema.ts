@@ -2,6 +2,8 @@
  * The single drizzle schema for D1. Tables live one domain per file under `db/tables/`;
  * this barrel is what drizzle-kit and the query client see.
  */
+
+export * from "./tables/admin-sessions";
 export * from "./tables/audit";
 export * from "./tables/catalog";
 export * from "./tables/checkouts";

@@ -352,10 +352,19 @@ export async function getAdminProduct(env: Env, id: string): Promise<AdminProduc
 
 const AdminCursor = z.object({ c: z.number().int(), i: z.string().max(64) });
 
-/** Every product, newest first, any status; keyset pagination on (created_at, id). */
+/**
+ * Every product, newest first, any status; keyset pagination on (created_at, id). `q` matches a
+ * title or slug fragment (case-insensitive) or a variant's exact SKU: a staff look-up, scanning
+ * newest first until a page is full, not shopper search (that is `/api/search`).
+ */
 export async function listAdminProducts(
   env: Env,
-  query: { status?: "draft" | "active" | "archived" | undefined; cursor?: string | undefined; limit: number },
+  query: {
+    status?: "draft" | "active" | "archived" | undefined;
+    q?: string | undefined;
+    cursor?: string | undefined;
+    limit: number;
+  },
 ): Promise<{ items: AdminProductSummary[]; next_cursor: string | null }> {
   const db = database(env.DB);
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, AdminCursor);
@@ -370,6 +379,7 @@ export async function listAdminProducts(
     .where(
       and(
         query.status ? eq(products.status, query.status) : undefined,
+        query.q ? matchesText(query.q) : undefined,
         olderThan(products.createdAt, products.id, after && { time: after.c, id: after.i }),
       ),
     )
@@ -392,6 +402,11 @@ export async function listAdminProducts(
     })),
     next_cursor: rows.length > query.limit && last ? encodeCursor({ c: last.createdAt, i: last.id }) : null,
   };
+}
+
+function matchesText(q: string) {
+  const needle = q.toLowerCase();
+  return sql`(instr(lower(${products.title}), ${needle}) > 0 or instr(${products.slug}, ${needle}) > 0 or ${products.id} in (select ${variants.productId} from ${variants} where ${variants.sku} = ${q}))`;
 }
 
 /** Adds a variant (with prices) to a product and bumps the product's revision, atomically. */

@@ -292,6 +292,13 @@ export const IdParamSchema = z.object({
 
 export const AdminProductListQuerySchema = PaginationQuery.extend({
   status: z.enum(["draft", "active", "archived"]).optional(),
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .optional()
+    .openapi({ description: "A title or slug fragment, or a variant's exact SKU" }),
 });
 
 const AdminPriceSchema = z.object({

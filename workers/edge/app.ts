@@ -5,10 +5,12 @@ import { catalogAdminRoutes } from "../catalog/admin-routes";
 import { catalogRoutes } from "../catalog/routes";
 import { checkoutRoutes } from "../checkout/routes";
 import { applyPaymentOutcome } from "../checkout/service";
+import { consoleRoutes } from "../console/routes";
 import { adminEventRoutes } from "../events/routes";
 import { devReceiverRoutes } from "../fulfilment/dev-receiver";
 import { inventoryAdminRoutes } from "../inventory/admin-routes";
 import { initialStockRoutes } from "../inventory/initial-stock-routes";
+import { inventoryLevelRoutes } from "../inventory/level-routes";
 import { inventoryRoutes } from "../inventory/routes";
 import { bodyLimit } from "../lib/body-limit";
 import { cors } from "../lib/cors";
@@ -25,6 +27,7 @@ import { versionAffinity } from "../lib/version-affinity";
 import { versionHeaders } from "../lib/version-headers";
 import { renderApiReference } from "../ops/api-reference";
 import { openApiDocument } from "../ops/openapi-document";
+import { overviewRoutes } from "../ops/overview-routes";
 import { opsRoutes } from "../ops/routes";
 import { orderActionRoutes } from "../orders/action-routes";
 import { orderRoutes } from "../orders/routes";
@@ -88,6 +91,13 @@ export function createApp(options: AppOptions = {}) {
   app.route("/", inventoryAdminRoutes);
   app.route("/", waitingRoomRoutes);
   app.route("/", waitingRoomAdminRoutes);
+  app.route("/", inventoryLevelRoutes);
+  app.route("/", overviewRoutes);
+  // The console reaches the routes above in process, through this same app.
+  app.route(
+    "/admin",
+    consoleRoutes((request, env, ctx) => Promise.resolve(app.fetch(request, env, ctx))),
+  );
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",

@@ -4,7 +4,7 @@ import { problems } from "../lib/problem";
 import { createRouter } from "../lib/router";
 import { decodeCursor, encodeCursor, PaginationQuery, problemResponses } from "../lib/schemas";
 import { CreatePromotionBodySchema, PromotionListSchema, PromotionSchema } from "./schemas";
-import { createPromotion, listPromotions } from "./service";
+import { createPromotion, listPromotions, setPromotionActive } from "./service";
 
 const PromotionCursor = z.object({ created_at: z.number().int(), id: z.string() });
 
@@ -41,6 +41,34 @@ const create = createRoute({
   },
 });
 
+const update = createRoute({
+  method: "patch",
+  path: "/{id}",
+  tags: ["Admin: promotions"],
+  summary: "Enable or disable a promotion code",
+  description: "Disabling stops new uses at once; uses held by open checkouts stay valid.",
+  security: [{ adminToken: [] }],
+  middleware: [requireScope("promotions:write")] as const,
+  request: {
+    params: z.object({
+      id: z
+        .string()
+        .max(64)
+        .openapi({ param: { name: "id", in: "path" } }),
+    }),
+    body: {
+      required: true,
+      content: {
+        "application/json": { schema: z.strictObject({ active: z.boolean() }).openapi("PromotionUpdate") },
+      },
+    },
+  },
+  responses: {
+    200: { description: "The promotion", content: { "application/json": { schema: PromotionSchema } } },
+    ...problemResponses(400, 401, 403, 404, 422),
+  },
+});
+
 /** `/admin/api/promotions`: codes, limits, windows. */
 export const promotionAdminRoutes = createRouter()
   .openapi(list, async (c) => {
@@ -57,4 +85,9 @@ export const promotionAdminRoutes = createRouter()
     if (!result.ok)
       throw problems.conflict("promotion_code_taken", "A promotion with this code already exists.");
     return c.json(result.promotion, 201);
+  })
+  .openapi(update, async (c) => {
+    const promotion = await setPromotionActive(c.env, c.req.valid("param").id, c.req.valid("json").active);
+    if (!promotion) throw problems.notFound("Promotion", "promotion_not_found");
+    return c.json(promotion, 200);
   });

@@ -1,4 +1,4 @@
-import { desc, inArray } from "drizzle-orm";
+import { desc, eq, inArray } from "drizzle-orm";
 import { database } from "../../db/client";
 import { promotions } from "../../db/schema";
 import { newId } from "../lib/ids";
@@ -81,6 +81,23 @@ export async function createPromotion(
     .returning({ id: promotions.id });
   if (inserted.length === 0) return { ok: false, reason: "code_taken" };
   return { ok: true, promotion: toView(row) };
+}
+
+/**
+ * Turns a code on or off. Off takes effect for new applications and checkouts at once; uses
+ * already held by open checkouts stay valid (they were granted under the rules at the time).
+ */
+export async function setPromotionActive(
+  env: Env,
+  id: string,
+  active: boolean,
+): Promise<PromotionView | null> {
+  const [row] = await database(env.DB)
+    .update(promotions)
+    .set({ active, updatedAt: Date.now() })
+    .where(eq(promotions.id, id))
+    .returning();
+  return row ? toView(row) : null;
 }
 
 /** Newest first, keyset-paginated on (created_at, id). */
