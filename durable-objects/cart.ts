@@ -38,7 +38,8 @@ import { describeError, log } from "../workers/lib/logging";
 import type { Currency } from "../workers/lib/money";
 import { MAX_AMOUNT } from "../workers/lib/money";
 import { resilientEnv } from "../workers/lib/resilient-env";
-import { placeOrder, refundOrder } from "../workers/orders/service";
+import { refundOrder } from "../workers/orders/refunds";
+import { placeOrder } from "../workers/orders/service";
 import {
   isProviderUnavailable,
   type PaymentOutcome,

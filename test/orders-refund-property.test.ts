@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../workers/lib/problem";
-import { placeOrder, refundOrder } from "../workers/orders/service";
+import { refundOrder } from "../workers/orders/refunds";
+import { placeOrder } from "../workers/orders/service";
 import { confirmTestPayment, TEST_CARDS, TestPaymentProvider } from "../workers/payments/test-provider";
 
 const usd = (amount: number) => ({ amount, currency: "USD" as const });

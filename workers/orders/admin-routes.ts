@@ -6,6 +6,7 @@ import { problemResponses } from "../lib/schemas";
 import { paymentProviderFor } from "../payments/provider";
 import { cancelOrder, markFulfilment } from "./actions";
 import { TrackingSchema } from "./events";
+import { refundOrder } from "./refunds";
 import { restockOrder } from "./restock";
 import {
   AdminOrderSchema,
@@ -16,7 +17,7 @@ import {
   RefundRequestSchema,
   RefundResponseSchema,
 } from "./schemas";
-import { getAdminOrder, listOrders, refundOrder } from "./service";
+import { getAdminOrder, listOrders } from "./service";
 
 const FulfilmentRequest = z
   .strictObject({
