@@ -1532,7 +1532,8 @@ export class CartObject extends DurableObject<Env> {
   }
 
   private lines(): LineRow[] {
-    return this.sql.exec<LineRow>("SELECT * FROM lines ORDER BY created_at, id").toArray();
+    // rowid, not the random line id: lines added in one millisecond keep the order they came in.
+    return this.sql.exec<LineRow>("SELECT * FROM lines ORDER BY created_at, rowid").toArray();
   }
 
   private lineById(id: string): LineRow | null {

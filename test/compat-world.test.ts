@@ -8,8 +8,7 @@ import { productKey } from "../workers/catalog/kv-keys";
 import worker from "../workers/edge/index";
 import { objectName } from "../workers/inventory/types";
 import { RELEASES, replayD1, restoreObject, storageVersion } from "./compat-fixtures";
-import { eventually } from "./events-fixtures";
-import { callJson } from "./helpers";
+import { callJson, eventually } from "./helpers";
 
 /*
  * The previous release's world, woken by this one: its D1 history replayed against the
