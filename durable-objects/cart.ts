@@ -31,7 +31,7 @@ import {
   snapshotTaxParts,
 } from "../workers/checkout/snapshot";
 import { customerIdentity, identityOf } from "../workers/customers/identity";
-import { sha256Hex } from "../workers/lib/crypto";
+import { sameDigest, sha256Hex } from "../workers/lib/crypto";
 import { DatabaseUnavailableError, databaseOutage } from "../workers/lib/d1-guard";
 import { newId, newSecret } from "../workers/lib/ids";
 import { describeError, log } from "../workers/lib/logging";
@@ -246,14 +246,6 @@ function shippingUnavailable(
   );
 }
 
-/** Constant-time comparison of two hex digests (both always 64 characters here). */
-function sameDigest(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
-
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
@@ -270,7 +262,7 @@ export class CartObject extends DurableObject<Env> {
     // D1 calls get a deadline and the isolate's circuit breaker, as in the edge worker.
     super(ctx, resilientEnv(env));
     this.sql = ctx.storage.sql;
-    void ctx.blockConcurrencyWhile(async () => migrateCartStorage(this.sql));
+    void ctx.blockConcurrencyWhile(async () => migrateCartStorage(ctx.storage));
   }
 
   /**
@@ -1411,7 +1403,14 @@ export class CartObject extends DurableObject<Env> {
     };
   }
 
-  /** Inactivity expiry. At-least-once: re-checks the deadline and re-arms if the cart was used since. */
+  /**
+   * The cart's one alarm, at-least-once, so every step is idempotent. In order: finishes any
+   * checkout whose payment succeeded but whose order is still owed (crash recovery), expires
+   * checkouts past their payment window (settling with the provider, releasing holds), then
+   * either re-arms (a checkout still active, or the cart used since) or expires the cart and
+   * releases its holds. A step that needs the provider or D1 while they are down re-arms soon
+   * instead of throwing away the platform's alarm retries.
+   */
   override async alarm(): Promise<void> {
     await this.exclusive(async () => {
       const cart = this.cartRow();
@@ -1472,7 +1471,7 @@ export class CartObject extends DurableObject<Env> {
     );
     await this.ctx.storage.deleteAll();
     // deleteAll drops the SQLite tables too; recreate them so this instance stays usable.
-    migrateCartStorage(this.sql);
+    migrateCartStorage(this.ctx.storage);
   }
 
   /** Runs `work`, answering `database_unavailable` (503, with Retry-After) if D1 is down or too slow. */

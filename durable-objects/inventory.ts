@@ -244,7 +244,7 @@ export interface InvariantReport {
 
 /**
  * SQLite schema of an inventory object, one list of statements per version; `_migrations`
- * records which ran. Append-only and expand-only (test/compat-d1.test.ts checks both against
+ * records which ran. Append-only and expand-only (test/compat-migrations.test.ts checks both against
  * the previous release), so an object that slept through releases migrates forward on wake.
  */
 export const INVENTORY_STORAGE_MIGRATIONS: readonly (readonly string[])[] = [
