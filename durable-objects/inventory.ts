@@ -1,5 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
 import {
+  applyActivity,
+  applyGrant,
+  availableOf,
+  giveBack,
+  grantSize,
+  hold,
+  sell,
+  unhold,
+  unseen,
+  unsell,
+} from "../workers/inventory/counters";
+import {
   availabilityKey,
   type InventoryLevelEvent,
   type PublishedAvailability,
@@ -365,7 +377,7 @@ export class InventoryObject extends DurableObject<Env> {
           input.carry?.createdAt ?? now,
           now,
         );
-        s.reserved += input.quantity;
+        hold(s, input.quantity);
         const reservation = this.view(this.row(id) as ReservationRow);
         const out: ReserveResult = { ok: true, reservation };
         this.store(memoKey, out, now, fingerprint);
@@ -433,8 +445,7 @@ export class InventoryObject extends DurableObject<Env> {
           now,
           row.id,
         );
-        s.reserved += delta;
-        if (delta < 0) this.freeUnits(s, -delta);
+        hold(s, delta);
         const out: ResizeResult = { ok: true, reservation: this.view(this.row(row.id) as ReservationRow) };
         this.store(memoKey, out, now);
         return out;
@@ -551,8 +562,7 @@ export class InventoryObject extends DurableObject<Env> {
     if (row.status !== "held") return { ok: true };
     this.mutate((s) => {
       this.sql.exec("UPDATE reservations SET status = 'released', updated_at = ? WHERE id = ?", now, row.id);
-      s.reserved -= row.quantity;
-      this.freeUnits(s, row.quantity);
+      unhold(s, row.quantity);
     });
     // Units freed on a retired or drained shard reach the coordinator before we answer.
     await this.pushReturns();
@@ -596,8 +606,7 @@ export class InventoryObject extends DurableObject<Env> {
         now,
         row.id,
       );
-      s.reserved -= row.quantity;
-      s.sold += row.quantity;
+      sell(s, row.quantity);
       return { ok: true };
     });
   }
@@ -623,8 +632,7 @@ export class InventoryObject extends DurableObject<Env> {
         now,
         row.id,
       );
-      s.sold -= row.quantity;
-      this.freeUnits(s, row.quantity);
+      unsell(s, row.quantity);
       this.audit("order_return", 0, `${input.reason} (${row.id}, ${row.quantity} units)`, s.on_hand, now);
       const out: ReturnResult = { ok: true };
       this.store(memoKey, out, now);
@@ -829,11 +837,7 @@ export class InventoryObject extends DurableObject<Env> {
       if (this.available() < input.want) await this.steal(input.want - this.available(), input.shard);
       this.sweep(Date.now());
     }
-    const available = this.available();
-    const give =
-      active && input.want > 0
-        ? Math.min(available, Math.max(input.want, Math.ceil(available / this.st.shard_count)))
-        : 0;
+    const give = grantSize(this.available(), input.want, this.st.shard_count, active);
     if (give > 0) this.mayHave?.add(input.shard);
     const link = this.mutate((s) => {
       s.on_hand -= give;
@@ -860,12 +864,8 @@ export class InventoryObject extends DurableObject<Env> {
     this.bind(addr);
     this.sweep(Date.now());
     return this.mutate((s) => {
-      this.applyGrant(s, input.grantedTotal);
-      const r = Math.min(s.on_hand - s.reserved - s.sold, input.want);
-      s.on_hand -= r;
-      s.returned_total += r;
-      const remaining = s.on_hand - s.reserved - s.sold;
-      if (remaining === 0) s.draining = 1;
+      applyGrant(s, input.grantedTotal);
+      const { remaining } = giveBack(s, input.want);
       return { returnedTotal: s.returned_total, remaining, grantedSeen: s.granted_seen };
     });
   }
@@ -875,7 +875,7 @@ export class InventoryObject extends DurableObject<Env> {
     this.bind(addr);
     this.sweep(Date.now());
     return this.mutate((s) => {
-      this.applyGrant(s, config.grantedTotal);
+      applyGrant(s, config.grantedTotal);
       this.adoptConfig(s, config);
       return { returnedTotal: s.returned_total };
     });
@@ -984,11 +984,11 @@ export class InventoryObject extends DurableObject<Env> {
 
   private counters(): StockCounters {
     const { on_hand, reserved, sold } = this.st;
-    return { on_hand, available: on_hand - reserved - sold, reserved, sold };
+    return { on_hand, available: availableOf(this.st), reserved, sold };
   }
 
   private available(): number {
-    return this.st.on_hand - this.st.reserved - this.st.sold;
+    return availableOf(this.st);
   }
 
   private refuse(reason: ReserveRefusal) {
@@ -1081,7 +1081,7 @@ export class InventoryObject extends DurableObject<Env> {
       { shard: this.st.shard, returnedTotal: this.st.returned_total, want },
     );
     this.mutate((s) => {
-      this.applyGrant(s, reply.grantedTotal);
+      applyGrant(s, reply.grantedTotal);
       s.returned_acked = Math.max(s.returned_acked, reply.returnedSeen);
       this.adoptConfig(s, { ...reply });
     });
@@ -1164,9 +1164,8 @@ export class InventoryObject extends DurableObject<Env> {
 
   /** Coordinator: applies a shard's cumulative `returned_total`; returns how many units arrived. */
   private applyReturn(shard: number, returnedTotal: number): number {
-    const link = this.link(shard);
-    const delta = returnedTotal - link.returned_seen;
-    if (delta <= 0) return 0;
+    const delta = unseen(returnedTotal, this.link(shard).returned_seen);
+    if (delta === 0) return 0;
     this.mutate((s) => {
       s.on_hand += delta;
       this.sql.exec(
@@ -1178,36 +1177,12 @@ export class InventoryObject extends DurableObject<Env> {
     return delta;
   }
 
-  /** Shard: applies the coordinator's cumulative `granted_total` (retired shards pass it straight back). */
-  private applyGrant(s: StateRow, grantedTotal: number): void {
-    const delta = grantedTotal - s.granted_seen;
-    if (delta <= 0) return;
-    s.granted_seen = grantedTotal;
-    s.on_hand += delta;
-    s.draining = 0;
-    if (s.shard > 0 && s.active === 0) this.retireUnits(s, delta);
-  }
-
   private adoptConfig(s: StateRow, config: Omit<ShardConfig, "grantedTotal">): void {
     if (config.configVersion <= s.config_version) return;
     s.config_version = config.configVersion;
     s.shard_count = config.shardCount;
     s.policy = JSON.stringify(config.policy);
-    s.active = config.active ? 1 : 0;
-    if (!config.active) this.retireUnits(s, s.on_hand - s.reserved - s.sold);
-  }
-
-  /**
-   * Units freed on a retired or draining shard go straight back to the coordinator, so a shard
-   * the coordinator believes empty really holds nothing available: steals can skip it.
-   */
-  private freeUnits(s: StateRow, units: number): void {
-    if (s.shard > 0 && (s.active === 0 || s.draining === 1)) this.retireUnits(s, units);
-  }
-
-  private retireUnits(s: StateRow, units: number): void {
-    s.on_hand -= units;
-    s.returned_total += units;
+    applyActivity(s, config.active);
   }
 
   /** Expires held reservations whose deadline passed; cheap unless one is actually due. */
@@ -1229,8 +1204,7 @@ export class InventoryObject extends DurableObject<Env> {
         this.sql.exec("UPDATE reservations SET status = 'expired', updated_at = ? WHERE id = ?", now, r.id);
         freed += r.quantity;
       }
-      s.reserved -= freed;
-      this.freeUnits(s, freed);
+      unhold(s, freed);
     });
   }
 
