@@ -2,7 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CART_STORAGE_MIGRATIONS, migrateCartStorage } from "../durable-objects/cart-storage";
-import { INVENTORY_STORAGE_MIGRATIONS } from "../durable-objects/inventory";
+import { INVENTORY_STORAGE_MIGRATIONS } from "../durable-objects/inventory-storage";
 import { releaseReservation, reserveStock, setStock } from "../workers/inventory/service";
 import { objectName } from "../workers/inventory/types";
 import { restoreObject, storageVersion } from "./compat-fixtures";

@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CART_STORAGE_MIGRATIONS } from "../durable-objects/cart-storage";
-import { INVENTORY_STORAGE_MIGRATIONS } from "../durable-objects/inventory";
+import { INVENTORY_STORAGE_MIGRATIONS } from "../durable-objects/inventory-storage";
 import { WAITING_ROOM_STORAGE_MIGRATIONS } from "../durable-objects/waiting-room";
 import { productKey } from "../workers/catalog/kv-keys";
 import worker from "../workers/edge/index";

@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { StockChangeResult } from "../../durable-objects/inventory";
 import { requireScope } from "../lib/admin-auth";
 import { idempotencyKeyReused } from "../lib/idempotency";
 import { newId } from "../lib/ids";
@@ -8,6 +7,7 @@ import { createRouter } from "../lib/router";
 import { decodeCursor, encodeCursor, PaginationQuery, problemResponses } from "../lib/schemas";
 import { roomStatus } from "../waiting-room/service";
 import { listSkuLevels } from "./levels";
+import type { StockChangeResult } from "./rpc";
 import {
   AdjustmentBody,
   IdempotencyHeader,
