@@ -32,7 +32,7 @@ import {
 } from "../workers/checkout/snapshot";
 import { customerIdentity, identityOf } from "../workers/customers/identity";
 import { sameDigest, sha256Hex } from "../workers/lib/crypto";
-import { DatabaseUnavailableError, databaseOutage } from "../workers/lib/d1-guard";
+import { DatabaseUnavailableError, databaseDown, databaseOutage } from "../workers/lib/d1-guard";
 import { newId, newSecret } from "../workers/lib/ids";
 import { describeError, log } from "../workers/lib/logging";
 import type { Currency } from "../workers/lib/money";
@@ -1010,15 +1010,20 @@ export class CartObject extends DurableObject<Env> {
       row.id,
     );
     await this.scheduleAlarm();
-    const database = error instanceof DatabaseUnavailableError;
-    const retryAfter = error.retryAfterSeconds ?? 5;
     log("warn", "checkout_payment_deferred", { checkout_id: row.id, ...describeError(error) });
+    if (error instanceof DatabaseUnavailableError) {
+      return databaseDown(
+        error,
+        "The database is temporarily unavailable; retry with the same Idempotency-Key.",
+        {
+          checkout_id: row.id,
+        },
+      );
+    }
     return refuse(
-      database ? "database_unavailable" : "payment_provider_unavailable",
-      database
-        ? "The database is temporarily unavailable; retry with the same Idempotency-Key."
-        : "The payment provider did not answer; retry with the same Idempotency-Key.",
-      { checkout_id: row.id, retry_after: retryAfter },
+      "payment_provider_unavailable",
+      "The payment provider did not answer; retry with the same Idempotency-Key.",
+      { checkout_id: row.id, retry_after: error.retryAfterSeconds ?? 5 },
     );
   }
 
@@ -1482,9 +1487,7 @@ export class CartObject extends DurableObject<Env> {
       const outage = databaseOutage(error);
       if (!outage) throw error;
       log("warn", "cart_database_unavailable", { ...describeError(outage) });
-      return refuse("database_unavailable", "The database is temporarily unavailable; retry shortly.", {
-        retry_after: outage.retryAfterSeconds,
-      });
+      return databaseDown(outage);
     }
   }
 
