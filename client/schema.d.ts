@@ -8429,6 +8429,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-key": components["headers"]["VersionKey"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     postApiCheckoutsIdConfirm: {

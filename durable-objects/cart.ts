@@ -15,6 +15,7 @@ import { type CatalogItem, loadCatalogItems } from "../workers/cart/catalog-pric
 import { holdLineStock, type LineHold, rehomeLineStock, releaseLineStock } from "../workers/cart/line-stock";
 import { cartShippingMethods, taxedParts, taxLines } from "../workers/cart/region-view";
 import { type Address, type CartView, MAX_PROMOTION_CODES } from "../workers/cart/schemas";
+import { ProviderPollThrottle } from "../workers/checkout/poll-throttle";
 import {
   commitCheckoutReservations,
   curtailLineHolds,
@@ -259,6 +260,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export class CartObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private tail: Promise<unknown> = Promise.resolve();
+  /** Shopper status polls ask the provider at most once per interval per checkout. */
+  private readonly providerPolls = new ProviderPollThrottle();
 
   constructor(ctx: DurableObjectState, env: Env) {
     // D1 calls get a deadline and the isolate's circuit breaker, as in the edge worker.
@@ -710,11 +713,13 @@ export class CartObject extends DurableObject<Env> {
           await this.complete(row, JSON.parse(row.completion) as PaymentOutcome);
         } else if (
           (row.status === "awaiting_payment" || row.status === "requires_action") &&
-          row.payment_id
+          row.payment_id &&
+          this.providerPolls.take(row.id)
         ) {
           // The "client confirmed" path: Stripe.js confirmed in the browser and the client
-          // polls; if the webhook has not arrived (or never will), ask the provider directly.
-          // Best effort: with the provider down, the stored state is the answer.
+          // polls; if the webhook has not arrived (or never will), ask the provider directly,
+          // at most once per poll interval (in between, the last answer stored is the answer).
+          // Best effort: with the provider down or rate limiting, the stored state is the answer.
           try {
             const session = await paymentProviderFor(this.env).getPayment(row.payment_id);
             await this.applySession(row, session);

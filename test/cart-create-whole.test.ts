@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { body, CARDS, type CheckoutBody, checkout, confirm, stockedSku, stockOf } from "./checkout-fixtures";
-import { callJson, expectProblem } from "./helpers";
+import { awaitFreshWindow, callJson, expectProblem } from "./helpers";
 import { expectConsistent } from "./inventory-fixtures";
 import { seedSku, type TestCart, US_ADDRESS } from "./revenue-fixtures";
 
@@ -187,8 +187,7 @@ describe("whole-cart creation and the abuse limits", () => {
   const PERIOD_MS = 10_000;
 
   it("counts a cart created with lines against the client's reservation limit, but not a bare one", async () => {
-    const left = PERIOD_MS - (Date.now() % PERIOD_MS);
-    if (left < 6_000) await scheduler.wait(left + 50);
+    await awaitFreshWindow(PERIOD_MS, 6_000);
     const { sku } = await seedSku({ USD: 700 });
     const headers = { "cf-connecting-ip": randomIp() };
     for (let i = 0; i < RESERVATION_LIMIT; i++) {

@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import Stripe from "stripe";
+import { PROVIDER_POLL_INTERVAL_MS, ProviderPollThrottle } from "../workers/checkout/poll-throttle";
 import { createApp } from "../workers/edge/app";
 import { configureSale, getInventory, setStock } from "../workers/inventory/service";
 import { stripeEvent } from "./fakes/stripe-events";
@@ -157,4 +158,21 @@ export async function withStripeKey(cart: TestCart, secretKey: string): Promise<
 /** A ready cart (see `readyCart`) whose object pays through Stripe with `secretKey`. */
 export async function readyStripeCart(secretKey: string, lines: { sku: string; quantity: number }[]) {
   return withStripeKey(await readyCart(lines), secretKey);
+}
+
+/**
+ * Puts the cart object's provider-poll throttle on a clock the test moves: `advance(ms)`.
+ * Status reads within `PROVIDER_POLL_INTERVAL_MS` of a poll reuse its stored answer.
+ */
+export async function pollClock(cart: TestCart): Promise<{ advance(ms: number): void }> {
+  let now = Date.now();
+  await runInDurableObject(env.CART.get(env.CART.idFromName(cart.id)), (instance) => {
+    const object = instance as unknown as { providerPolls: ProviderPollThrottle };
+    object.providerPolls = new ProviderPollThrottle(PROVIDER_POLL_INTERVAL_MS, () => now);
+  });
+  return {
+    advance(ms) {
+      now += ms;
+    },
+  };
 }
