@@ -186,6 +186,9 @@ const addPromotion = createRoute({
   tags,
   security,
   summary: "Apply a promotion code",
+  description:
+    "Codes that fail (422 `promotion_invalid`) are counted per client across carts and per code prefix; " +
+    "over either limit every attempt is answered 429 `rate_limited` with `Retry-After`, before the code is looked at.",
   request: { params: IdParam, ...body(AddPromotionBodySchema) },
   responses: { 200: { description: "The cart", content: cartJson }, ...problemResponses(400, 404, 409, 422) },
 });
