@@ -1531,7 +1531,9 @@ export class CartObject extends DurableObject<Env> {
   }
 
   private lines(): LineRow[] {
-    return this.sql.exec<LineRow>("SELECT * FROM lines ORDER BY created_at, id").toArray();
+    // rowid breaks ties in insertion order: a whole cart's lines share one created_at and
+    // must keep the order they were asked for in (line ids are random).
+    return this.sql.exec<LineRow>("SELECT * FROM lines ORDER BY created_at, rowid").toArray();
   }
 
   private lineById(id: string): LineRow | null {
