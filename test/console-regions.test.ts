@@ -138,13 +138,17 @@ describe("console regions, tax and shipping", () => {
     expect(page).toContain("Bulgaria (BG), Romania (RO)");
     expect(page).toMatch(/Post[\s\S]*?€4\.90 flat[\s\S]*?data-free-over="6000">€60\.00/);
     expect(page).toContain("≤ 2,000 g €4.50 · ≤ 10,000 g €9.50");
-    expect(page).toContain('value="60.00"');
+    expect(page).toContain(`(bg_post_${code.slice(-6).toLowerCase()}), free over 60.00</option>`);
 
     // The threshold can be changed or dropped on the option itself.
     const parcel = region.shipping_options[1]?.id ?? "";
-    await client.post(`${base}/shipping-options/${parcel}/free-over`, { _csrf: csrf, free_over: "120.5" });
+    await client.post(`${base}/shipping-options/free-over`, {
+      _csrf: csrf,
+      option: parcel,
+      free_over: "120.5",
+    });
     expect((await regionApi(code)).shipping_options[1]?.free_over).toBe(12_050);
-    await client.post(`${base}/shipping-options/${parcel}/free-over`, { _csrf: csrf, free_over: "" });
+    await client.post(`${base}/shipping-options/free-over`, { _csrf: csrf, option: parcel, free_over: "" });
     expect((await regionApi(code)).shipping_options[1]?.free_over).toBeNull();
     const withdrawn = await client.post(`${base}/shipping-options/${parcel}/active`, {
       _csrf: csrf,
@@ -211,6 +215,20 @@ describe("console regions, tax and shipping", () => {
       countries: "DE",
     });
     expect(outside.status).toBe(422);
+
+    const notMoney = await client.post(`${base}/shipping-options/free-over`, {
+      _csrf: csrf,
+      option: "eu_standard",
+      free_over: "50,5.0.0",
+    });
+    expect(notMoney.status).toBe(422);
+    expect(await notMoney.text()).toContain("Enter the free-shipping threshold in EUR");
+    const otherRegions = await client.post(`${base}/shipping-options/free-over`, {
+      _csrf: csrf,
+      option: "eu_standard",
+      free_over: "50",
+    });
+    expect(otherRegions.status).toBe(404);
 
     const gone = await client.post(`${base}/tax-rates/txr_nope/remove`, { _csrf: csrf });
     expect(gone.status).toBe(404);

@@ -110,23 +110,6 @@ const OptionsTable: FC<{ region: RegionView; csrf: string }> = ({ region, csrf }
           <td>{daysText(option)}</td>
           <td>{option.active ? "offered" : "withdrawn"}</td>
           <td>
-            <PostForm action={`${path}/free-over`} csrf={csrf} class="inline-form">
-              <Field
-                name="free_over"
-                id={`f-free-${option.id}`}
-                label={`${option.name}: free over (${region.currency})`}
-                inputmode="decimal"
-                value={option.free_over === null ? "" : amountInput(option.free_over, region.currency)}
-                hint="Empty: never free."
-              />
-              <button
-                type="submit"
-                class="secondary"
-                aria-label={`Save free-shipping threshold of ${option.name}`}
-              >
-                Save
-              </button>
-            </PostForm>
             <PostForm action={`${path}/active`} csrf={csrf}>
               <input type="hidden" name="active" value={option.active ? "0" : "1"} />
               <button
@@ -277,6 +260,36 @@ const RegionPage: FC<{ region: RegionView; csrf: string }> = ({ region, csrf }) 
           <button type="submit">Add option</button>
         </PostForm>
       </section>
+
+      {region.shipping_options.length > 0 ? (
+        <section class="card" aria-labelledby="threshold-h">
+          <h2 id="threshold-h">Free-shipping threshold</h2>
+          <PostForm
+            action={`${regionPath(region.code)}/shipping-options/free-over`}
+            csrf={csrf}
+            label="Free-shipping threshold"
+          >
+            <div class="field">
+              <label for="f-threshold-option">Shipping option</label>
+              <select id="f-threshold-option" name="option">
+                {region.shipping_options.map((option) => (
+                  <option value={option.id}>
+                    {`${option.name} (${option.id})${option.free_over === null ? "" : `, free over ${amountInput(option.free_over, region.currency)}`}`}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <Field
+              name="free_over"
+              id="f-threshold"
+              label={`Free over (${region.currency})`}
+              inputmode="decimal"
+              hint="Free once the goods after discounts reach this amount. Empty: never free."
+            />
+            <button type="submit">Save threshold</button>
+          </PostForm>
+        </section>
+      ) : null}
     </div>
   </>
 );
@@ -422,7 +435,7 @@ export const regionsSection = new Hono<ConsoleEnv>()
     if (!result.ok) return showRegion(c, code, failure(result));
     return done(c, regionPath(code), "shipping_option_added");
   })
-  .post("/:code/shipping-options/:option/free-over", async (c) => {
+  .post("/:code/shipping-options/free-over", async (c) => {
     const code = c.req.param("code");
     const current = await loadRegion(c, code);
     if (!current.ok) return showRegion(c, code, failure(current));
@@ -433,7 +446,7 @@ export const regionsSection = new Hono<ConsoleEnv>()
     }
     const result = await c
       .get("api")
-      .send("PATCH", `${apiPath(code)}/shipping-options/${encodeURIComponent(c.req.param("option"))}`, {
+      .send("PATCH", `${apiPath(code)}/shipping-options/${encodeURIComponent(f.option ?? "")}`, {
         free_over: freeOver ?? null,
       });
     if (!result.ok) return showRegion(c, code, failure(result));
