@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { body, CARDS, type CheckoutBody, checkout, confirm, stockedSku, stockOf } from "./checkout-fixtures";
 import { callJson, expectProblem } from "./helpers";
 import { expectConsistent } from "./inventory-fixtures";
-import { addressIn, viewCart } from "./regions-fixtures";
+import { addressIn, admin, createRegion, ok, suffix, viewCart } from "./regions-fixtures";
 import { seedSku, type TestCart, US_ADDRESS } from "./revenue-fixtures";
 
 interface CreatedCart {
@@ -190,6 +190,52 @@ describe("creating a whole cart in one call", () => {
     );
     // Irish VAT is 23 %.
     expect((await viewCart(standard.cart)).lines[0]?.tax_rate_bp).toBe(2300);
+  });
+
+  it("refuses a weight-band option the goods are too heavy for with shipping_method_unavailable, holding nothing", async () => {
+    const code = await createRegion({
+      code: "LV",
+      name: "Latvia",
+      currency: "EUR",
+      tax_inclusive: true,
+      countries: ["LV"],
+      default_country: "LV",
+      position: 50,
+    });
+    const id = `lv_parcel_${suffix().toLowerCase()}`;
+    await ok(
+      await admin(`/${code}/shipping-options`, "POST", {
+        id,
+        name: "Parcel",
+        price: { type: "weight_bands", bands: [{ max_grams: 2000, amount: 450 }] },
+        min_days: 2,
+        max_days: 4,
+      }),
+      201,
+    );
+    const heavy = await stockedSku(5, { flash: true, currency: "EUR", weightGrams: 1500 });
+    const riga = { ...addressIn("LV"), city: "Riga" };
+    const res = await create(
+      whole([{ sku: heavy, quantity: 2 }], { currency: "EUR", shipping_address: riga, shipping_method: id }),
+    );
+    expect(await expectProblem(res, 422, "shipping_method_unavailable")).toMatchObject({
+      id,
+      why: "too_heavy",
+      country: "LV",
+    });
+    expect(await stockOf(heavy)).toMatchObject({ available: 5, reserved: 0 });
+    // One unit (1.5 kg) fits the 2 kg band.
+    const light = await created(
+      await create(
+        whole([{ sku: heavy, quantity: 1 }], {
+          currency: "EUR",
+          shipping_address: riga,
+          shipping_method: id,
+        }),
+      ),
+    );
+    expect(light.shipping_method?.id).toBe(id);
+    expect(light.totals.shipping.amount).toBe(450);
   });
 
   it("refuses unknown and unpurchasable SKUs without holding the other lines", async () => {
