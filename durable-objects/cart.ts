@@ -9,6 +9,7 @@ import {
   lineRefusal,
   MAX_LINE_SUBTOTAL,
   regionForAddress,
+  shippingUnavailable,
   unknownShippingMethod,
 } from "../workers/cart/cart-rules";
 import { type CatalogItem, loadCatalogItems } from "../workers/cart/catalog-prices";
@@ -225,25 +226,14 @@ export function stockRefusal(
   return refuse(reason, detail, { ...target, available: hold.available });
 }
 
-/** The refusal for a shipping option the cart cannot use, with why. */
-function shippingUnavailable(
+/** The refusal for a shipping option the cart cannot use, with why and the cart's destination. */
+function shippingRefusal(
   why: "inactive" | "not_offered_to_country" | "too_heavy",
   methodId: string,
   cart: CartRow,
 ): CartRefusal {
-  if (why === "inactive") {
-    return refuse("unknown_shipping_method", `Shipping method ${methodId} is not offered for this cart.`, {
-      id: methodId,
-    });
-  }
   const country = cart.shipping_address ? (JSON.parse(cart.shipping_address) as Address).country : null;
-  return refuse(
-    "shipping_method_unavailable",
-    why === "too_heavy"
-      ? `Shipping method ${methodId} does not take a cart this heavy.`
-      : `Shipping method ${methodId} does not ship to ${country}.`,
-    { id: methodId, why, country },
-  );
+  return shippingUnavailable(why, methodId, country);
 }
 
 /** Constant-time comparison of two hex digests (both always 64 characters here). */
@@ -513,7 +503,7 @@ export class CartObject extends DurableObject<Env> {
       if (!quote) {
         return unknownShippingMethod(methodId);
       }
-      if (!quote.ok) return shippingUnavailable(quote.reason, methodId, cart);
+      if (!quote.ok) return shippingRefusal(quote.reason, methodId, cart);
       this.sql.exec("UPDATE cart SET shipping_method = ?", methodId);
       return null;
     });
@@ -850,7 +840,7 @@ export class CartObject extends DurableObject<Env> {
     if (!selected || !region) {
       return refuse("unknown_shipping_method", "The chosen shipping method is no longer offered.");
     }
-    if (!selected.ok) return shippingUnavailable(selected.reason, selected.option.id, cart);
+    if (!selected.ok) return shippingRefusal(selected.reason, selected.option.id, cart);
     const address = JSON.parse(cart.shipping_address ?? "null") as Address;
     // The merchant may have moved the country out of the region since the address was set.
     if (!region.countries.includes(address.country)) {
@@ -1542,7 +1532,9 @@ export class CartObject extends DurableObject<Env> {
   }
 
   private lines(): LineRow[] {
-    return this.sql.exec<LineRow>("SELECT * FROM lines ORDER BY created_at, id").toArray();
+    // rowid breaks ties in insertion order: a whole cart's lines share one created_at and
+    // must keep the order they were asked for in (line ids are random).
+    return this.sql.exec<LineRow>("SELECT * FROM lines ORDER BY created_at, rowid").toArray();
   }
 
   private lineById(id: string): LineRow | null {

@@ -17,9 +17,18 @@ export const CARDS = {
 /** A SKU priced in USD with `stock` units on hand; `flash` makes it reserve at add-to-cart. */
 export async function stockedSku(
   stock: number,
-  options: { price?: number; flash?: boolean; ttlSeconds?: number } = {},
+  options: {
+    price?: number;
+    currency?: "USD" | "EUR";
+    flash?: boolean;
+    ttlSeconds?: number;
+    weightGrams?: number;
+  } = {},
 ): Promise<string> {
-  const { sku } = await seedSku({ USD: options.price ?? 1000 });
+  const { sku } = await seedSku(
+    { [options.currency ?? "USD"]: options.price ?? 1000 },
+    options.weightGrams === undefined ? {} : { weightGrams: options.weightGrams },
+  );
   const stocked = await setStock(env, { sku, onHand: stock, reason: "test stock", key: `stock:${sku}` });
   if (!stocked.ok) throw new Error(`could not stock ${sku}`);
   if (options.flash) {
