@@ -9,12 +9,14 @@ import {
   lineRefusal,
   MAX_LINE_SUBTOTAL,
   regionForAddress,
+  shippingUnavailable,
   unknownShippingMethod,
 } from "../workers/cart/cart-rules";
 import { type CatalogItem, loadCatalogItems } from "../workers/cart/catalog-prices";
 import { holdLineStock, type LineHold, rehomeLineStock, releaseLineStock } from "../workers/cart/line-stock";
 import { cartShippingMethods, taxedParts, taxLines } from "../workers/cart/region-view";
 import { type Address, type CartView, MAX_PROMOTION_CODES } from "../workers/cart/schemas";
+import { ProviderPollThrottle } from "../workers/checkout/poll-throttle";
 import {
   commitCheckoutReservations,
   curtailLineHolds,
@@ -225,25 +227,14 @@ export function stockRefusal(
   return refuse(reason, detail, { ...target, available: hold.available });
 }
 
-/** The refusal for a shipping option the cart cannot use, with why. */
-function shippingUnavailable(
+/** The refusal for a shipping option the cart cannot use, with why and the cart's destination. */
+function shippingRefusal(
   why: "inactive" | "not_offered_to_country" | "too_heavy",
   methodId: string,
   cart: CartRow,
 ): CartRefusal {
-  if (why === "inactive") {
-    return refuse("unknown_shipping_method", `Shipping method ${methodId} is not offered for this cart.`, {
-      id: methodId,
-    });
-  }
   const country = cart.shipping_address ? (JSON.parse(cart.shipping_address) as Address).country : null;
-  return refuse(
-    "shipping_method_unavailable",
-    why === "too_heavy"
-      ? `Shipping method ${methodId} does not take a cart this heavy.`
-      : `Shipping method ${methodId} does not ship to ${country}.`,
-    { id: methodId, why, country },
-  );
+  return shippingUnavailable(why, methodId, country);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -257,6 +248,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export class CartObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private tail: Promise<unknown> = Promise.resolve();
+  /** Shopper status polls ask the provider at most once per interval per checkout. */
+  private readonly providerPolls = new ProviderPollThrottle();
 
   constructor(ctx: DurableObjectState, env: Env) {
     // D1 calls get a deadline and the isolate's circuit breaker, as in the edge worker.
@@ -503,7 +496,7 @@ export class CartObject extends DurableObject<Env> {
       if (!quote) {
         return unknownShippingMethod(methodId);
       }
-      if (!quote.ok) return shippingUnavailable(quote.reason, methodId, cart);
+      if (!quote.ok) return shippingRefusal(quote.reason, methodId, cart);
       this.sql.exec("UPDATE cart SET shipping_method = ?", methodId);
       return null;
     });
@@ -708,11 +701,13 @@ export class CartObject extends DurableObject<Env> {
           await this.complete(row, JSON.parse(row.completion) as PaymentOutcome);
         } else if (
           (row.status === "awaiting_payment" || row.status === "requires_action") &&
-          row.payment_id
+          row.payment_id &&
+          this.providerPolls.take(row.id)
         ) {
           // The "client confirmed" path: Stripe.js confirmed in the browser and the client
-          // polls; if the webhook has not arrived (or never will), ask the provider directly.
-          // Best effort: with the provider down, the stored state is the answer.
+          // polls; if the webhook has not arrived (or never will), ask the provider directly,
+          // at most once per poll interval (in between, the last answer stored is the answer).
+          // Best effort: with the provider down or rate limiting, the stored state is the answer.
           try {
             const session = await paymentProviderFor(this.env).getPayment(row.payment_id);
             await this.applySession(row, session);
@@ -838,7 +833,7 @@ export class CartObject extends DurableObject<Env> {
     if (!selected || !region) {
       return refuse("unknown_shipping_method", "The chosen shipping method is no longer offered.");
     }
-    if (!selected.ok) return shippingUnavailable(selected.reason, selected.option.id, cart);
+    if (!selected.ok) return shippingRefusal(selected.reason, selected.option.id, cart);
     const address = JSON.parse(cart.shipping_address ?? "null") as Address;
     // The merchant may have moved the country out of the region since the address was set.
     if (!region.countries.includes(address.country)) {
@@ -1540,7 +1535,8 @@ export class CartObject extends DurableObject<Env> {
   }
 
   private lines(): LineRow[] {
-    // rowid, not the random line id: lines added in one millisecond keep the order they came in.
+    // rowid breaks ties in insertion order: a whole cart's lines share one created_at and
+    // must keep the order they were asked for in (line ids are random).
     return this.sql.exec<LineRow>("SELECT * FROM lines ORDER BY created_at, rowid").toArray();
   }
 

@@ -15,6 +15,10 @@ export function callJson(path: string, method: string, body: unknown, headers: R
   });
 }
 
+/** A random client address (`CF-Connecting-IP`), so tests never share a rate-limit key. */
+export const randomIp = () =>
+  `10.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+
 export const ADMIN = { authorization: "Bearer test-admin-token" } as const;
 
 /** Asserts a problem+json response and returns its body. */
