@@ -1,4 +1,5 @@
-import type { CartObject, CartRefusal, CheckoutResult } from "../../durable-objects/cart";
+import type { CartObject, CheckoutResult } from "../../durable-objects/cart";
+import type { CartRefusal } from "../cart/refusals";
 import { cartStub, cartTokenHash } from "../cart/service";
 import { BoundedMap } from "../lib/bounded-map";
 import { openCircuit } from "../lib/circuit-breaker";
