@@ -1,3 +1,4 @@
+import { BoundedMap } from "../lib/bounded-map";
 import { CURRENCY_CODES } from "../lib/money";
 import { PUBLIC_CACHE_CONTROL } from "./kv-keys";
 
@@ -52,15 +53,34 @@ export interface CachedEntry {
   etag: string;
 }
 
+/**
+ * The hottest entries also stay in this isolate for `MEMORY_TTL_MS`, so a popular page costs
+ * no Cache API lookup (and no body copy) per request. A second is far inside the Cache API's
+ * own `CATALOG_CACHE_TTL` (and its colo-only purges): it adds no staleness a reader could
+ * tell apart. Bounded in entries and body size, because an isolate's 128 MB is shared.
+ */
+const MEMORY_TTL_MS = 1000;
+const MEMORY_MAX_BODY = 64 * 1024;
+const memory = new BoundedMap<string, { entry: CachedEntry; at: number }>(256);
+
+function remember(key: string, entry: CachedEntry): void {
+  if (entry.body.length <= MEMORY_MAX_BODY) memory.set(key, { entry, at: Date.now() });
+}
+
 export async function readCached(key: string): Promise<CachedEntry | null> {
+  const held = memory.get(key);
+  if (held && Date.now() - held.at < MEMORY_TTL_MS) return held.entry;
   const hit = await caches.default.match(key);
   if (!hit) return null;
   const etag = hit.headers.get("etag");
   if (!etag) return null;
-  return { body: await hit.text(), etag };
+  const entry = { body: await hit.text(), etag };
+  remember(key, entry);
+  return entry;
 }
 
 export function storeCached(env: Env, key: string, entry: CachedEntry): Promise<void> {
+  remember(key, entry);
   return putCached(key, entry, cacheTtl(env));
 }
 
@@ -86,8 +106,10 @@ function putCached(key: string, entry: CachedEntry, maxAgeSeconds: number): Prom
 export async function purgeProductResponses(slugs: Iterable<string>): Promise<void> {
   const deletions: Promise<boolean>[] = [];
   for (const slug of slugs) {
-    for (const currency of CURRENCY_CODES)
+    for (const currency of CURRENCY_CODES) {
+      memory.delete(productCacheKey(slug, currency));
       deletions.push(caches.default.delete(productCacheKey(slug, currency)));
+    }
   }
   await Promise.all(deletions);
 }
