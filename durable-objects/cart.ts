@@ -9,12 +9,14 @@ import {
   lineRefusal,
   MAX_LINE_SUBTOTAL,
   regionForAddress,
+  shippingUnavailable,
   unknownShippingMethod,
 } from "../workers/cart/cart-rules";
 import { type CatalogItem, loadCatalogItems } from "../workers/cart/catalog-prices";
 import { holdLineStock, type LineHold, rehomeLineStock, releaseLineStock } from "../workers/cart/line-stock";
 import { cartShippingMethods, taxedParts, taxLines } from "../workers/cart/region-view";
 import { type Address, type CartView, MAX_PROMOTION_CODES } from "../workers/cart/schemas";
+import { ProviderPollThrottle } from "../workers/checkout/poll-throttle";
 import {
   commitCheckoutReservations,
   curtailLineHolds,
@@ -149,6 +151,11 @@ export const RESERVATION_GRACE_SECONDS = 5 * 60;
  * under the grace above, so a resumed checkout's holds still outlive its payment window.
  */
 export const PAYMENT_RESUME_WINDOW_MS = 2 * 60 * 1000;
+/**
+ * How long a checkout's own holds last. The holds are keyed by checkout and SKU with this TTL as
+ * part of their request, so a retried or crash-cleaning call must ask with the same value.
+ */
+export const CHECKOUT_HOLD_TTL_SECONDS = PAYMENT_WINDOW_MS / 1000 + RESERVATION_GRACE_SECONDS;
 /** How often a payment still processing at the end of its window is asked about again. */
 export const PROCESSING_RECHECK_MS = 10 * 60 * 1000;
 /** When the payment provider or D1 is down at the end of a payment window, try again this much later. */
@@ -219,25 +226,14 @@ export function stockRefusal(
   return refuse(reason, detail, { ...target, available: hold.available });
 }
 
-/** The refusal for a shipping option the cart cannot use, with why. */
-function shippingUnavailable(
+/** The refusal for a shipping option the cart cannot use, with why and the cart's destination. */
+function shippingRefusal(
   why: "inactive" | "not_offered_to_country" | "too_heavy",
   methodId: string,
   cart: CartRow,
 ): CartRefusal {
-  if (why === "inactive") {
-    return refuse("unknown_shipping_method", `Shipping method ${methodId} is not offered for this cart.`, {
-      id: methodId,
-    });
-  }
   const country = cart.shipping_address ? (JSON.parse(cart.shipping_address) as Address).country : null;
-  return refuse(
-    "shipping_method_unavailable",
-    why === "too_heavy"
-      ? `Shipping method ${methodId} does not take a cart this heavy.`
-      : `Shipping method ${methodId} does not ship to ${country}.`,
-    { id: methodId, why, country },
-  );
+  return shippingUnavailable(why, methodId, country);
 }
 
 /** Constant-time comparison of two hex digests (both always 64 characters here). */
@@ -259,6 +255,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export class CartObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private tail: Promise<unknown> = Promise.resolve();
+  /** Shopper status polls ask the provider at most once per interval per checkout. */
+  private readonly providerPolls = new ProviderPollThrottle();
 
   constructor(ctx: DurableObjectState, env: Env) {
     // D1 calls get a deadline and the isolate's circuit breaker, as in the edge worker.
@@ -505,7 +503,7 @@ export class CartObject extends DurableObject<Env> {
       if (!quote) {
         return unknownShippingMethod(methodId);
       }
-      if (!quote.ok) return shippingUnavailable(quote.reason, methodId, cart);
+      if (!quote.ok) return shippingRefusal(quote.reason, methodId, cart);
       this.sql.exec("UPDATE cart SET shipping_method = ?", methodId);
       return null;
     });
@@ -664,7 +662,7 @@ export class CartObject extends DurableObject<Env> {
       cartId: snapshot.cart_id,
       customer: customerIdentity(snapshot.email),
       lines: this.reservableLines(),
-      ttlSeconds: PAYMENT_WINDOW_MS / 1000 + RESERVATION_GRACE_SECONDS,
+      ttlSeconds: CHECKOUT_HOLD_TTL_SECONDS,
       admission,
     });
     if (!reserved.ok) {
@@ -710,11 +708,13 @@ export class CartObject extends DurableObject<Env> {
           await this.complete(row, JSON.parse(row.completion) as PaymentOutcome);
         } else if (
           (row.status === "awaiting_payment" || row.status === "requires_action") &&
-          row.payment_id
+          row.payment_id &&
+          this.providerPolls.take(row.id)
         ) {
           // The "client confirmed" path: Stripe.js confirmed in the browser and the client
-          // polls; if the webhook has not arrived (or never will), ask the provider directly.
-          // Best effort: with the provider down, the stored state is the answer.
+          // polls; if the webhook has not arrived (or never will), ask the provider directly,
+          // at most once per poll interval (in between, the last answer stored is the answer).
+          // Best effort: with the provider down or rate limiting, the stored state is the answer.
           try {
             const session = await paymentProviderFor(this.env).getPayment(row.payment_id);
             await this.applySession(row, session);
@@ -840,7 +840,7 @@ export class CartObject extends DurableObject<Env> {
     if (!selected || !region) {
       return refuse("unknown_shipping_method", "The chosen shipping method is no longer offered.");
     }
-    if (!selected.ok) return shippingUnavailable(selected.reason, selected.option.id, cart);
+    if (!selected.ok) return shippingRefusal(selected.reason, selected.option.id, cart);
     const address = JSON.parse(cart.shipping_address ?? "null") as Address;
     // The merchant may have moved the country out of the region since the address was set.
     if (!region.countries.includes(address.country)) {
@@ -1155,6 +1155,7 @@ export class CartObject extends DurableObject<Env> {
         cartId: snapshot.cart_id,
         customer: customerIdentity(snapshot.email),
         lines: this.reservableLines(),
+        ttlSeconds: CHECKOUT_HOLD_TTL_SECONDS,
       });
     }
     await releaseCheckoutReservations(this.env, reservations, { includeLineHolds: false });
@@ -1531,7 +1532,9 @@ export class CartObject extends DurableObject<Env> {
   }
 
   private lines(): LineRow[] {
-    return this.sql.exec<LineRow>("SELECT * FROM lines ORDER BY created_at, id").toArray();
+    // rowid breaks ties in insertion order: a whole cart's lines share one created_at and
+    // must keep the order they were asked for in (line ids are random).
+    return this.sql.exec<LineRow>("SELECT * FROM lines ORDER BY created_at, rowid").toArray();
   }
 
   private lineById(id: string): LineRow | null {

@@ -15,6 +15,19 @@ export function callJson(path: string, method: string, body: unknown, headers: R
   });
 }
 
+/**
+ * Local rate-limiter windows are aligned to the wall clock: waits for the next window when
+ * less than `needMs` of the current `periodMs` window is left, so a burst fits in one.
+ */
+export async function awaitFreshWindow(periodMs: number, needMs: number): Promise<void> {
+  const left = periodMs - (Date.now() % periodMs);
+  if (left < needMs) await scheduler.wait(left + 50);
+}
+
+/** A random client address (`CF-Connecting-IP`), so tests never share a rate-limit key. */
+export const randomIp = () =>
+  `10.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+
 export const ADMIN = { authorization: "Bearer test-admin-token" } as const;
 
 /** Asserts a problem+json response and returns its body. */

@@ -9,7 +9,7 @@ import {
   rateLimit,
   WRITE_METHODS,
 } from "../workers/lib/rate-limit";
-import { call, expectProblem } from "./helpers";
+import { awaitFreshWindow, call, expectProblem } from "./helpers";
 
 // wrangler.toml: ADMIN_RATE_LIMITER allows 120 requests per 60 s per client.
 const ADMIN_LIMIT = 120;
@@ -18,18 +18,12 @@ const PERIOD_MS = 60_000;
 const randomIp = () => `10.${rand(250)}.${rand(250)}.${rand(250)}`;
 const rand = (n: number) => 1 + Math.floor(Math.random() * n);
 
-/** Local limiter windows are aligned to the wall clock: start a burst well inside one. */
-async function awaitFreshWindow(needMs: number) {
-  const left = PERIOD_MS - (Date.now() % PERIOD_MS);
-  if (left < needMs) await scheduler.wait(left + 50);
-}
-
 const adminCall = (ip: string) =>
   call("/admin/api/products", { headers: { "cf-connecting-ip": ip, authorization: "Bearer wrong-token" } });
 
 describe("admin API rate limit", () => {
   it("answers 429 rate_limited with Retry-After once a client exceeds its budget", async () => {
-    await awaitFreshWindow(8_000);
+    await awaitFreshWindow(PERIOD_MS, 8_000);
     const ip = randomIp();
     for (let i = 0; i < ADMIN_LIMIT; i++) {
       const res = await adminCall(ip);
@@ -47,7 +41,7 @@ describe("admin API rate limit", () => {
   });
 
   it("counts an IPv6 /64 as one client", async () => {
-    await awaitFreshWindow(8_000);
+    await awaitFreshWindow(PERIOD_MS, 8_000);
     const prefix = `2001:db8:${rand(9000).toString(16)}:${rand(9000).toString(16)}`;
     for (let i = 0; i < ADMIN_LIMIT; i++) {
       const res = await adminCall(`${prefix}::${(i + 1).toString(16)}`);
