@@ -39,17 +39,19 @@ export interface CachedSearch<T> {
 
 /**
  * Answers from this colo's cache when the same search (same validated input) ran against the
- * current index generation; otherwise runs `compute` and stores its answer in the background.
+ * current index generation; otherwise runs `compute` (given that generation) and stores its
+ * answer in the background.
  */
 export async function cachedSearch<T>(
   env: Env,
   input: unknown,
-  compute: () => Promise<CachedSearch<T>>,
+  compute: (generation: string) => Promise<CachedSearch<T>>,
   waitUntil: (promise: Promise<unknown>) => void,
 ): Promise<CachedSearch<T> & { cache: "hit" | "miss" | "off" }> {
   const ttl = cacheTtl(env);
-  if (ttl === 0) return { ...(await compute()), cache: "off" };
+  // The generation also tells the search replicas when to pull index changes.
   const generation = (await env.CATALOG_KV.get(GENERATION_KEY, { cacheTtl: GENERATION_CACHE_TTL })) ?? "0";
+  if (ttl === 0) return { ...(await compute(generation)), cache: "off" };
   const key = `${CACHE_ORIGIN}/v1/${encodeURIComponent(generation)}/${await sha256Hex(JSON.stringify(input))}`;
   const hit = await caches.default.match(key);
   if (hit) {
@@ -60,7 +62,7 @@ export async function cachedSearch<T>(
       cache: "hit",
     };
   }
-  const fresh = await compute();
+  const fresh = await compute(generation);
   waitUntil(
     caches.default.put(
       key,
