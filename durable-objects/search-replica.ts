@@ -258,25 +258,39 @@ export class SearchReplicaObject extends DurableObject<Env> {
     }
   }
 
-  /** Doc ids and bm25 scores of an FTS5 expression, from memory when this replica ran it before. */
-  private textMatches(match: string): TextMatches {
+  /**
+   * Doc ids (and, for relevance, bm25 scores) of an FTS5 expression, from memory when this
+   * replica ran it before. Scores cost ~6× the match itself, so only relevance asks for them.
+   */
+  private textMatches(match: string, scored: boolean): TextMatches {
     const hit = this.matches.get(match);
-    if (hit) {
+    if (hit && (hit.scores !== null || !scored)) {
       // Re-inserted: a Map iterates in insertion order, so the oldest entry is evicted first.
       this.matches.delete(match);
       this.matches.set(match, hit);
       return hit;
     }
-    const rows = this.ctx.storage.sql
-      .exec<{ rowid: number; score: number }>(
-        `SELECT rowid, bm25(fts, ${BM25_WEIGHTS.join(", ")}) AS score FROM fts WHERE fts MATCH ?`,
-        match,
-      )
-      .toArray();
-    const found: TextMatches = {
-      ids: Int32Array.from(rows, (row) => row.rowid),
-      scores: Float64Array.from(rows, (row) => row.score),
-    };
+    const sql = this.ctx.storage.sql;
+    let found: TextMatches;
+    if (scored) {
+      const rows = sql
+        .exec<{ rowid: number; score: number }>(
+          `SELECT rowid, bm25(fts, ${BM25_WEIGHTS.join(", ")}) AS score FROM fts WHERE fts MATCH ?`,
+          match,
+        )
+        .toArray();
+      found = {
+        ids: Int32Array.from(rows, (row) => row.rowid),
+        scores: Float64Array.from(rows, (row) => row.score),
+      };
+    } else {
+      const rows = sql.exec<{ rowid: number }>("SELECT rowid FROM fts WHERE fts MATCH ?", match).toArray();
+      found = { ids: Int32Array.from(rows, (row) => row.rowid), scores: null };
+    }
+    if (hit) {
+      this.matches.delete(match);
+      this.cachedIds -= hit.ids.length;
+    }
     this.matches.set(match, found);
     this.cachedIds += found.ids.length;
     for (const [key, value] of this.matches) {
@@ -299,7 +313,8 @@ export class SearchReplicaObject extends DurableObject<Env> {
       this.caughtUpGeneration = request.generation;
     }
     const memory = this.loaded();
-    const matches = request.match === null ? null : this.textMatches(request.match);
+    const matches =
+      request.match === null ? null : this.textMatches(request.match, request.sort === "relevance");
     const result = memory.evaluate(request, matches);
     const fields = new Map(
       this.ctx.storage.sql

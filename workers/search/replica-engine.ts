@@ -45,10 +45,10 @@ export interface EngineQuery {
   range: [number, number] | null;
 }
 
-/** Text matches: doc ids and their bm25 scores (negative: lower is better). */
+/** Text matches: doc ids and their bm25 scores (negative: lower is better; null when not sorting by relevance). */
 export interface TextMatches {
   ids: Int32Array;
-  scores: Float64Array;
+  scores: Float64Array | null;
 }
 
 export interface EngineRow {
@@ -170,7 +170,7 @@ export class MemoryIndex {
     if (matches) {
       for (let i = 0; i < matches.ids.length; i++) {
         const doc = this.docs.get(matches.ids[i] as number);
-        if (doc) visit(doc, matches.scores[i] as number);
+        if (doc) visit(doc, matches.scores ? (matches.scores[i] as number) : 0);
       }
     } else {
       for (const doc of this.docs.values()) visit(doc, 0);
