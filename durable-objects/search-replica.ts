@@ -308,7 +308,17 @@ export class SearchReplicaObject extends DurableObject<Env> {
    */
   async search(request: ReplicaSearchRequest): Promise<ReplicaSearchResult> {
     if (request.generation !== this.caughtUpGeneration || Date.now() - this.lastPullAt > SYNC_INTERVAL_MS) {
-      const status = await this.sync(SEARCH_PULL_CHUNKS);
+      let status: ReplicaStatus;
+      try {
+        status = await this.sync(SEARCH_PULL_CHUNKS);
+      } catch (error) {
+        // D1 unreachable: a replica that has caught up before answers from its copy (stale by
+        // at most the outage); the caller's own D1 lookups decide whether the search fails.
+        log("warn", "search_replica_pull_failed", { error: String(error) });
+        this.lastPullAt = Date.now();
+        if (this.caughtUpGeneration === null) return { ok: false, reason: "catching_up" };
+        status = { seq: this.seq, docs: this.loaded().size, caught_up: true, applied: 0 };
+      }
       if (!status.caught_up) return { ok: false, reason: "catching_up" };
       this.caughtUpGeneration = request.generation;
     }

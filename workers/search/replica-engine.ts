@@ -23,16 +23,6 @@ export interface ReplicaDocFields {
   prices: Record<string, number>;
 }
 
-interface MemoryDoc {
-  id: number;
-  inStock: number;
-  popularity: number;
-  boost: number;
-  created: number;
-  facets: Uint32Array;
-  prices: Record<string, number>;
-}
-
 export interface EngineQuery {
   sort: SearchSort;
   currency: string;
@@ -68,22 +58,43 @@ export interface EngineResult {
 
 const valueKey = (facet: string, value: string) => `${facet}\u0000${value}`;
 
-interface Candidate {
-  doc: MemoryDoc;
-  k1: number;
-  k2: number;
-  amount: number | null;
+/** Sort modes, resolved once per query so the per-document loop does not branch on strings. */
+const Mode = { Relevance: 0, Popularity: 1, PriceAsc: 2, PriceDesc: 3, Newest: 4 } as const;
+
+function grow<T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(array: T, size: number): T {
+  if (size <= array.length) return array;
+  const next = new (array.constructor as new (n: number) => T)(Math.max(size, array.length * 2));
+  next.set(array);
+  return next;
 }
 
+/**
+ * Columnar storage: one slot per document in typed arrays (no object per document, so
+ * 100 000 documents cost a few megabytes and no garbage collection), facet value ids in one
+ * pool. Slots of removed documents are reused; the pool is compacted when half of it is stale.
+ */
 export class MemoryIndex {
-  private readonly docs = new Map<number, MemoryDoc>();
+  private readonly slotOf = new Map<number, number>();
+  private readonly free: number[] = [];
+  private slots = 0;
+  private docId = new Int32Array(1024);
+  private alive = new Uint8Array(1024);
+  private inStock = new Uint8Array(1024);
+  private popularity = new Float64Array(1024);
+  private boost = new Float64Array(1024);
+  private created = new Float64Array(1024);
+  private facetStart = new Uint32Array(1024);
+  private facetCount = new Uint32Array(1024);
+  private pool = new Uint32Array(16384);
+  private poolUsed = 0;
+  private readonly prices = new Map<string, Float64Array>();
   private readonly valueIds = new Map<string, number>();
   /** Facet and value of each id; id 0 is unused. */
   private readonly facetOf: string[] = [""];
   private readonly valueOf: string[] = [""];
 
   get size(): number {
-    return this.docs.size;
+    return this.slotOf.size;
   }
 
   private idOf(facet: string, value: string): number {
@@ -98,22 +109,78 @@ export class MemoryIndex {
     return id;
   }
 
+  private priceColumn(currency: string): Float64Array {
+    let column = this.prices.get(currency);
+    if (!column || column.length < this.docId.length) {
+      const next = new Float64Array(this.docId.length).fill(Number.NaN);
+      if (column) next.set(column);
+      column = next;
+      this.prices.set(currency, column);
+    }
+    return column;
+  }
+
   upsert(doc: ReplicaDocFields): void {
-    const ids = doc.facets.map(([facet, value]) => this.idOf(facet, value));
-    ids.push(this.idOf("availability", doc.in_stock ? "in_stock" : "sold_out"));
-    this.docs.set(doc.doc_id, {
-      id: doc.doc_id,
-      inStock: doc.in_stock ? 1 : 0,
-      popularity: doc.popularity,
-      boost: doc.boost,
-      created: doc.created_at,
-      facets: Uint32Array.from(ids),
-      prices: doc.prices,
+    let slot = this.slotOf.get(doc.doc_id);
+    if (slot === undefined) {
+      slot = this.free.pop() ?? this.slots++;
+      this.slotOf.set(doc.doc_id, slot);
+      const size = slot + 1;
+      this.docId = grow(this.docId, size);
+      this.alive = grow(this.alive, size);
+      this.inStock = grow(this.inStock, size);
+      this.popularity = grow(this.popularity, size);
+      this.boost = grow(this.boost, size);
+      this.created = grow(this.created, size);
+      this.facetStart = grow(this.facetStart, size);
+      this.facetCount = grow(this.facetCount, size);
+    }
+    this.docId[slot] = doc.doc_id;
+    this.alive[slot] = 1;
+    this.inStock[slot] = doc.in_stock ? 1 : 0;
+    this.popularity[slot] = doc.popularity;
+    this.boost[slot] = doc.boost;
+    this.created[slot] = doc.created_at;
+    for (const column of this.prices.values()) if (column.length > slot) column[slot] = Number.NaN;
+    for (const [currency, amount] of Object.entries(doc.prices)) this.priceColumn(currency)[slot] = amount;
+    const count = doc.facets.length + 1;
+    if (this.poolUsed + count > this.pool.length) this.compact(count);
+    const start = this.poolUsed;
+    doc.facets.forEach(([facet, value], i) => {
+      this.pool[start + i] = this.idOf(facet, value);
     });
+    this.pool[start + count - 1] = this.idOf("availability", doc.in_stock ? "in_stock" : "sold_out");
+    this.facetStart[slot] = start;
+    this.facetCount[slot] = count;
+    this.poolUsed += count;
   }
 
   remove(docId: number): void {
-    this.docs.delete(docId);
+    const slot = this.slotOf.get(docId);
+    if (slot === undefined) return;
+    this.slotOf.delete(docId);
+    this.alive[slot] = 0;
+    this.facetCount[slot] = 0;
+    this.free.push(slot);
+  }
+
+  /** Rewrites the facet pool with live entries only, with room for `extra` more. */
+  private compact(extra: number): void {
+    let live = 0;
+    for (let slot = 0; slot < this.slots; slot++)
+      live += this.alive[slot] ? (this.facetCount[slot] as number) : 0;
+    const next = new Uint32Array(Math.max(16384, (live + extra) * 2));
+    let at = 0;
+    for (let slot = 0; slot < this.slots; slot++) {
+      if (!this.alive[slot]) continue;
+      const start = this.facetStart[slot] as number;
+      const count = this.facetCount[slot] as number;
+      next.set(this.pool.subarray(start, start + count), at);
+      this.facetStart[slot] = at;
+      at += count;
+    }
+    this.pool = next;
+    this.poolUsed = at;
   }
 
   /**
@@ -135,17 +202,37 @@ export class MemoryIndex {
     });
     const hitAt = new Int32Array(groups).fill(-1);
     const perId = new Uint32Array(width);
-    const page = new TopRows(query, matches !== null);
+    const price = this.prices.get(query.currency) ?? null;
+    const [min, max] = query.range ?? [0, 0];
+    const ranged = query.range !== null;
+    const mode =
+      query.sort === "price_asc"
+        ? Mode.PriceAsc
+        : query.sort === "price_desc"
+          ? Mode.PriceDesc
+          : query.sort === "newest"
+            ? Mode.Newest
+            : matches
+              ? Mode.Relevance
+              : Mode.Popularity;
+    const page = new TopRows(
+      query.take,
+      mode === Mode.Newest || mode === Mode.Popularity,
+      query.after,
+      this.docId,
+    );
+    const { pool, facetStart, facetCount, inStock } = this;
     let total = 0;
     let n = 0;
 
-    const visit = (doc: MemoryDoc, score: number) => {
+    const visit = (slot: number, score: number) => {
       n++;
-      const amount = doc.prices[query.currency];
-      if (query.range && (amount === undefined || amount < query.range[0] || amount > query.range[1])) return;
-      const facets = doc.facets;
-      for (let i = 0; i < facets.length; i++) {
-        const id = facets[i] as number;
+      const amount = price !== null && slot < price.length ? (price[slot] as number) : Number.NaN;
+      if (ranged && !(amount >= min && amount <= max)) return;
+      const start = facetStart[slot] as number;
+      const end = start + (facetCount[slot] as number);
+      for (let i = start; i < end; i++) {
+        const id = pool[i] as number;
         if (selected[id] === 1) hitAt[groupOf[id] as number] = n;
       }
       let missing = 0;
@@ -157,23 +244,40 @@ export class MemoryIndex {
         }
       }
       if (missing > 1) return;
-      for (let i = 0; i < facets.length; i++) {
-        const id = facets[i] as number;
+      for (let i = start; i < end; i++) {
+        const id = pool[i] as number;
         if (missing === 0 || groupOf[id] === missed) perId[id] = (perId[id] as number) + 1;
       }
-      if (missing === 0) {
-        total++;
-        page.offer(doc, score, amount ?? null);
+      if (missing !== 0) return;
+      total++;
+      const priced = amount === amount;
+      switch (mode) {
+        case Mode.PriceAsc:
+          page.offer(slot, priced ? 0 : 1, priced ? amount : 0);
+          break;
+        case Mode.PriceDesc:
+          page.offer(slot, priced ? 0 : 1, priced ? -amount : 0);
+          break;
+        case Mode.Newest:
+          page.offer(slot, this.created[slot] as number, this.docId[slot] as number);
+          break;
+        case Mode.Popularity:
+          page.offer(slot, inStock[slot] as number, this.popularity[slot] as number);
+          break;
+        default:
+          // In stock first, then bm25 (negative: lower is better) scaled by popularity.
+          page.offer(slot, 1 - (inStock[slot] as number), score * (this.boost[slot] as number));
       }
     };
 
     if (matches) {
-      for (let i = 0; i < matches.ids.length; i++) {
-        const doc = this.docs.get(matches.ids[i] as number);
-        if (doc) visit(doc, matches.scores ? (matches.scores[i] as number) : 0);
+      const { ids, scores } = matches;
+      for (let i = 0; i < ids.length; i++) {
+        const slot = this.slotOf.get(ids[i] as number);
+        if (slot !== undefined) visit(slot, scores ? (scores[i] as number) : 0);
       }
     } else {
-      for (const doc of this.docs.values()) visit(doc, 0);
+      for (let slot = 0; slot < this.slots; slot++) if (this.alive[slot]) visit(slot, 0);
     }
 
     const counts: [string, string, number][] = [];
@@ -184,15 +288,25 @@ export class MemoryIndex {
     return {
       total,
       counts,
-      rows: page.rows().map((c) => ({
-        doc_id: c.doc.id,
-        in_stock: c.doc.inStock,
-        amount: c.amount,
-        k1: c.k1,
-        k2: c.k2,
-      })),
+      rows: page.rows().map((row) => {
+        const amount = price !== null && row.slot < price.length ? (price[row.slot] as number) : Number.NaN;
+        return {
+          doc_id: row.id,
+          in_stock: this.inStock[row.slot] as number,
+          amount: amount === amount ? amount : null,
+          k1: row.k1,
+          k2: row.k2,
+        };
+      }),
     };
   }
+}
+
+interface Candidate {
+  slot: number;
+  id: number;
+  k1: number;
+  k2: number;
 }
 
 /**
@@ -201,54 +315,47 @@ export class MemoryIndex {
  */
 class TopRows {
   private readonly kept: Candidate[] = [];
+  private readonly take: number;
   private readonly descending: boolean;
-  private readonly keys: (doc: MemoryDoc, score: number, amount: number | null) => [number, number];
+  private readonly after: readonly [number, number, number] | null;
+  private readonly docIds: Int32Array;
 
   constructor(
-    private readonly query: EngineQuery,
-    hasText: boolean,
+    take: number,
+    descending: boolean,
+    after: readonly [number, number, number] | null,
+    docIds: Int32Array,
   ) {
-    switch (query.sort) {
-      case "price_asc":
-        this.descending = false;
-        this.keys = (_doc, _score, amount) => [amount === null ? 1 : 0, amount ?? 0];
-        break;
-      case "price_desc":
-        this.descending = false;
-        this.keys = (_doc, _score, amount) => [amount === null ? 1 : 0, amount === null ? 0 : -amount];
-        break;
-      case "newest":
-        this.descending = true;
-        this.keys = (doc) => [doc.created, doc.id];
-        break;
-      default:
-        // In stock first, then bm25 scaled by popularity; browsing: in stock, then popularity.
-        this.descending = !hasText;
-        this.keys = hasText
-          ? (doc, score) => [1 - doc.inStock, score * doc.boost]
-          : (doc) => [doc.inStock, doc.popularity];
-    }
+    this.take = take;
+    this.descending = descending;
+    this.after = after;
+    this.docIds = docIds;
   }
 
-  /** Negative when `a` comes first. */
-  private compare(a: Candidate | [number, number, number], b: Candidate): number {
-    const [a1, a2, aid] = Array.isArray(a) ? a : [a.k1, a.k2, a.doc.id];
-    const order = a1 !== b.k1 ? a1 - b.k1 : a2 !== b.k2 ? a2 - b.k2 : aid - b.doc.id;
+  /** Negative when (a1, a2, aid) comes first. */
+  private order(a1: number, a2: number, aid: number, b: Candidate): number {
+    const order = a1 !== b.k1 ? a1 - b.k1 : a2 !== b.k2 ? a2 - b.k2 : aid - b.id;
     return this.descending ? -order : order;
   }
 
-  offer(doc: MemoryDoc, score: number, amount: number | null): void {
-    const [k1, k2] = this.keys(doc, score, amount);
-    const candidate = { doc, k1, k2, amount };
-    const after = this.query.after;
-    if (after && this.compare(after, candidate) >= 0) return;
+  offer(slot: number, k1: number, k2: number): void {
+    // Doc ids are read lazily: most docs are rejected on their keys alone.
     const kept = this.kept;
     const last = kept[kept.length - 1];
-    if (kept.length >= this.query.take && last && this.compare(candidate, last) >= 0) return;
+    const full = kept.length >= this.take;
+    if (full && last) {
+      const byKeys = k1 !== last.k1 ? k1 - last.k1 : k2 - last.k2;
+      if ((this.descending ? -byKeys : byKeys) > 0) return;
+    }
+    const id = this.docIds[slot] as number;
+    const candidate = { slot, id, k1, k2 };
+    const after = this.after;
+    if (after && this.order(after[0], after[1], after[2], candidate) >= 0) return;
+    if (full && last && this.order(k1, k2, id, last) >= 0) return;
     let at = kept.length;
-    while (at > 0 && this.compare(candidate, kept[at - 1] as Candidate) < 0) at--;
+    while (at > 0 && this.order(k1, k2, id, kept[at - 1] as Candidate) < 0) at--;
     kept.splice(at, 0, candidate);
-    if (kept.length > this.query.take) kept.pop();
+    if (kept.length > this.take) kept.pop();
   }
 
   rows(): Candidate[] {
