@@ -250,7 +250,7 @@ export class MemoryIndex {
       }
       if (missing !== 0) return;
       total++;
-      const priced = amount === amount;
+      const priced = !Number.isNaN(amount);
       switch (mode) {
         case Mode.PriceAsc:
           page.offer(slot, priced ? 0 : 1, priced ? amount : 0);
@@ -293,7 +293,7 @@ export class MemoryIndex {
         return {
           doc_id: row.id,
           in_stock: this.inStock[row.slot] as number,
-          amount: amount === amount ? amount : null,
+          amount: Number.isNaN(amount) ? null : amount,
           k1: row.k1,
           k2: row.k2,
         };
