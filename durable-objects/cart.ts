@@ -149,6 +149,11 @@ export const RESERVATION_GRACE_SECONDS = 5 * 60;
  * under the grace above, so a resumed checkout's holds still outlive its payment window.
  */
 export const PAYMENT_RESUME_WINDOW_MS = 2 * 60 * 1000;
+/**
+ * How long a checkout's own holds last. The holds are keyed by checkout and SKU with this TTL as
+ * part of their request, so a retried or crash-cleaning call must ask with the same value.
+ */
+export const CHECKOUT_HOLD_TTL_SECONDS = PAYMENT_WINDOW_MS / 1000 + RESERVATION_GRACE_SECONDS;
 /** How often a payment still processing at the end of its window is asked about again. */
 export const PROCESSING_RECHECK_MS = 10 * 60 * 1000;
 /** When the payment provider or D1 is down at the end of a payment window, try again this much later. */
@@ -664,7 +669,7 @@ export class CartObject extends DurableObject<Env> {
       cartId: snapshot.cart_id,
       customer: customerIdentity(snapshot.email),
       lines: this.reservableLines(),
-      ttlSeconds: PAYMENT_WINDOW_MS / 1000 + RESERVATION_GRACE_SECONDS,
+      ttlSeconds: CHECKOUT_HOLD_TTL_SECONDS,
       admission,
     });
     if (!reserved.ok) {
@@ -1155,6 +1160,7 @@ export class CartObject extends DurableObject<Env> {
         cartId: snapshot.cart_id,
         customer: customerIdentity(snapshot.email),
         lines: this.reservableLines(),
+        ttlSeconds: CHECKOUT_HOLD_TTL_SECONDS,
       });
     }
     await releaseCheckoutReservations(this.env, reservations, { includeLineHolds: false });

@@ -1,9 +1,10 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { CartObject } from "../durable-objects/cart";
+import { type CartObject, CHECKOUT_HOLD_TTL_SECONDS } from "../durable-objects/cart";
 import { runAudit } from "../workers/audit/service";
 import { sweepCheckouts } from "../workers/checkout/sweeper";
+import { customerIdentity } from "../workers/customers/identity";
 import { confirmTestPayment } from "../workers/payments/test-provider";
 import { body, CARDS, checkout, ordersFor, readyCart, stockedSku, stockOf } from "./checkout-fixtures";
 import { callJson } from "./helpers";
@@ -190,7 +191,8 @@ describe("checkout completion survives a crash at every step", () => {
 
   it("a checkout abandoned mid-reservation gives its units back when its resume window ends", async () => {
     const sku = await stockedSku(1);
-    const cart = await readyCart([{ sku, quantity: 1 }]);
+    const email = `crash-${crypto.randomUUID()}@example.com`;
+    const cart = await readyCart([{ sku, quantity: 1 }], { email });
     await inject(cartObject(cart.id), "reserving_at_checkout");
     expect((await checkout(cart)).status).toBe(500);
     const stub = await crash(cart.id);
@@ -201,7 +203,15 @@ describe("checkout completion survives a crash at every step", () => {
       return row.id;
     });
     const { reserveStock } = await import("../workers/inventory/service");
-    await reserveStock(env, { sku, holder: cart.id, quantity: 1, key: `${key}:${sku}` });
+    // Exactly the request the checkout makes (same key, customer and TTL).
+    await reserveStock(env, {
+      sku,
+      holder: cart.id,
+      customer: customerIdentity(email),
+      quantity: 1,
+      ttlSeconds: CHECKOUT_HOLD_TTL_SECONDS,
+      key: `${key}:${sku}`,
+    });
     expect((await stockOf(sku)).reserved).toBe(1);
 
     await runDurableObjectAlarm(stub);

@@ -70,7 +70,7 @@ export async function api(path, { method = "GET", body, cartToken, headers = {} 
   const init = { method, headers: { accept: "application/json", ...headers } };
   if (cartToken) init.headers["x-cart-token"] = cartToken;
   // Cart writes may reserve flash-sale stock, which needs the shopper's waiting-room admissions.
-  const passes = path.startsWith("/api/carts/") ? Object.values(admissions()) : [];
+  const passes = path.startsWith("/api/carts") ? Object.values(admissions()) : [];
   if (passes.length) init.headers["popcart-admission"] = passes.map((a) => a.token).join(",");
   if (body !== undefined) {
     init.headers["content-type"] = "application/json";
@@ -148,12 +148,21 @@ export async function loadCart() {
   }
 }
 
-/** The current cart, creating one in the preferred currency when there is none (or it is empty and in another currency). */
-export async function ensureCart() {
+/**
+ * Puts `quantity` of `sku` in the shopper's cart. Without a usable cart this is one request:
+ * the cart is created with the line (its stock held before the cart exists, all or nothing).
+ */
+export async function addToCart(sku, quantity) {
   const cart = await loadCart();
   const currency = preferredCurrency();
-  if (cart && (cart.currency === currency || (cart.lines ?? []).length > 0)) return cart;
-  const created = await api("/api/carts", { method: "POST", body: { currency } });
+  if (cart && (cart.currency === currency || (cart.lines ?? []).length > 0)) {
+    return api(`/api/carts/${encodeURIComponent(cart.id)}/lines`, {
+      method: "POST",
+      body: { sku, quantity },
+      cartToken: cartAuth()?.token,
+    });
+  }
+  const created = await api("/api/carts", { method: "POST", body: { currency, lines: [{ sku, quantity }] } });
   localStorage.setItem(CART_KEY, JSON.stringify({ id: created.id, token: created.token }));
   return created;
 }

@@ -2,10 +2,9 @@
 // and the flash-sale pieces (countdown to start, waiting room, "held for you for mm:ss",
 // expiry, sold out).
 import {
+  addToCart,
   api,
-  cartAuth,
   countItems,
-  ensureCart,
   formatMoney,
   loadCart,
   mmss,
@@ -213,13 +212,7 @@ $("[data-add]").addEventListener("submit", async (event) => {
   showError(addError, null);
   addNotice.textContent = "";
   try {
-    await ensureCart();
-    const auth = cartAuth();
-    const result = await api(`/api/carts/${encodeURIComponent(auth.id)}/lines`, {
-      method: "POST",
-      body: { sku: variant.sku, quantity },
-      cartToken: auth.token,
-    });
+    const result = await addToCart(variant.sku, quantity);
     updateCartCount(countItems(result));
     addNotice.innerHTML = `Added to your cart. <a href="/cart">View cart</a>`;
     showHold(result);

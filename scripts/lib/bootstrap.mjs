@@ -103,7 +103,8 @@ export async function bootstrapDemo({
   log(
     `Regions: ${regions
       .map(
-        (r) => `${r.code} (${r.currency}, ${r.countries.length} countries, ${r.tax_rates.length} tax rates)`,
+        (r) =>
+          `${r.code} (${r.currency}, ${plural(r.countries.length, "country", "countries")}, ${plural(r.tax_rates.length, "tax rate", "tax rates")})`,
       )
       .join(", ")}; edit them at /admin/api/regions.`,
   );
@@ -121,4 +122,9 @@ export async function bootstrapDemo({
     rounds++;
   } while (cursor && rounds < 200);
   log("Search index rebuilt.");
+}
+
+/** `1 country`, `11 countries`. */
+function plural(count, one, many) {
+  return `${count} ${count === 1 ? one : many}`;
 }

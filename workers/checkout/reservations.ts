@@ -174,7 +174,14 @@ export async function curtailLineHolds(
  */
 export async function releaseUnrecordedHolds(
   env: Env,
-  input: { checkoutId: string; cartId: string; customer: string; lines: readonly ReservableLine[] },
+  input: {
+    checkoutId: string;
+    cartId: string;
+    customer: string;
+    lines: readonly ReservableLine[];
+    /** The TTL the checkout asked its holds for: part of what the key stands for. */
+    ttlSeconds: number;
+  },
 ): Promise<void> {
   await Promise.all(
     input.lines.map(async (line) => {
@@ -183,6 +190,7 @@ export async function releaseUnrecordedHolds(
         holder: input.cartId,
         customer: input.customer,
         quantity: line.quantity,
+        ttlSeconds: input.ttlSeconds,
         key: `${input.checkoutId}:${line.sku}`,
         admission: "exempt",
       });
