@@ -30,6 +30,24 @@ export async function markSearchIndexChanged(env: Env): Promise<void> {
   }
 }
 
+/**
+ * Cache admission, "store on the second miss": keys that missed once recently, per isolate.
+ * A search nobody repeats (most of the long tail) never costs a cache write; a repeated one is
+ * stored on its second miss. Bounded; the oldest keys go first.
+ */
+const MISSED_ONCE_MAX = 10_000;
+const missedOnce = new Set<string>();
+
+function admit(key: string): boolean {
+  if (missedOnce.delete(key)) return true;
+  missedOnce.add(key);
+  if (missedOnce.size > MISSED_ONCE_MAX) {
+    const oldest = missedOnce.values().next().value;
+    if (oldest !== undefined) missedOnce.delete(oldest);
+  }
+  return false;
+}
+
 export interface CachedSearch<T> {
   result: T;
   total: number;
@@ -39,8 +57,8 @@ export interface CachedSearch<T> {
 
 /**
  * Answers from this colo's cache when the same search (same validated input) ran against the
- * current index generation; otherwise runs `compute` (given that generation) and stores its
- * answer in the background.
+ * current index generation; otherwise runs `compute` (given that generation) and, on the
+ * key's second miss, stores its answer in the background.
  */
 export async function cachedSearch<T>(
   env: Env,
@@ -63,6 +81,7 @@ export async function cachedSearch<T>(
     };
   }
   const fresh = await compute(generation);
+  if (!admit(key)) return { ...fresh, cache: "miss" };
   waitUntil(
     caches.default.put(
       key,
