@@ -758,7 +758,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Apply a promotion code */
+        /**
+         * Apply a promotion code
+         * @description Codes that fail (422 `promotion_invalid`) are counted per client across carts and per code prefix; over either limit every attempt is answered 429 `rate_limited` with `Retry-After`, before the code is looked at.
+         */
         post: operations["postApiCartsIdPromotions"];
         delete?: never;
         options?: never;
@@ -841,7 +844,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Checkout status (reconciled with the payment provider while awaiting payment) */
+        /**
+         * Checkout status (reconciled with the payment provider while awaiting payment)
+         * @description While the checkout awaits payment, a read asks the provider at most once every few seconds per checkout; reads in between answer from the stored state (the webhook is the fast path). Rate limited per client.
+         */
         get: operations["getApiCheckoutsId"];
         put?: never;
         post?: never;
@@ -8515,6 +8521,21 @@ export interface operations {
             /** @description Not found */
             404: {
                 headers: {
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-key": components["headers"]["VersionKey"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "Server-Timing": components["headers"]["ServerTiming"];
                     "x-popcart-version": components["headers"]["Version"];
                     "x-popcart-version-key": components["headers"]["VersionKey"];

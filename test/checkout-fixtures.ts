@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import Stripe from "stripe";
+import { PROVIDER_POLL_INTERVAL_MS, ProviderPollThrottle } from "../workers/checkout/poll-throttle";
 import { createApp } from "../workers/edge/app";
 import { configureSale, getInventory, setStock } from "../workers/inventory/service";
 import { stripeEvent } from "./fakes/stripe-events";
@@ -16,9 +17,18 @@ export const CARDS = {
 /** A SKU priced in USD with `stock` units on hand; `flash` makes it reserve at add-to-cart. */
 export async function stockedSku(
   stock: number,
-  options: { price?: number; flash?: boolean; ttlSeconds?: number } = {},
+  options: {
+    price?: number;
+    currency?: "USD" | "EUR";
+    flash?: boolean;
+    ttlSeconds?: number;
+    weightGrams?: number;
+  } = {},
 ): Promise<string> {
-  const { sku } = await seedSku({ USD: options.price ?? 1000 });
+  const { sku } = await seedSku(
+    { [options.currency ?? "USD"]: options.price ?? 1000 },
+    options.weightGrams === undefined ? {} : { weightGrams: options.weightGrams },
+  );
   const stocked = await setStock(env, { sku, onHand: stock, reason: "test stock", key: `stock:${sku}` });
   if (!stocked.ok) throw new Error(`could not stock ${sku}`);
   if (options.flash) {
@@ -157,4 +167,21 @@ export async function withStripeKey(cart: TestCart, secretKey: string): Promise<
 /** A ready cart (see `readyCart`) whose object pays through Stripe with `secretKey`. */
 export async function readyStripeCart(secretKey: string, lines: { sku: string; quantity: number }[]) {
   return withStripeKey(await readyCart(lines), secretKey);
+}
+
+/**
+ * Puts the cart object's provider-poll throttle on a clock the test moves: `advance(ms)`.
+ * Status reads within `PROVIDER_POLL_INTERVAL_MS` of a poll reuse its stored answer.
+ */
+export async function pollClock(cart: TestCart): Promise<{ advance(ms: number): void }> {
+  let now = Date.now();
+  await runInDurableObject(env.CART.get(env.CART.idFromName(cart.id)), (instance) => {
+    const object = instance as unknown as { providerPolls: ProviderPollThrottle };
+    object.providerPolls = new ProviderPollThrottle(PROVIDER_POLL_INTERVAL_MS, () => now);
+  });
+  return {
+    advance(ms) {
+      now += ms;
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { PROVIDER_POLL_INTERVAL_MS } from "../workers/checkout/poll-throttle";
 import { releaseReservation } from "../workers/inventory/service";
 import {
   body,
@@ -9,6 +10,7 @@ import {
   confirm,
   deliverWebhook,
   ordersFor,
+  pollClock,
   readyCart,
   stockedSku,
   stockOf,
@@ -75,10 +77,13 @@ describe("checkout with Stripe (fake Stripe API, real SDK, signed webhooks)", ()
     const sku = await stockedSku(5);
     const cart = await withStripe(await readyCart([{ sku, quantity: 2 }]));
     const started = await body(await checkout(cart));
+    const clock = await pollClock(cart);
     expect((await body(await call(`/api/checkouts/${started.id}`, { headers: cart.headers }))).status).toBe(
       "awaiting_payment",
     );
     fake.settle(started.payment?.payment_id ?? "", "succeeded");
+    // The next poll interval's read asks Stripe again (reads in between reuse the last answer).
+    clock.advance(PROVIDER_POLL_INTERVAL_MS);
     expect((await body(await call(`/api/checkouts/${started.id}`, { headers: cart.headers }))).status).toBe(
       "completed",
     );

@@ -47,7 +47,8 @@ const region = (overrides: Record<string, unknown> = {}) => ({
 });
 
 describe("regions admin API", () => {
-  it("lets a merchant add a country, set its VAT, add threshold and weight-band shipping, and sell there", async () => {
+  // Issue 19's "Done when", end to end through the public API with the test payment provider.
+  it("lets a merchant add a country, set its VAT, add threshold and weight-band shipping, and sell there; a Berlin cart moved to Paris checks out at 20 %", async () => {
     const code = await createRegion({
       code: "BALKAN",
       name: "Croatia",
@@ -123,6 +124,7 @@ describe("regions admin API", () => {
     });
 
     const started = await body(await checkout(cart));
+    expect(started.payment?.provider).toBe("test");
     expect(started.totals.total).toEqual({ amount: 13_150, currency: "EUR" });
     const paid = await body(await confirm(cart, started.id, CARDS.ok));
     expect(paid.status).toBe("completed");
@@ -155,6 +157,40 @@ describe("regions admin API", () => {
       await call(`/api/orders/${paid.order?.id}?token=${paid.order?.lookup_token}`),
     );
     expect(again.tax_lines.map((line) => line.rate_bp)).toEqual([2200, 2200]);
+
+    // A cart moving from Berlin to Paris re-prices from 19 % to 20 % and is charged the Paris rate.
+    const { sku: jacket } = await seedSku({ EUR: 26_600 });
+    expect(
+      (await setStock(env, { sku: jacket, onHand: 1, reason: "test stock", key: `s:${jacket}` })).ok,
+    ).toBe(true);
+    const moving = await cartWith("EUR", [{ sku: jacket, quantity: 1 }]);
+    await callJson(`/api/carts/${moving.id}/email`, "PUT", { email: "paris@example.com" }, moving.headers);
+    await ok(await setAddress(moving, addressIn("DE")));
+    const berlin = await ok(await setMethod(moving, "eu_standard"));
+    expect(berlin.lines[0]?.tax_rate_bp).toBe(1900);
+    expect(berlin.totals).toMatchObject({ tax: { amount: 4327 }, total: { amount: 27_099 } });
+    const paris = await ok(
+      await setAddress(moving, { ...addressIn("FR"), city: "Paris", postal_code: "75001" }),
+    );
+    expect(paris.region).toBe("EU");
+    expect(paris.lines[0]?.tax_rate_bp).toBe(2000);
+    // 26600 at 20 % holds 4433, 499 holds 83; prices include VAT, so the total stays.
+    expect(paris.totals).toMatchObject({ tax: { amount: 4516 }, total: { amount: 27_099 } });
+    const parisCheckout = await body(await checkout(moving));
+    const parisPaid = await body(await confirm(moving, parisCheckout.id, CARDS.ok));
+    expect(parisPaid.status).toBe("completed");
+    const parisOrder = await ok<OrderBody>(
+      await call(`/api/orders/${parisPaid.order?.id}?token=${parisPaid.order?.lookup_token}`),
+    );
+    expect(parisOrder).toMatchObject({
+      region: "EU",
+      tax_total: { amount: 4516 },
+      total: { amount: 27_099 },
+    });
+    expect(parisOrder.tax_lines.map((line) => [line.country, line.rate_bp, line.amount.amount])).toEqual([
+      ["FR", 2000, 4433],
+      ["FR", 2000, 83],
+    ]);
   });
 
   it("answers validation problems with the failing fields", async () => {

@@ -98,7 +98,7 @@ describe("storefront catalog pages", () => {
   it("prices pages in the currency chosen with the region switcher, which persists in a cookie", async () => {
     const switched = await call("/preferences/currency", {
       method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://popcart.test" },
       body: new URLSearchParams({ currency: "EUR", return_to: `/p/${fx.shirt.slug}` }),
       redirect: "manual",
     });
@@ -115,7 +115,7 @@ describe("storefront catalog pages", () => {
   it("refuses to redirect the region switcher off-site or to store an unknown currency", async () => {
     const res = await call("/preferences/currency", {
       method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://popcart.test" },
       body: new URLSearchParams({ currency: "XXX", return_to: "//evil.example/" }),
       redirect: "manual",
     });

@@ -630,6 +630,66 @@ test("console: replay a dead letter", async () => {
   await context.close();
 });
 
+test("console: add a country to a region, set its VAT and a weight-band option with a free-shipping threshold", async () => {
+  const context = await browser.newContext({ baseURL: base.href, viewport: { width: 1280, height: 900 } });
+  const page = await consolePage(context, "console-regions");
+  await page.getByRole("link", { name: "Regions & tax" }).click();
+  assert.match(await page.locator('[data-region="EU"]').textContent(), /EUR.*include tax/);
+  await page.getByRole("link", { name: "European Union" }).click();
+  await page.waitForURL(/\/admin\/regions\/EU$/);
+
+  const country = page.getByRole("form", { name: "Add a country" });
+  await country.getByLabel("Country code").fill("GR");
+  await country.getByRole("button", { name: "Add country" }).click();
+  await page.getByText("Country added to the region.").waitFor();
+  assert.match(await page.locator("[data-countries]").textContent(), /Greece \(GR\)/);
+
+  const rate = page.getByRole("form", { name: "Set a tax rate" });
+  await rate.getByLabel("Country", { exact: true }).selectOption("GR");
+  await rate.getByLabel("Rate (%)").fill("24");
+  await rate.getByRole("button", { name: "Set rate" }).click();
+  await page.getByText("Tax rate saved.").waitFor();
+  assert.match(await page.locator("[data-tax-rates]").textContent(), /Greece.*standard.*24 %/);
+
+  const option = page.getByRole("form", { name: "Add a shipping option" });
+  await option.getByLabel("Id", { exact: true }).fill("gr_parcel");
+  await option.getByLabel("Name shoppers see").fill("Parcel");
+  await option.getByLabel("Priced by").selectOption("weight_bands");
+  await option.getByLabel("Weight bands").fill("2000 4.50\n10000 9.50");
+  await option.getByLabel("Free over (EUR)").fill("80");
+  await option.getByLabel("Only to countries").fill("GR");
+  await option.getByLabel("Delivery from (days)").fill("2");
+  await option.getByLabel("Delivery to (days)").fill("5");
+  await option.getByRole("button", { name: "Add option" }).click();
+  await page.getByText("Shipping option added.").waitFor();
+  const row = page.locator('[data-shipping-option="gr_parcel"]');
+  assert.match(await row.textContent(), /≤ 2,000 g €4\.50 · ≤ 10,000 g €9\.50.*€80\.00.*GR.*2–5 days/);
+  await shot(page, "29-console-regions");
+
+  // A shopper's cart to Greece is taxed at the new rate and offered the new option.
+  const res = await fetch(new URL("/api/carts", base), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      currency: "EUR",
+      lines: [{ sku: BUY_SKUS[0], quantity: 1 }],
+      shipping_address: {
+        name: "E2E",
+        line1: "Ermou 1",
+        city: "Athens",
+        postal_code: "10563",
+        country: "GR",
+      },
+      shipping_method: "gr_parcel",
+    }),
+  });
+  const cart = await res.json();
+  assert.equal(res.status, 201, JSON.stringify(cart));
+  assert.equal(cart.lines[0].tax_rate_bp, 2400);
+  assert.equal(cart.shipping_method.id, "gr_parcel");
+  await context.close();
+});
+
 test("console: usable at 390 px and by keyboard", async () => {
   const context = await mobileContext();
   const page = await consolePage(context, "console-mobile");
@@ -639,7 +699,11 @@ test("console: usable at 390 px and by keyboard", async () => {
     "/admin/orders",
     "/admin/events",
     "/admin/products",
+    "/admin/regions",
+    "/admin/regions/EU",
   ]);
+  await page.goto("/admin/regions/EU");
+  await shot(page, "30-console-mobile-regions");
   await page.goto(`/admin/inventory/${DROP_SKU}`);
   await shot(page, "28-console-mobile-inventory");
   await page.keyboard.press("Tab");

@@ -86,6 +86,8 @@ export class FakeStripe {
   readonly taxCalculations: { id: string; params: Record<string, unknown> }[] = [];
   /** Answer the next N requests with a 500, to exercise the SDK's retries. */
   failNext = 0;
+  /** Answer the next N requests with Stripe's 429 `rate_limit` (too many requests for the account). */
+  rateLimitNext = 0;
   /**
    * While true, requests are processed (an intent is created, a replay recorded) but the
    * answer never arrives: the connection stalls until the caller aborts it, as when Stripe
@@ -120,6 +122,10 @@ export class FakeStripe {
     if (this.failNext > 0) {
       this.failNext--;
       return stripeError(500, "api_error", "Simulated outage");
+    }
+    if (this.rateLimitNext > 0) {
+      this.rateLimitNext--;
+      return stripeError(429, "invalid_request_error", "Too many requests", "rate_limit");
     }
     if (request.method === "POST" && key) {
       const fingerprint = `${url.pathname}?${text}`;

@@ -1,8 +1,8 @@
-import type { CartRefusal } from "../../durable-objects/cart";
 import type { Currency } from "../lib/money";
-import type { Region } from "../regions/config";
+import type { Region, ShippingOption } from "../regions/config";
 import { regionForCountry, shippingOptionIn } from "./cart-pricing";
 import type { CatalogItem } from "./catalog-prices";
+import type { CartRefusal } from "./refusals";
 import { type Address, MAX_LINE_QUANTITY, MAX_LINES } from "./schemas";
 
 /**
@@ -68,17 +68,19 @@ export async function regionForAddress(
   );
 }
 
-/** Whether shipping option `methodId` of the region serves `country` (null: the region's default). */
-export async function offersShipping(
+/**
+ * Shipping option `methodId` of the region when it serves `country` (null: the region's
+ * default), else null.
+ */
+export async function offeredShipping(
   env: Env,
   regionCode: string,
   methodId: string,
   country: string | null,
-): Promise<boolean> {
+): Promise<ShippingOption | null> {
   const option = await shippingOptionIn(env, regionCode, methodId);
-  return (
-    option !== null && (country === null || option.countries === null || option.countries.includes(country))
-  );
+  if (!option) return null;
+  return country === null || option.countries === null || option.countries.includes(country) ? option : null;
 }
 
 /** The refusal for a shipping method the cart is not offered. */
@@ -86,4 +88,20 @@ export function unknownShippingMethod(methodId: string): CartRefusal {
   return refusal("unknown_shipping_method", `Shipping method ${methodId} is not offered for this cart.`, {
     id: methodId,
   });
+}
+
+/** The refusal for a shipping option the cart cannot use, with why (a withdrawn one is unknown). */
+export function shippingUnavailable(
+  why: "inactive" | "not_offered_to_country" | "too_heavy",
+  methodId: string,
+  country: string | null,
+): CartRefusal {
+  if (why === "inactive") return unknownShippingMethod(methodId);
+  return refusal(
+    "shipping_method_unavailable",
+    why === "too_heavy"
+      ? `Shipping method ${methodId} does not take a cart this heavy.`
+      : `Shipping method ${methodId} does not ship to ${country}.`,
+    { id: methodId, why, country },
+  );
 }

@@ -6,6 +6,7 @@ import type { AppEnv } from "../lib/env";
 import { createRouter } from "../lib/router";
 import { problemResponses } from "../lib/schemas";
 import { useCartVersionKey } from "../lib/version-affinity";
+import { countFailedGuess, refuseBlockedGuess } from "../promotions/guess-limits";
 import { recordAdmissionRefusal, requestAdmission } from "../waiting-room/admission-header";
 import { AdmissionHeaderSchema } from "../waiting-room/schemas";
 import { cartProblem } from "./problems";
@@ -185,6 +186,9 @@ const addPromotion = createRoute({
   tags,
   security,
   summary: "Apply a promotion code",
+  description:
+    "Codes that fail (422 `promotion_invalid`) are counted per client across carts and per code prefix; " +
+    "over either limit every attempt is answered 429 `rate_limited` with `Retry-After`, before the code is looked at.",
   request: { params: IdParam, ...body(AddPromotionBodySchema) },
   responses: { 200: { description: "The cart", content: cartJson }, ...problemResponses(400, 404, 409, 422) },
 });
@@ -276,10 +280,12 @@ export const cartRoutes = createRouter()
   .openapi(addPromotion, async (c) => {
     const { id } = c.req.valid("param");
     const { code } = c.req.valid("json");
-    return cartResponse(
-      c,
-      await withCart(c.env, id, cartToken(c), (cart, hash) => cart.addPromotion(hash, code)),
-    );
+    await refuseBlockedGuess(c, code);
+    const result = await withCart(c.env, id, cartToken(c), (cart, hash) => cart.addPromotion(hash, code));
+    if (!result.ok && result.reason === "promotion_invalid") {
+      await countFailedGuess(c, code, String(result.data?.why ?? "invalid"));
+    }
+    return cartResponse(c, result);
   })
   .openapi(removePromotion, async (c) => {
     const { id, code } = c.req.valid("param");

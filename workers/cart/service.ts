@@ -1,18 +1,21 @@
-import {
-  type CartInit,
-  type CartObject,
-  type CartRefusal,
-  type CartResult,
-  stockRefusal,
-} from "../../durable-objects/cart";
+import type { CartInit, CartObject, CartResult } from "../../durable-objects/cart";
 import { customerIdentity } from "../customers/identity";
 import { sha256Hex } from "../lib/crypto";
 import { newId, newSecret } from "../lib/ids";
+import type { ShippingOption } from "../regions/config";
+import { quoteShipping } from "../regions/shipping-quote";
 import { type Admission, NO_ADMISSION } from "../waiting-room/admission";
 import { initialRegion } from "./cart-pricing";
-import { lineRefusal, offersShipping, regionForAddress, unknownShippingMethod } from "./cart-rules";
+import {
+  lineRefusal,
+  offeredShipping,
+  regionForAddress,
+  shippingUnavailable,
+  unknownShippingMethod,
+} from "./cart-rules";
 import { loadCatalogItems } from "./catalog-prices";
 import { holdLineStock, releaseLineStock } from "./line-stock";
+import { type CartRefusal, stockRefusal } from "./refusals";
 import type { CartView, CreateCartInput } from "./schemas";
 
 const CART_ID = /^cart_[0-9a-z]{20}$/;
@@ -51,12 +54,12 @@ export async function createCart(
     if (!target.ok) return target;
     regionCode = target.region.code;
   }
+  const country = input.shipping_address?.country ?? null;
+  let shipping: ShippingOption | null = null;
   if (input.shipping_method !== undefined) {
     const region = regionCode ?? (await initialRegion(env, currency))?.code;
-    const country = input.shipping_address?.country ?? null;
-    if (!region || !(await offersShipping(env, region, input.shipping_method, country))) {
-      return unknownShippingMethod(input.shipping_method);
-    }
+    shipping = region ? await offeredShipping(env, region, input.shipping_method, country) : null;
+    if (!shipping) return unknownShippingMethod(input.shipping_method);
   }
   const id = newId("cart");
   const token = newSecret();
@@ -73,6 +76,15 @@ export async function createCart(
     if (refused || !item || item.unitPrice === null)
       return refused ?? { ok: false, reason: "sku_unavailable" };
     lines.push({ sku, quantity, unitPrice: item.unitPrice, reservation: null });
+  }
+  if (shipping?.priceType === "weight_bands") {
+    // The goods are known now: a weight-band option must take their weight (before any stock is held).
+    const weightGrams = lines.reduce(
+      (sum, line) => sum + (catalog?.get(line.sku)?.weightGrams ?? 0) * line.quantity,
+      0,
+    );
+    const quote = quoteShipping(shipping, { country, goodsTotal: 0, weightGrams });
+    if (!quote.ok) return shippingUnavailable(quote.reason, shipping.id, country);
   }
   const holds = await Promise.all(
     lines.map((line) =>

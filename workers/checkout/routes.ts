@@ -74,6 +74,9 @@ const read = createRoute({
   tags,
   security,
   summary: "Checkout status (reconciled with the payment provider while awaiting payment)",
+  description:
+    "While the checkout awaits payment, a read asks the provider at most once every few seconds per checkout; " +
+    "reads in between answer from the stored state (the webhook is the fast path). Rate limited per client.",
   request: { params: IdParam },
   responses: { 200: { description: "The checkout", content: checkoutJson }, ...problemResponses(404) },
 });

@@ -2,6 +2,7 @@ import type { Context, ExecutionContext, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { type AdminScope, grants } from "../lib/admin-auth";
 import type { AppVariables } from "../lib/env";
+import { sameOrigin } from "../lib/same-origin";
 import { AdminApi, type Dispatch } from "./admin-api";
 import { type ConsoleSession, csrfMatches, readSession, SESSION_COOKIE, sessionSecret } from "./session";
 
@@ -56,17 +57,10 @@ export const requireSession = (dispatch: Dispatch): MiddlewareHandler<ConsoleEnv
   };
 
 /**
- * True when a state-changing request comes from our own pages: a cross-site Origin (or
- * Sec-Fetch-Site) is refused outright, on top of the token check and SameSite=Strict.
+ * Every console form posts `_csrf`, the session's token, from our own origin (`sameOrigin`:
+ * a cross-site Origin or Sec-Fetch-Site is refused outright, on top of the token check and
+ * SameSite=Strict); anything else is refused with 403.
  */
-export function sameOrigin(c: Context): boolean {
-  const site = c.req.header("sec-fetch-site");
-  if (site && site !== "same-origin" && site !== "none") return false;
-  const origin = c.req.header("origin");
-  return !origin || origin === new URL(c.req.url).origin;
-}
-
-/** Every console form posts `_csrf`, the session's token; anything else is refused with 403. */
 export const verifyCsrf = (): MiddlewareHandler<ConsoleEnv> =>
   async function verifyCsrf(c, next) {
     if (c.req.method !== "POST") return next();

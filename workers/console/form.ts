@@ -1,4 +1,5 @@
 import { newId } from "../lib/ids";
+import { CURRENCIES, type Currency } from "../lib/money";
 import type { ConsoleContext } from "./context";
 
 /** A console form's fields as strings (files are never expected and are dropped). */
@@ -54,3 +55,26 @@ export const formKey = () => newId("req");
 /** The key a form carried, else a new one (a form without the field is still applied once). */
 export const keyFrom = (fields: Record<string, string>) =>
   /^req_[0-9a-z]{20}$/.test(fields.idempotency_key ?? "") ? (fields.idempotency_key as string) : formKey();
+
+/** "12.5" percent → 1250 basis points, without floats; null when it is not such a number. */
+export function basisPoints(text: string): number | null {
+  const match = /^(\d{1,3})(?:\.(\d{1,2}))?$/.exec(text);
+  if (!match) return null;
+  return Number(match[1]) * 100 + Number((match[2] ?? "").padEnd(2, "0"));
+}
+
+/** 1250 basis points → "12.5 %" (the inverse of `basisPoints`, for display). */
+export function percentText(bp: number): string {
+  const fraction = String(bp % 100)
+    .padStart(2, "0")
+    .replace(/0$/, "");
+  return `${Math.trunc(bp / 100)}${bp % 100 ? `.${fraction}` : ""} %`;
+}
+
+/** 1250 minor units of EUR → "12.50", for pre-filling a money field (`parsePrice` reads it back). */
+export function amountInput(amount: number, currency: Currency): string {
+  const exponent = CURRENCIES[currency].exponent;
+  if (exponent === 0) return String(amount);
+  const unit = 10 ** exponent;
+  return `${Math.trunc(amount / unit)}.${String(amount % unit).padStart(exponent, "0")}`;
+}

@@ -11,6 +11,7 @@ export const SECTIONS: { href: string; label: string; read: AdminScope | null }[
   { href: "/admin/orders", label: "Orders", read: "orders:read" },
   { href: "/admin/promotions", label: "Promotions", read: "promotions:write" },
   { href: "/admin/events", label: "Events", read: "orders:read" },
+  { href: "/admin/regions", label: "Regions & tax", read: "regions:write" },
 ];
 
 export interface ConsoleLayoutProps {

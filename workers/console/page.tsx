@@ -28,6 +28,13 @@ const NOTICES: Record<string, string> = {
   promotion_disabled: "Promotion disabled.",
   promotion_enabled: "Promotion enabled.",
   room_saved: "Waiting room saved.",
+  country_added: "Country added to the region.",
+  tax_rate_set: "Tax rate saved.",
+  tax_rate_removed: "Tax rate removed.",
+  shipping_option_added: "Shipping option added.",
+  shipping_option_saved: "Free-shipping threshold saved.",
+  shipping_option_withdrawn: "Shipping option withdrawn.",
+  shipping_option_offered: "Shipping option offered again.",
 };
 
 export interface PageOptions {

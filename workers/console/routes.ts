@@ -9,6 +9,7 @@ import { liveSection } from "./sections/live";
 import { ordersSection } from "./sections/orders";
 import { productsSection } from "./sections/products";
 import { promotionsSection } from "./sections/promotions";
+import { regionsSection } from "./sections/regions";
 import { waitingRoomsSection } from "./sections/waiting-rooms";
 import { signIn, signInPage, signOut } from "./sign-in";
 
@@ -20,6 +21,7 @@ const SECTIONS = {
   "/events": eventsSection,
   "/products": productsSection,
   "/promotions": promotionsSection,
+  "/regions": regionsSection,
 } as const;
 
 /**

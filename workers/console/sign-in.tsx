@@ -5,7 +5,7 @@ import { resolveToken } from "../lib/admin-auth";
 import type { AppEnv } from "../lib/env";
 import { log } from "../lib/logging";
 import { clientKey } from "../lib/rate-limit";
-import { sameOrigin } from "./context";
+import { sameOrigin } from "../lib/same-origin";
 import { ConsoleLayout } from "./layout";
 import { render } from "./render";
 import {

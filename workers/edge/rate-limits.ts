@@ -14,7 +14,8 @@ export const ROUTE_RATE_LIMITS: readonly RouteRateLimit[] = [
   // Bearer-token auth is the admin API's login: bound guessing per client.
   { path: "/admin/api/*", binding: "ADMIN_RATE_LIMITER", key: clientKey, periodSeconds: 60 },
   // Shopper abuse limits: per client for cart creation and stock-reserving line changes, per
-  // cart for writes and checkout attempts, client+cart for codes.
+  // cart for writes and checkout attempts, client+cart for codes (failed code guesses are
+  // limited per client and per code prefix by workers/promotions/guess-limits.ts).
   {
     path: "/api/carts",
     binding: "CART_WRITE_RATE_LIMITER",
@@ -62,6 +63,15 @@ export const ROUTE_RATE_LIMITS: readonly RouteRateLimit[] = [
     key: cartKey(),
     periodSeconds: 60,
     methods: ["POST"],
+  },
+  // Status reads may poll the payment provider (throttled per checkout in the cart object):
+  // bound them per client so many carts from one address cannot spend the provider's limit.
+  {
+    path: "/api/checkouts/:id",
+    binding: "CHECKOUT_STATUS_RATE_LIMITER",
+    key: clientKey,
+    periodSeconds: 10,
+    methods: ["GET"],
   },
   {
     path: "/api/checkouts/:id/confirm",

@@ -7,10 +7,10 @@
  * | column  | meaning                                                                 |
  * |---------|-------------------------------------------------------------------------|
  * | index1  | the kind (`request`, `reservation`, `checkout`, `payment`, `queue`,     |
- * |         | `waiting_room`, `breaker`, `degraded`)                                  |
+ * |         | `waiting_room`, `breaker`, `degraded`, `promotion_code`)                |
  * | blob1   | the kind again (indexes are not selectable in every query)              |
  * | blob2   | subject: route pattern, SKU, checkout currency, provider, queue, room,  |
- * |         | circuit name, degraded dependency                                       |
+ * |         | circuit name, degraded dependency, promotion guess-limit scope          |
  * | blob3   | outcome: status class, granted/refused, started/completed/failed,       |
  * |         | the circuit's new state, the fallback that served a degraded read       |
  * | blob4   | reason / detail: refusal reason, failure code, HTTP method, event type, |
@@ -133,6 +133,15 @@ export class Metrics {
   /** An invariant audit run: `count` discrepancies of `kind` (`total` for all of them). */
   audit(m: { trigger: string; kind: string; count: number }): void {
     this.write("audit", m.kind, m.trigger, "", m.count, 0, m.count);
+  }
+
+  /**
+   * A promotion-code attempt that did not apply: `failed` (reason: why, e.g. `unknown_code`)
+   * or `rate_limited` by a guess limit (subject: its scope, `client` or `code`). Failed
+   * attempts per minute are the guessing dashboard (workers/promotions/guess-limits.ts).
+   */
+  promotionCode(m: { outcome: "failed" | "rate_limited"; reason: string; scope?: "client" | "code" }): void {
+    this.write("promotion_code", m.scope ?? "apply", m.outcome, m.reason, 1, 0, 0);
   }
 
   /** A response served in a degraded mode, e.g. a catalog read answered from its last good copy. */

@@ -94,11 +94,22 @@ export type PaymentProviderErrorCode =
 export class PaymentProviderError extends Error {
   readonly code: PaymentProviderErrorCode;
   readonly retryAfterSeconds: number | undefined;
-  constructor(code: PaymentProviderErrorCode, message: string, retryAfterSeconds?: number) {
+  /**
+   * The provider answered, but refused this account's call for now (Stripe's 429): retry
+   * later like an outage, yet the provider is up, so it never counts against the circuit.
+   */
+  readonly rateLimited: boolean;
+  constructor(
+    code: PaymentProviderErrorCode,
+    message: string,
+    retryAfterSeconds?: number,
+    options: { rateLimited?: boolean } = {},
+  ) {
     super(message);
     this.name = "PaymentProviderError";
     this.code = code;
     this.retryAfterSeconds = retryAfterSeconds;
+    this.rateLimited = options.rateLimited ?? false;
   }
 }
 

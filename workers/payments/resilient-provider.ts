@@ -11,8 +11,13 @@ import {
   type RefundResult,
 } from "./provider";
 
-/** Only an unreachable or timed-out provider counts against its circuit; refusals prove it is up. */
-const isOutage = (error: unknown) => error instanceof TimeoutError || isProviderUnavailable(error);
+/**
+ * Only an unreachable or timed-out provider counts against its circuit; refusals prove it is
+ * up, and so does a rate-limit answer (429): one busy cart polling too often must not open the
+ * circuit, and with it fail every other shopper's checkout.
+ */
+const isOutage = (error: unknown) =>
+  error instanceof TimeoutError || (isProviderUnavailable(error) && !error.rateLimited);
 
 /**
  * A payment provider behind a deadline and the isolate's `payment:<name>` circuit breaker.

@@ -55,6 +55,9 @@ export function sessionFromIntent(intent: Stripe.PaymentIntent): PaymentSession 
   return session;
 }
 
+/** Stripe sends no Retry-After with a 429; its guidance is a short back-off. */
+const STRIPE_RATE_LIMIT_RETRY_SECONDS = 2;
+
 /** Turns the SDK's exceptions into provider refusals the domains can map to problems. */
 function translate(error: unknown): never {
   if (error instanceof Stripe.errors.StripeIdempotencyError) {
@@ -69,6 +72,12 @@ function translate(error: unknown): never {
       throw new PaymentProviderError("not_refundable", error.message);
     }
     throw new PaymentProviderError("invalid_request", error.message);
+  }
+  if (error instanceof Stripe.errors.StripeRateLimitError) {
+    // Too many requests for this account: retry shortly, but Stripe is up (circuit stays closed).
+    throw new PaymentProviderError("provider_unavailable", error.message, STRIPE_RATE_LIMIT_RETRY_SECONDS, {
+      rateLimited: true,
+    });
   }
   if (error instanceof Stripe.errors.StripeError) {
     throw new PaymentProviderError("provider_unavailable", error.message);

@@ -33,9 +33,3 @@ export function rememberCurrency(c: Context, value: string | undefined): boolean
   });
   return true;
 }
-
-/** A same-site path to return to after a form post; anything else (absolute or `//host`) becomes `/`. */
-export function safeReturnPath(value: string | undefined): string {
-  if (!value?.startsWith("/") || value.startsWith("//") || value.includes("\\")) return "/";
-  return value;
-}

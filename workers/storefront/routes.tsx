@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../lib/env";
 import { describeError, log } from "../lib/logging";
 import { ApiError } from "../lib/problem";
+import { sameOriginForm, sameOriginPath } from "../lib/same-origin";
 import { regionConfig } from "../regions/config";
 import { categoryTree, findCategory, listing, parsePrice, productBySlug } from "./catalog";
 import { Layout, type LayoutProps } from "./layout";
@@ -16,7 +17,7 @@ import { ErrorPage, NotFoundPage } from "./pages/not-found";
 import { OrderPage } from "./pages/order";
 import { ProductPage } from "./pages/product";
 import { SearchPage } from "./pages/search";
-import { rememberCurrency, safeReturnPath, shopperCurrency } from "./preferences";
+import { rememberCurrency, shopperCurrency } from "./preferences";
 import { saleWindows } from "./sale";
 
 type PageContext = Context<AppEnv>;
@@ -150,11 +151,13 @@ export const storefrontRoutes = new Hono<AppEnv>()
     res.headers.set("referrer-policy", "no-referrer");
     return res;
   })
-  .post("/preferences/currency", async (c) => {
+  // Every state-changing form post goes through sameOriginForm() (CSRF) and redirects only
+  // to a normalised same-origin path (open redirects).
+  .post("/preferences/currency", sameOriginForm(), async (c) => {
     const form = await c.req.parseBody();
     const currency = typeof form.currency === "string" ? form.currency : undefined;
     rememberCurrency(c, currency);
-    const back = safeReturnPath(typeof form.return_to === "string" ? form.return_to : undefined);
+    const back = sameOriginPath(typeof form.return_to === "string" ? form.return_to : undefined, c.req.url);
     return c.redirect(back, 303);
   });
 

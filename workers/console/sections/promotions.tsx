@@ -5,7 +5,7 @@ import type { PromotionView } from "../../promotions/schemas";
 import { parsePrice } from "../../storefront/catalog";
 import { DataTable, Field, PostForm, when } from "../components";
 import type { ConsoleContext, ConsoleEnv } from "../context";
-import { formFields, intField, utcField } from "../form";
+import { basisPoints, formFields, intField, utcField } from "../form";
 import { done, failure, type PageOptions, page, section } from "../page";
 
 const describe = (p: PromotionView) =>
@@ -124,13 +124,6 @@ async function showPromotions(c: ConsoleContext, opts: PageOptions = {}) {
     <PromotionsPage items={result.data.data} next={result.data.next_cursor} csrf={csrf} />,
     opts,
   );
-}
-
-/** "12.5" percent → 1250 basis points, without floats; null when it is not such a number. */
-function basisPoints(text: string): number | null {
-  const match = /^(\d{1,3})(?:\.(\d{1,2}))?$/.exec(text);
-  if (!match) return null;
-  return Number(match[1]) * 100 + Number((match[2] ?? "").padEnd(2, "0"));
 }
 
 /** Promotions: codes with their usage; create; disable or re-enable. Needs `promotions:write` even to list. */

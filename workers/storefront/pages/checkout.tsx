@@ -1,4 +1,5 @@
 import type { FC } from "hono/jsx";
+import { countryName } from "../../regions/country-name";
 
 const Field: FC<{ name: string; label: string; autocomplete: string; required?: boolean; type?: string }> = ({
   name,
@@ -23,15 +24,6 @@ const Field: FC<{ name: string; label: string; autocomplete: string; required?: 
     <span class="error-message" id={`e-${name}`} data-error-for={name} />
   </div>
 );
-
-/** A country's English name ("DE" → "Germany"), the code itself where the runtime has no name. */
-function countryName(code: string): string {
-  try {
-    return new Intl.DisplayNames(["en"], { type: "region" }).of(code) ?? code;
-  } catch {
-    return code;
-  }
-}
 
 /** Checkout shell: details and shipping are plain forms; the payment step follows the API's provider. */
 export const CheckoutPage: FC<{ countries: readonly string[] }> = ({ countries }) => (
