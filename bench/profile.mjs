@@ -1,17 +1,19 @@
 #!/usr/bin/env node
-// `npm run bench:profile [-- --path short|granular] [--shoppers 300] [--stock 100] [--top 25] [--state-parent /dev/shm]`
+// `npm run bench:profile [-- --path short|granular] [--shoppers 300] [--stock 100] [--top 25] [--state-parent /dev/shm] [--out FILE]`
 // Where a purchase spends its time: serves the production bundle with workerd's inspector
 // open, runs one storm (after a warm-up storm) under the V8 CPU profiler, and attributes every
 // sample to the source module it ran in (the bundle keeps esbuild's `// path` markers), to
 // one of a few concerns (middleware, validation, logging, D1 client, object code …), and to
 // workerd itself (idle, GC, runtime). Prints one JSON object; `--out FILE` keeps the profile.
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+// `--analyse FILE --bundle FILE` attributes a kept profile again without running anything.
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { FLASH_SALE } from "../db/seed.ts";
 import { migrateLocal, seedLocal } from "../scripts/lib/local-d1.mjs";
 import { adminTokenFromExample, startBenchServer } from "./lib/bench-server.mjs";
+import { devtools } from "./lib/devtools.mjs";
 import { runStorm } from "./lib/storm.mjs";
 
 const { values } = parseArgs({
@@ -23,6 +25,8 @@ const { values } = parseArgs({
     "inspector-port": { type: "string", default: "9341" },
     top: { type: "string", default: "25" },
     out: { type: "string" },
+    analyse: { type: "string" },
+    bundle: { type: "string" },
     // Where the temporary state lives, e.g. /dev/shm to take disk flushes out of the picture.
     "state-parent": { type: "string", default: tmpdir() },
   },
@@ -52,12 +56,35 @@ const CONCERNS = [
 
 const concernOf = (module) => CONCERNS.find(([re]) => re.test(module))?.[1] ?? "other";
 
+/** Which concern a workerd built-in (a sample outside the bundle) belongs to. */
+const RUNTIME_CONCERNS = [
+  [/^(exec|toArray|one|raw|next|transactionSync|sync)$/, "workerd: object SQLite (sql.exec, rows)"],
+  [/^(setAlarm|getAlarm|deleteAlarm|set scheduledTime)$/, "workerd: object alarms"],
+  [
+    /^(json|text|arrayBuffer|Response|Request|Headers|fetch|URL|encode|decode|TextEncoder|TextDecoder)$/,
+    "workerd: HTTP bodies, headers, URLs, subrequests",
+  ],
+  [/^d1-api$/, "D1 client (binding: statements, results to JSON)"],
+  [
+    /^(get|getByName|idFromName|send|sendBatch|limit)$/,
+    "workerd: bindings (object stubs, queues, rate limits)",
+  ],
+  [/^(digest|importKey|sign|verify|getRandomValues|randomUUID)$/, "workerd: crypto"],
+  [/^(enterSpan|setAttributes|tracing-helpers)$/, "workerd: tracing"],
+  [/^\(idle\)$/, "workerd: (idle)"],
+  [/^\(garbage collector\)$/, "workerd: (garbage collector)"],
+  [/^\(program\)$/, "workerd: (program)"],
+];
+const runtimeConcernOf = (module) =>
+  RUNTIME_CONCERNS.find(([re]) => re.test(module))?.[1] ?? `workerd: ${module}`;
+
 /** Line → module map from esbuild's `// path/to/module.ts` markers in the bundle. */
 async function moduleIndex(bundlePath) {
   const lines = (await readFile(bundlePath, "utf8")).split("\n");
   const starts = [];
   lines.forEach((line, i) => {
-    const match = /^\/\/ ((?:node_modules|workers|durable-objects|db)\/\S+)$/.exec(line);
+    // A worktree whose node_modules is a link to another checkout bundles them as `../x/node_modules/…`.
+    const match = /^\/\/ (?:\.\.\/[^/\s]+\/)?((?:node_modules|workers|durable-objects|db)\/\S+)$/.exec(line);
     if (match) starts.push([i, match[1]]);
   });
   return (line) => {
@@ -75,31 +102,68 @@ async function moduleIndex(bundlePath) {
   };
 }
 
-/** A minimal Chrome DevTools Protocol client over the global WebSocket. */
-async function devtools(port) {
-  const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
-  const target = targets.find((t) => /popcart/.test(t.title ?? t.id ?? "")) ?? targets[0];
-  const socket = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => {
-    socket.onopen = resolve;
-    socket.onerror = reject;
+/**
+ * Attributes every sample's self time to a function, its bundled module and a concern.
+ * @param {{ nodes: any[], samples: number[], timeDeltas: number[] }} profile
+ * @param {string} bundle the bundled entry the profile ran
+ * @param {number} shoppers
+ * @param {number} n rows per table
+ */
+async function analyse(profile, bundle, shoppers, n) {
+  const moduleAt = await moduleIndex(bundle);
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const selfUs = new Map();
+  profile.samples.forEach((nodeId, i) => {
+    selfUs.set(nodeId, (selfUs.get(nodeId) ?? 0) + (profile.timeDeltas[i] ?? 0));
   });
-  let id = 0;
-  const pending = new Map();
-  socket.onmessage = (event) => {
-    const message = JSON.parse(event.data);
-    if (message.id && pending.has(message.id)) {
-      pending.get(message.id)(message);
-      pending.delete(message.id);
-    }
+  const byModule = new Map();
+  const byConcern = new Map();
+  const byFunction = new Map();
+  let total = 0;
+  let idle = 0;
+  for (const [nodeId, us] of selfUs) {
+    const { callFrame } = byId.get(nodeId);
+    total += us;
+    let module;
+    if (!callFrame.url) module = callFrame.functionName || "(native)";
+    else if (callFrame.url.endsWith("index.js")) module = moduleAt(callFrame.lineNumber);
+    else module = callFrame.url.replace(/^.*[/:]/, "");
+    const concern =
+      callFrame.url && callFrame.url.endsWith("index.js") ? concernOf(module) : runtimeConcernOf(module);
+    if (concern === "workerd: (idle)") idle += us;
+    byModule.set(module, (byModule.get(module) ?? 0) + us);
+    byConcern.set(concern, (byConcern.get(concern) ?? 0) + us);
+    const fn = `${callFrame.functionName || "(anonymous)"} @ ${module}`;
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
+  }
+  const busy = total - idle;
+  const top = (map, count) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, count)
+      .map(([name, us]) => ({
+        name,
+        ms: Math.round(us / 1000),
+        // Share of the time the isolate was not idle, and milliseconds per shopper.
+        share_busy: Number((us / busy).toFixed(3)),
+        per_shopper_ms: Number((us / 1000 / shoppers).toFixed(3)),
+      }));
+  return {
+    profiled_ms: Math.round(total / 1000),
+    busy_ms: Math.round(busy / 1000),
+    busy_per_shopper_ms: Number((busy / 1000 / shoppers).toFixed(2)),
+    concerns: top(byConcern, 40),
+    modules: top(byModule, n),
+    functions: top(byFunction, n),
   };
-  const send = (method, params = {}) =>
-    new Promise((resolve) => {
-      const n = ++id;
-      pending.set(n, resolve);
-      socket.send(JSON.stringify({ id: n, method, params }));
-    });
-  return { send, close: () => socket.close(), title: target.title };
+}
+
+if (values.analyse) {
+  if (!values.bundle) throw new Error("--analyse needs --bundle (the index.js the profile ran)");
+  const profile = JSON.parse(await readFile(values.analyse, "utf8"));
+  const report = await analyse(profile, values.bundle, Number(values.shoppers), Number(values.top));
+  console.log(JSON.stringify(report, null, 1));
+  process.exit(0);
 }
 
 const state = await mkdtemp(join(values["state-parent"], "popcart-profile-"));
@@ -134,51 +198,10 @@ try {
   inspector.close();
   const profile = result.profile;
   if (values.out) await writeFile(values.out, JSON.stringify(profile));
-
   const bundle = join(state, "dist", "wrangler-toml", "index.js");
-  const moduleAt = await moduleIndex(bundle);
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const selfUs = new Map();
-  profile.samples.forEach((nodeId, i) => {
-    selfUs.set(nodeId, (selfUs.get(nodeId) ?? 0) + (profile.timeDeltas[i] ?? 0));
-  });
-  const byModule = new Map();
-  const byConcern = new Map();
-  const byFunction = new Map();
-  let total = 0;
-  for (const [nodeId, us] of selfUs) {
-    const { callFrame } = byId.get(nodeId);
-    total += us;
-    let module;
-    if (!callFrame.url) module = callFrame.functionName || "(native)";
-    else if (callFrame.url.endsWith("index.js")) module = moduleAt(callFrame.lineNumber);
-    else module = callFrame.url.replace(/^.*\//, "");
-    const concern = callFrame.url ? concernOf(module) : `workerd: ${module}`;
-    byModule.set(module, (byModule.get(module) ?? 0) + us);
-    byConcern.set(concern, (byConcern.get(concern) ?? 0) + us);
-    const fn = `${callFrame.functionName || "(anonymous)"} @ ${module}`;
-    byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
-  }
-  const top = (map, n) =>
-    [...map]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, n)
-      .map(([name, us]) => ({ name, ms: Math.round(us / 1000), share: Number((us / total).toFixed(3)) }));
-  const n = Number(values.top);
-  console.log(
-    JSON.stringify(
-      {
-        storm,
-        profiled_ms: Math.round(total / 1000),
-        per_shopper_ms: Number((total / 1000 / storm.shoppers).toFixed(2)),
-        concerns: top(byConcern, 40),
-        modules: top(byModule, n),
-        functions: top(byFunction, n),
-      },
-      null,
-      1,
-    ),
-  );
+  if (values.out) await copyFile(bundle, `${values.out}.bundle.js`);
+  const report = await analyse(profile, bundle, storm.shoppers, Number(values.top));
+  console.log(JSON.stringify({ storm, ...report }, null, 1));
 } finally {
   await server.close();
   await rm(state, { recursive: true, force: true });

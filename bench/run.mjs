@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench [-- --only product-by-slug] [--duration 6] [--connections 8] [--products 200] [--state DIR]
-//   [--port 0] [--shoppers 300] [--stock 100] [--soak-seconds 300]]`
+//   [--port 0] [--shoppers 300] [--stock 100] [--soak-seconds 60 (300 for the 5-minute soak)]]`
 // Starts the production bundle on Miniflare over a fresh, seeded temporary state (or a kept
 // one with --state: seeded once, reused, so a 100 000-product catalog is seeded once), then
 // drives every scenario in bench/scenarios/ with autocannon on 127.0.0.1. Prints one JSON
@@ -30,7 +30,7 @@ const { values } = parseArgs({
     port: { type: "string", default: "0" },
     shoppers: { type: "string", default: "300" },
     stock: { type: "string", default: "100" },
-    "soak-seconds": { type: "string", default: "300" },
+    "soak-seconds": { type: "string", default: "60" },
   },
 });
 const only = values.only.flatMap((name) => name.split(","));

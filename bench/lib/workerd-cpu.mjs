@@ -3,7 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 /** The workerd processes this bench started (children of this Node process). */
-async function workerdPids() {
+export async function workerdPids() {
   const pids = [];
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -32,4 +32,19 @@ export async function workerdCpuMs() {
     ticks += Number(fields[11]) + Number(fields[12]);
   }
   return (ticks * 1000) / TICKS_PER_SECOND;
+}
+
+/**
+ * Resident memory of the workerd processes this bench started, in MiB (VmRSS).
+ * @returns {Promise<number | null>} null off Linux
+ */
+export async function workerdRssMiB() {
+  const pids = await workerdPids().catch(() => []);
+  if (pids.length === 0) return null;
+  let kib = 0;
+  for (const pid of pids) {
+    const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+    kib += Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+  }
+  return Math.round(kib / 1024);
 }

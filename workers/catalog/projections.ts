@@ -1,3 +1,4 @@
+import { BoundedMap } from "../lib/bounded-map";
 import type { Currency } from "../lib/money";
 import {
   CATEGORIES_KEY,
@@ -241,8 +242,21 @@ export interface ListingPageDocument {
   body: ProductList;
 }
 
+/**
+ * Generations read in this isolate in the last `GENERATION_MEMORY_MS`: a listing request
+ * then costs no KV read. KV itself may serve a generation up to its cache TTL old in other
+ * locations, so a second here changes nothing a reader can observe; a bump made by this
+ * isolate is seen at once.
+ */
+const GENERATION_MEMORY_MS = 1000;
+const generations = new BoundedMap<string, { generation: string; at: number }>(256);
+
 export async function readListingGeneration(kv: KVNamespace, scope: string): Promise<string> {
-  return (await kv.get(listingGenerationKey(scope))) ?? "0";
+  const held = generations.get(scope);
+  if (held && Date.now() - held.at < GENERATION_MEMORY_MS) return held.generation;
+  const generation = (await kv.get(listingGenerationKey(scope))) ?? "0";
+  generations.set(scope, { generation, at: Date.now() });
+  return generation;
 }
 
 /**
@@ -252,7 +266,12 @@ export async function readListingGeneration(kv: KVNamespace, scope: string): Pro
 export async function bumpListingGenerations(kv: KVNamespace, scopes: Iterable<string>): Promise<void> {
   const random = crypto.getRandomValues(new Uint8Array(4));
   const generation = `${Date.now().toString(36)}${[...random].map((b) => b.toString(36)).join("")}`;
-  await Promise.all([...scopes].map((scope) => kv.put(listingGenerationKey(scope), generation)));
+  await Promise.all(
+    [...scopes].map((scope) => {
+      generations.delete(scope);
+      return kv.put(listingGenerationKey(scope), generation);
+    }),
+  );
 }
 
 export async function readListingPage(kv: KVNamespace, key: string): Promise<ListingPageDocument | null> {

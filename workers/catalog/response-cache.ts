@@ -52,15 +52,70 @@ export interface CachedEntry {
   etag: string;
 }
 
+/**
+ * Recently served entries also stay in this isolate for `MEMORY_TTL_MS`, so a popular page
+ * costs no Cache API lookup (and no body copy) per request. Five seconds is far inside the
+ * Cache API's own `CATALOG_CACHE_TTL` (and its colo-only purges): it adds no staleness a reader
+ * could tell apart, and a purge or a store made by this isolate applies to it at once. Bounded
+ * in bytes (least recently used out first), because an isolate's 128 MB is shared with every
+ * object it hosts.
+ */
+const MEMORY_TTL_MS = 5000;
+const MEMORY_MAX_BYTES = 8 * 1024 * 1024;
+const MEMORY_MAX_BODY = 64 * 1024;
+
+class RecentEntries {
+  readonly #entries = new Map<string, { entry: CachedEntry; at: number }>();
+  #bytes = 0;
+
+  get(key: string, now: number): CachedEntry | null {
+    const held = this.#entries.get(key);
+    if (!held) return null;
+    if (now - held.at >= MEMORY_TTL_MS) {
+      this.delete(key);
+      return null;
+    }
+    // Re-insert: the Map's insertion order is the recency order.
+    this.#entries.delete(key);
+    this.#entries.set(key, held);
+    return held.entry;
+  }
+
+  set(key: string, entry: CachedEntry, now: number): void {
+    this.delete(key);
+    if (entry.body.length > MEMORY_MAX_BODY) return;
+    this.#entries.set(key, { entry, at: now });
+    this.#bytes += entry.body.length;
+    for (const oldest of this.#entries.keys()) {
+      if (this.#bytes <= MEMORY_MAX_BYTES) break;
+      this.delete(oldest);
+    }
+  }
+
+  delete(key: string): void {
+    const held = this.#entries.get(key);
+    if (!held) return;
+    this.#bytes -= held.entry.body.length;
+    this.#entries.delete(key);
+  }
+}
+
+const memory = new RecentEntries();
+
 export async function readCached(key: string): Promise<CachedEntry | null> {
+  const held = memory.get(key, Date.now());
+  if (held) return held;
   const hit = await caches.default.match(key);
   if (!hit) return null;
   const etag = hit.headers.get("etag");
   if (!etag) return null;
-  return { body: await hit.text(), etag };
+  const entry = { body: await hit.text(), etag };
+  memory.set(key, entry, Date.now());
+  return entry;
 }
 
 export function storeCached(env: Env, key: string, entry: CachedEntry): Promise<void> {
+  memory.set(key, entry, Date.now());
   return putCached(key, entry, cacheTtl(env));
 }
 
@@ -86,8 +141,10 @@ function putCached(key: string, entry: CachedEntry, maxAgeSeconds: number): Prom
 export async function purgeProductResponses(slugs: Iterable<string>): Promise<void> {
   const deletions: Promise<boolean>[] = [];
   for (const slug of slugs) {
-    for (const currency of CURRENCY_CODES)
+    for (const currency of CURRENCY_CODES) {
+      memory.delete(productCacheKey(slug, currency));
       deletions.push(caches.default.delete(productCacheKey(slug, currency)));
+    }
   }
   await Promise.all(deletions);
 }

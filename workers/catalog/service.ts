@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { database } from "../../db/client";
+import { BoundedMap } from "../lib/bounded-map";
 import { sha256Hex } from "../lib/crypto";
 import { readWithFallback } from "../lib/fallback-read";
 import type { Currency } from "../lib/money";
@@ -148,6 +149,9 @@ export interface ListingLocation {
 }
 
 /** Resolves the KV location of a listing query (one KV read: the scope's generation). */
+/** Listing queries repeat: their key hashes are remembered (bounded) instead of re-digested. */
+const queryHashes = new BoundedMap<string, string>(1024);
+
 export async function locateListing(env: Env, query: ProductListQuery): Promise<ListingLocation> {
   parseCursor(query);
   const scope = query.category ?? ALL_SCOPE;
@@ -161,11 +165,12 @@ export async function locateListing(env: Env, query: ProductListQuery): Promise<
     query.limit,
     query.cursor ?? null,
   ]);
-  const [generation, hash] = await Promise.all([
+  const known = queryHashes.get(normalised);
+  const [generation, queryHash] = await Promise.all([
     readListingGeneration(env.CATALOG_KV, scope),
-    sha256Hex(normalised),
+    known ?? sha256Hex(normalised).then((hash) => hash.slice(0, 32)),
   ]);
-  const queryHash = hash.slice(0, 32);
+  if (!known) queryHashes.set(normalised, queryHash);
   return { scope, generation, queryHash, key: listingPageKey(scope, generation, queryHash) };
 }
 

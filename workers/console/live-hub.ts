@@ -1,3 +1,5 @@
+import { BoundedMap } from "../lib/bounded-map";
+
 /**
  * Coalesces live reads: however many console viewers watch a SKU in this isolate, its state is
  * loaded at most once per `freshMs`, and everyone is served that copy. A viewer that finds the
@@ -6,10 +8,11 @@
  * instead of piling onto the object.
  */
 export class LiveHub {
-  private readonly entries = new Map<
+  /** Bounded, so a console browsing every SKU does not keep a copy of each for the isolate's life. */
+  private readonly entries: BoundedMap<
     string,
     { json: string | null; at: number; loadingSince: number | null }
-  >();
+  >;
   /** Loads performed, for tests and the console's own diagnostics. */
   loads = 0;
 
@@ -18,7 +21,10 @@ export class LiveHub {
     /** A load older than this is presumed lost (its request went away) and is retried. */
     private readonly abandonMs = 5000,
     private readonly now: () => number = Date.now,
-  ) {}
+    capacity = 512,
+  ) {
+    this.entries = new BoundedMap(capacity);
+  }
 
   /** The current copy for `key`, loading it with `load` when stale and nobody else is. */
   async read(key: string, load: () => Promise<string | null>): Promise<string | null> {

@@ -43,6 +43,14 @@ export async function publishOutbox(env: Env, ids: readonly string[]): Promise<n
   return sendRows(env, db, rows);
 }
 
+/**
+ * Sends outbox rows this call has just written (their content known, so not read back) and
+ * marks them sent. Same failure rule as {@link publishOutbox}: unsent rows wait for the sweeper.
+ */
+export function publishWrittenOutbox(env: Env, rows: OutboxRow[]): Promise<number> {
+  return sendRows(env, database(env.DB), rows);
+}
+
 export interface SweepOptions {
   /** Only rows older than this are swept, so the sweeper rarely races the inline publish. */
   minAgeMs?: number;
@@ -67,7 +75,7 @@ export async function sweepOutbox(
   return { sent, pending: rows.length - sent };
 }
 
-type OutboxRow = typeof outbox.$inferSelect;
+export type OutboxRow = typeof outbox.$inferSelect;
 
 async function sendRows(env: Env, db: Database, rows: OutboxRow[]): Promise<number> {
   let sent = 0;

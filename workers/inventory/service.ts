@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { database } from "../../db/client";
 import { inventoryLevels } from "../../db/schema";
+import { BoundedMap } from "../lib/bounded-map";
 import { idempotencyKeyReused } from "../lib/idempotency";
 import type { Admission } from "../waiting-room/admission";
 import { availabilityKey, type InventoryLevelEvent, PublishedAvailabilitySchema } from "./events";
@@ -28,7 +29,11 @@ export const LOW_STOCK_THRESHOLD = 10;
 const ROUTING_TTL_MS = 2000;
 const MAX_ROUTING_ATTEMPTS = 4;
 
-const routingCache = new Map<string, { shardCount: number; at: number }>();
+/**
+ * Bounded: an isolate that sees every SKU of a 100 000-product catalog would otherwise keep
+ * an entry per SKU for its whole life. A miss costs one coordinator call.
+ */
+const routingCache = new BoundedMap<string, { shardCount: number; at: number }>(2048);
 
 const coordinator = (env: Env, sku: string) => env.INVENTORY.getByName(objectName({ sku, shard: 0 }));
 const shardStub = (env: Env, sku: string, shard: number) =>

@@ -10,7 +10,7 @@ import {
   outbox,
   webhookDeliveries,
 } from "../../db/schema";
-import { publishOutbox } from "../events/outbox";
+import { type OutboxRow, publishOutbox, publishWrittenOutbox } from "../events/outbox";
 import { sha256Hex, timingSafeEqualString } from "../lib/crypto";
 import { newId, newSecret } from "../lib/ids";
 import { olderThan } from "../lib/keyset";
@@ -53,22 +53,35 @@ export function refundView(row: RefundRow) {
   };
 }
 
-async function loadOrderView(env: Env, order: OrderRow): Promise<OrderView> {
+/**
+ * The queries behind an order's view, for the order `id` names (an id, or a subquery that
+ * yields one), so a caller can put them in the same round trip as the order row itself.
+ */
+function orderViewQueries(env: Env, id: string | SQL) {
   const db = database(env.DB);
-  const [lines, payments, refunds, taxRows] = await db.batch([
-    db.select().from(orderLines).where(eq(orderLines.orderId, order.id)).orderBy(asc(orderLines.position)),
-    db
-      .select()
-      .from(orderPayments)
-      .where(eq(orderPayments.orderId, order.id))
-      .orderBy(asc(orderPayments.createdAt)),
-    db
-      .select()
-      .from(orderRefunds)
-      .where(eq(orderRefunds.orderId, order.id))
-      .orderBy(asc(orderRefunds.createdAt)),
-    taxLinesQuery(env, order.id),
-  ]);
+  const of = (
+    column: typeof orderLines.orderId | typeof orderPayments.orderId | typeof orderRefunds.orderId,
+  ) => (typeof id === "string" ? eq(column, id) : sql`${column} = (${id})`);
+  return [
+    db.select().from(orderLines).where(of(orderLines.orderId)).orderBy(asc(orderLines.position)),
+    db.select().from(orderPayments).where(of(orderPayments.orderId)).orderBy(asc(orderPayments.createdAt)),
+    db.select().from(orderRefunds).where(of(orderRefunds.orderId)).orderBy(asc(orderRefunds.createdAt)),
+    taxLinesQuery(env, id),
+  ] as const;
+}
+
+type OrderViewParts = [
+  (typeof orderLines.$inferSelect)[],
+  (typeof orderPayments.$inferSelect)[],
+  RefundRow[],
+  Parameters<typeof taxLineViews>[0],
+];
+
+async function loadOrderView(env: Env, order: OrderRow): Promise<OrderView> {
+  return orderView(order, [...(await database(env.DB).batch(orderViewQueries(env, order.id)))]);
+}
+
+function orderView(order: OrderRow, [lines, payments, refunds, taxRows]: OrderViewParts): OrderView {
   const currency = order.currency as Currency;
   const m = (amount: number): Money => ({ amount, currency });
   return {
@@ -292,7 +305,13 @@ export async function placeOrder(
   ];
   await db.batch(statements);
 
-  const row = await database(db).query.orders.findFirst({ where: eq(orders.checkoutId, draft.checkout_id) });
+  // The order (this call's or an earlier one's) and everything its view shows, in one round trip.
+  const client = database(db);
+  const orderOfCheckout = sql`SELECT ${orders.id} FROM ${orders} WHERE ${orders.checkoutId} = ${draft.checkout_id}`;
+  const [[row], ...parts] = await client.batch([
+    client.select().from(orders).where(eq(orders.checkoutId, draft.checkout_id)),
+    ...orderViewQueries(env, orderOfCheckout),
+  ]);
   if (!row) throw new Error(`order for checkout ${draft.checkout_id} missing after batch`);
   const created = row.id === orderId;
   if (created && hold) {
@@ -304,23 +323,43 @@ export async function placeOrder(
       reason: draft.flags.join(","),
     });
   }
-  if (created)
+  if (created) {
+    // The rows were written just now with these payloads (the number filled in by the batch):
+    // send them as they are rather than reading them back.
     await publishQuietly(
       env,
-      events.map((e) => e.id),
+      events.map((event) => ({
+        id: event.id,
+        queue: "ORDER_EVENTS",
+        type: event.type,
+        aggregateId: row.id,
+        payload: JSON.stringify(
+          "order" in event ? { ...event, order: { ...event.order, order_number: row.number } } : event,
+        ),
+        createdAt: now,
+        sentAt: null,
+        sendAttempts: 0,
+        lastError: null,
+      })),
     );
+  }
   return {
-    order: await loadOrderView(env, row),
+    order: orderView(row, parts as OrderViewParts),
     created,
     lookup_token: created || draft.lookup_token ? token : null,
   };
 }
 
-/** Sends freshly written outbox rows now; if that fails the cron sweeper sends them later. */
-export async function publishQuietly(env: Env, ids: string[]): Promise<void> {
+/**
+ * Sends freshly written outbox rows now (by id, or as written when their content is known);
+ * if that fails the cron sweeper sends them later.
+ */
+export async function publishQuietly(env: Env, rows: readonly string[] | OutboxRow[]): Promise<void> {
   try {
-    await publishOutbox(env, ids);
+    if (rows.every((row): row is string => typeof row === "string")) await publishOutbox(env, rows);
+    else await publishWrittenOutbox(env, rows as OutboxRow[]);
   } catch (error) {
+    const ids = rows.map((row) => (typeof row === "string" ? row : row.id));
     log("warn", "order_event_publish_deferred", { event_ids: ids, ...describeError(error) });
   }
 }

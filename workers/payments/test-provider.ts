@@ -47,7 +47,7 @@ function luhnValid(digits: string): boolean {
 }
 
 /** What a card does to a payment that is waiting for one (or for its 3-D Secure step). */
-function evaluateCard(card: string, row: TestPaymentRow): Transition {
+function evaluateCard(card: string, row: Pick<TestPaymentRow, "status" | "pendingCard">): Transition {
   if (row.status === "requires_action" && row.pendingCard === card) return { status: "succeeded" };
   const decline = DECLINES[card];
   if (decline) return { status: "failed", failureMessage: decline };
@@ -111,6 +111,22 @@ export async function confirmTestPayment(
   const card = cardNumber.replace(/[\s-]/g, "");
   if (!/^\d{12,19}$/.test(card))
     throw new PaymentProviderError("invalid_request", "Card number must be 12-19 digits.");
+  // The usual case, a payment waiting for its card: one compare-and-set on that state, whose
+  // outcome depends on the card alone. Anything else (3-D Secure pending, terminal, unknown)
+  // reads the payment and is evaluated against it below.
+  const first = evaluateCard(card, { status: "requires_payment_method", pendingCard: null });
+  const [moved] = await database(env.DB)
+    .update(testPayments)
+    .set({
+      status: first.status,
+      failureMessage: first.failureMessage ?? null,
+      pendingCard: first.pendingCard ?? null,
+      lastEventId: newId("evt"),
+      updatedAt: Date.now(),
+    })
+    .where(and(eq(testPayments.id, paymentId), eq(testPayments.status, "requires_payment_method")))
+    .returning();
+  if (moved) return outcomeOf(moved);
   const row = await loadPayment(env, paymentId);
   if (row.status !== "requires_payment_method" && row.status !== "requires_action") return outcomeOf(row);
 
