@@ -166,6 +166,12 @@ describe("search replicas", () => {
     expect((await syncReplicas(env)).every((r) => r.applied === 0)).toBe(true);
   });
 
+  it("leaves every search to D1 when SEARCH_REPLICAS is 0", async () => {
+    const off = { ...env, SEARCH_REPLICAS: "0" };
+    expect(await searchReplica(off, input({ q: tag }), fresh())).toBeNull();
+    expect(await syncReplicas(off)).toEqual([]);
+  });
+
   it("refuses the sync route without a token", async () => {
     const res = await call("/admin/api/search/replicas/sync", { method: "POST" });
     await expectProblem(res, 401, "unauthorized");
