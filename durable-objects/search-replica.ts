@@ -53,7 +53,7 @@ const SEARCH_PULL_CHUNKS = 4;
 const BACKGROUND_PULL_CHUNKS = 40;
 /** A replica checks D1 for changes at least this often while it serves searches. */
 export const SYNC_INTERVAL_MS = 10_000;
-/** Text matches kept in memory (doc ids across all entries), cleared by any change. */
+/** Text matches kept in memory (doc ids across all entries), cleared by any text change. */
 const MATCH_CACHE_IDS = 2_000_000;
 
 export interface ReplicaSearchRequest extends Omit<EngineQuery, "after"> {
