@@ -539,6 +539,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/api/search/replicas/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Catch the search replicas up with the index, one step
+         * @description Each replica pulls up to 20 000 index changes from D1. Searches are answered from D1 while a replica has a backlog; repeat until `caught_up` (a new deployment or a bulk import otherwise catches up in the background).
+         */
+        post: operations["postAdminApiSearchReplicasSync"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/search/zero-results": {
         parameters: {
             query?: never;
@@ -2006,6 +2026,19 @@ export interface components {
             next_cursor: string | null;
             removed: number;
             shards: number;
+        };
+        SearchReplicaSyncStep: {
+            /** @description Every replica holds the whole index; repeat until true */
+            caught_up: boolean;
+            replicas: {
+                /** @description Changes applied by this step */
+                applied: number;
+                caught_up: boolean;
+                docs: number;
+                replica: number;
+                /** @description Last change (D1 `search_changes.seq`) applied */
+                seq: number;
+            }[];
         };
         SearchResponse: {
             facets: {
@@ -6522,6 +6555,70 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postAdminApiSearchReplicasSync: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Each replica's position after the step */
+            200: {
+                headers: {
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchReplicaSyncStep"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    "Server-Timing": components["headers"]["ServerTiming"];
+                    "x-popcart-version": components["headers"]["Version"];
+                    "x-popcart-version-tag": components["headers"]["VersionTag"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Token lacks the required scope */
+            403: {
                 headers: {
                     "Server-Timing": components["headers"]["ServerTiming"];
                     "x-popcart-version": components["headers"]["Version"];

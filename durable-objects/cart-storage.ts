@@ -1,7 +1,9 @@
+import { applyStorageMigrations } from "./storage-migrations";
+
 /**
  * SQLite schema of a cart object, applied once per object in the constructor. Each entry is
- * a migration step; `cart_schema` records how many have run. Append-only and expand-only
- * (test/compat-d1.test.ts checks both against the previous release): an object that slept
+ * a migration step (one or more statements); `migrateCartStorage` runs the ones not yet run. Append-only and expand-only
+ * (test/compat-migrations.test.ts checks both against the previous release): an object that slept
  * through releases wakes up and runs every step it missed.
  */
 export const CART_STORAGE_MIGRATIONS: readonly string[] = [
@@ -56,15 +58,24 @@ export const CART_STORAGE_MIGRATIONS: readonly string[] = [
    ALTER TABLE checkouts ADD COLUMN reserved INTEGER NOT NULL DEFAULT 1;`,
 ];
 
-export function migrateCartStorage(sql: SqlStorage): void {
+/**
+ * Brings a cart's storage up to date through the shared runner (`_migrations`). Carts used to
+ * count their steps in `cart_schema` alone: that count says which steps already ran, and it is
+ * kept current, so the previous release's code (which reads only `cart_schema`) finds every
+ * step done after a rollback instead of re-running the first.
+ */
+export function migrateCartStorage(storage: DurableObjectStorage): void {
+  const sql = storage.sql;
   sql.exec("CREATE TABLE IF NOT EXISTS cart_schema (version INTEGER NOT NULL)");
-  const current = sql.exec<{ version: number }>("SELECT version FROM cart_schema").toArray()[0]?.version ?? 0;
-  for (let version = current; version < CART_STORAGE_MIGRATIONS.length; version++) {
-    sql.exec(CART_STORAGE_MIGRATIONS[version] ?? "");
-  }
-  if (current === 0) sql.exec("INSERT INTO cart_schema (version) VALUES (?)", CART_STORAGE_MIGRATIONS.length);
-  else if (current < CART_STORAGE_MIGRATIONS.length) {
-    sql.exec("UPDATE cart_schema SET version = ?", CART_STORAGE_MIGRATIONS.length);
+  const legacy = sql.exec<{ version: number }>("SELECT version FROM cart_schema").toArray()[0]?.version ?? 0;
+  applyStorageMigrations(
+    storage,
+    CART_STORAGE_MIGRATIONS.map((step) => [step]),
+    { appliedBefore: legacy },
+  );
+  if (legacy !== CART_STORAGE_MIGRATIONS.length) {
+    sql.exec("DELETE FROM cart_schema");
+    sql.exec("INSERT INTO cart_schema (version) VALUES (?)", CART_STORAGE_MIGRATIONS.length);
   }
 }
 

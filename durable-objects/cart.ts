@@ -1,20 +1,16 @@
 import { DurableObject } from "cloudflare:workers";
-import {
-  type CartPricing,
-  initialRegion,
-  priceCartInRegion,
-  shippingOptionIn,
-} from "../workers/cart/cart-pricing";
+import { type CartPricing, initialRegion, shippingOptionIn } from "../workers/cart/cart-pricing";
 import {
   lineRefusal,
   MAX_LINE_SUBTOTAL,
   regionForAddress,
-  shippingUnavailable,
   unknownShippingMethod,
 } from "../workers/cart/cart-rules";
+import { cartView, priceCart } from "../workers/cart/cart-view";
 import { type CatalogItem, loadCatalogItems } from "../workers/cart/catalog-prices";
-import { holdLineStock, type LineHold, rehomeLineStock, releaseLineStock } from "../workers/cart/line-stock";
-import { cartShippingMethods, taxedParts, taxLines } from "../workers/cart/region-view";
+import { holdLineStock, rehomeLineStock, releaseLineStock } from "../workers/cart/line-stock";
+import { type CartRefusal, refuse, shippingRefusal, stockRefusal } from "../workers/cart/refusals";
+import { taxLines } from "../workers/cart/region-view";
 import { type Address, type CartView, MAX_PROMOTION_CODES } from "../workers/cart/schemas";
 import { ProviderPollThrottle } from "../workers/checkout/poll-throttle";
 import {
@@ -30,17 +26,18 @@ import {
   type CheckoutReservation,
   type CheckoutSnapshot,
   orderDraftFrom,
+  snapshotCart,
   snapshotTaxParts,
 } from "../workers/checkout/snapshot";
 import { customerIdentity, identityOf } from "../workers/customers/identity";
-import { sha256Hex } from "../workers/lib/crypto";
-import { DatabaseUnavailableError, databaseOutage } from "../workers/lib/d1-guard";
+import { sameDigest, sha256Hex } from "../workers/lib/crypto";
+import { DatabaseUnavailableError, databaseDown, databaseOutage } from "../workers/lib/d1-guard";
 import { newId, newSecret } from "../workers/lib/ids";
 import { describeError, log } from "../workers/lib/logging";
 import type { Currency } from "../workers/lib/money";
-import { MAX_AMOUNT } from "../workers/lib/money";
 import { resilientEnv } from "../workers/lib/resilient-env";
-import { placeOrder, refundOrder } from "../workers/orders/service";
+import { refundOrder } from "../workers/orders/refunds";
+import { placeOrder } from "../workers/orders/service";
 import {
   isProviderUnavailable,
   type PaymentOutcome,
@@ -57,59 +54,13 @@ import {
   redeemPromotionUses,
   releasePromotionUses,
 } from "../workers/promotions/service";
-import { TaxProviderError } from "../workers/regions/tax-provider";
-import { type Admission, joinPath, NO_ADMISSION } from "../workers/waiting-room/admission";
+import { type Admission, NO_ADMISSION } from "../workers/waiting-room/admission";
 import { type CartRow, type CheckoutRow, type LineRow, migrateCartStorage } from "./cart-storage";
 
 /** A cart nobody touched for this long is deleted (and its reservations released). */
 export const CART_IDLE_TTL_MS = 3 * 24 * 60 * 60 * 1000;
 
 export { MAX_LINE_SUBTOTAL } from "../workers/cart/cart-rules";
-
-export type CartRefusalReason =
-  | "cart_not_found"
-  | "cart_locked"
-  | "unknown_sku"
-  | "sku_unavailable"
-  | "sold_out"
-  | "sale_not_started"
-  | "sale_ended"
-  | "purchase_limit_exceeded"
-  | "quantity_limit_exceeded"
-  | "too_many_lines"
-  | "line_total_too_large"
-  | "line_not_found"
-  | "address_outside_region"
-  | "unknown_shipping_method"
-  | "shipping_method_unavailable"
-  | "tax_provider_unavailable"
-  | "tax_calculation_failed"
-  | "promotion_invalid"
-  | "too_many_promotions"
-  | "promotion_not_on_cart"
-  | "checkout_not_found"
-  | "checkout_in_progress"
-  | "checkout_incomplete"
-  | "cart_empty"
-  | "cart_total_too_large"
-  | "promotion_unavailable"
-  | "payment_provider_unavailable"
-  | "database_unavailable"
-  | "confirmation_not_supported"
-  | "card_invalid"
-  | "admission_required"
-  | "admission_expired"
-  | "email_required"
-  | "idempotency_key_reused"
-  | "payment_provider_not_configured";
-
-/** A domain refusal, returned (not thrown) across RPC; `data` lands in the problem body. */
-export interface CartRefusal {
-  ok: false;
-  reason: CartRefusalReason;
-  detail?: string;
-  data?: Record<string, string | number | null>;
-}
 
 export type CartResult = { ok: true; cart: CartView } | CartRefusal;
 
@@ -174,76 +125,6 @@ const ACTIVE_CHECKOUT = "status IN ('pending', 'awaiting_payment', 'requires_act
 
 type StoredStatus = "pending" | CheckoutStatus;
 
-const refuse = (reason: CartRefusalReason, detail?: string, data?: CartRefusal["data"]): CartRefusal => ({
-  ok: false,
-  reason,
-  ...(detail === undefined ? {} : { detail }),
-  ...(data === undefined ? {} : { data }),
-});
-
-const STOCK_REFUSALS = {
-  insufficient_stock: "sold_out",
-  sale_not_started: "sale_not_started",
-  sale_ended: "sale_ended",
-  limit_exceeded: "purchase_limit_exceeded",
-  quantity_too_large: "quantity_limit_exceeded",
-  admission_required: "admission_required",
-  admission_expired: "admission_expired",
-  customer_required: "email_required",
-} as const satisfies Record<string, CartRefusalReason>;
-
-/**
- * Maps an inventory refusal onto the cart's problem codes (insufficient stock → `sold_out`).
- * Admission refusals name the waiting room and where to join it.
- */
-export function stockRefusal(
-  hold: Extract<LineHold, { ok: false }>,
-  target: { sku: string; line_id?: string },
-): CartRefusal {
-  const reason = STOCK_REFUSALS[hold.reason];
-  if (hold.waiting_room !== undefined) {
-    const detail =
-      reason === "admission_expired"
-        ? `Your admission to the ${hold.waiting_room} waiting room has expired; join it again to reserve ${target.sku}.`
-        : `${target.sku} is sold through the ${hold.waiting_room} waiting room: join it, then send its admission token as Popcart-Admission.`;
-    return refuse(reason, detail, {
-      ...target,
-      waiting_room: hold.waiting_room,
-      join_url: joinPath(hold.waiting_room),
-    });
-  }
-  if (reason === "email_required") {
-    return refuse(
-      reason,
-      `${target.sku} is limited per customer: give the cart an email before adding it.`,
-      target,
-    );
-  }
-  const detail =
-    reason === "sold_out"
-      ? `${target.sku} is sold out: ${hold.available} left.`
-      : `${target.sku} cannot be reserved right now (${hold.reason}).`;
-  return refuse(reason, detail, { ...target, available: hold.available });
-}
-
-/** The refusal for a shipping option the cart cannot use, with why and the cart's destination. */
-function shippingRefusal(
-  why: "inactive" | "not_offered_to_country" | "too_heavy",
-  methodId: string,
-  cart: CartRow,
-): CartRefusal {
-  const country = cart.shipping_address ? (JSON.parse(cart.shipping_address) as Address).country : null;
-  return shippingUnavailable(why, methodId, country);
-}
-
-/** Constant-time comparison of two hex digests (both always 64 characters here). */
-function sameDigest(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
-
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
@@ -262,7 +143,7 @@ export class CartObject extends DurableObject<Env> {
     // D1 calls get a deadline and the isolate's circuit breaker, as in the edge worker.
     super(ctx, resilientEnv(env));
     this.sql = ctx.storage.sql;
-    void ctx.blockConcurrencyWhile(async () => migrateCartStorage(this.sql));
+    void ctx.blockConcurrencyWhile(async () => migrateCartStorage(ctx.storage));
   }
 
   /**
@@ -611,7 +492,7 @@ export class CartObject extends DurableObject<Env> {
       });
     }
     if (cart.status === "completed") return refuse("cart_locked", "This cart has been checked out.");
-    const snapshot = await this.snapshot(cart);
+    const snapshot = await snapshotCart(this.env, cart, this.lines(), this.promotionCodes());
     if (!snapshot.ok) return snapshot;
 
     const checkoutId = newId("chk");
@@ -811,105 +692,6 @@ export class CartObject extends DurableObject<Env> {
     });
   }
 
-  private async snapshot(cart: CartRow): Promise<{ ok: true; value: CheckoutSnapshot } | CartRefusal> {
-    const lines = this.lines();
-    if (lines.length === 0) return refuse("cart_empty", "The cart has no lines.");
-    const missing = [
-      ...(cart.email ? [] : ["email"]),
-      ...(cart.shipping_address ? [] : ["shipping_address"]),
-      ...(cart.shipping_method ? [] : ["shipping_method"]),
-    ];
-    if (missing.length > 0) {
-      return refuse("checkout_incomplete", `The cart needs ${missing.join(", ")} before checkout.`, {
-        missing: missing.join(","),
-      });
-    }
-    let pricing: CartPricing;
-    try {
-      pricing = await this.price(cart, { checkout: true });
-    } catch (error) {
-      if (!(error instanceof TaxProviderError)) throw error;
-      log("warn", "checkout_tax_failed", { cart_id: cart.id, ...describeError(error) });
-      return error.retryable
-        ? refuse("tax_provider_unavailable", "Tax could not be calculated right now; retry shortly.", {
-            retry_after: error.retryAfterSeconds,
-          })
-        : refuse("tax_calculation_failed", `Tax could not be calculated for this address: ${error.message}`);
-    }
-    const { priced, selected, region } = pricing;
-    if (!selected || !region) {
-      return refuse("unknown_shipping_method", "The chosen shipping method is no longer offered.");
-    }
-    if (!selected.ok) return shippingRefusal(selected.reason, selected.option.id, cart);
-    const address = JSON.parse(cart.shipping_address ?? "null") as Address;
-    // The merchant may have moved the country out of the region since the address was set.
-    if (!region.countries.includes(address.country)) {
-      return refuse(
-        "address_outside_region",
-        `Region ${region.code} no longer ships to ${address.country}.`,
-        {
-          country: address.country,
-        },
-      );
-    }
-    const method = { id: selected.option.id, name: selected.option.name, amount: selected.amount };
-    const unavailable = priced.lines.find((line) => !line.purchasable || !line.item);
-    if (unavailable) {
-      return refuse(
-        "sku_unavailable",
-        `${unavailable.sku} can no longer be bought; remove it to check out.`,
-        {
-          sku: unavailable.sku,
-          line_id: unavailable.id,
-        },
-      );
-    }
-    if (priced.total > MAX_AMOUNT || priced.total < 1) {
-      return refuse("cart_total_too_large", "The cart total is outside what can be charged.", {
-        total: priced.total,
-      });
-    }
-    return {
-      ok: true,
-      value: {
-        cart_id: cart.id,
-        email: cart.email ?? "",
-        currency: cart.currency as Currency,
-        tax_inclusive: priced.taxInclusive,
-        shipping_address: JSON.parse(cart.shipping_address ?? "null") as Address,
-        shipping_method: method,
-        region_code: region.code,
-        tax_provider: priced.taxProvider,
-        tax_reference: priced.taxReference,
-        shipping_tax: priced.shippingTax,
-        lines: priced.lines.map((line) => ({
-          line_id: line.id,
-          sku: line.sku,
-          variant_id: line.item?.variantId ?? "",
-          product_id: line.item?.productId ?? "",
-          title: line.item?.title ?? line.sku,
-          variant_title: line.item?.variantTitle ?? "",
-          quantity: line.quantity,
-          unit_price: line.unitPrice,
-          discount: line.discount,
-          tax: line.tax,
-          tax_rate: line.taxRate,
-          total: line.total,
-        })),
-        promotions: priced.promotions.flatMap((promotion) =>
-          promotion.applied && promotion.promotionId
-            ? [{ code: promotion.code, promotion_id: promotion.promotionId, discount: promotion.discount }]
-            : [],
-        ),
-        subtotal: priced.subtotal,
-        discount: priced.discount,
-        shipping: priced.shipping,
-        tax: priced.tax,
-        total: priced.total,
-      },
-    };
-  }
-
   /**
    * Takes the promotion uses and creates the payment for a `pending` checkout. Both steps are
    * idempotent (per checkout), so a replay after a crash or timeout resumes here safely.
@@ -1012,15 +794,20 @@ export class CartObject extends DurableObject<Env> {
       row.id,
     );
     await this.scheduleAlarm();
-    const database = error instanceof DatabaseUnavailableError;
-    const retryAfter = error.retryAfterSeconds ?? 5;
     log("warn", "checkout_payment_deferred", { checkout_id: row.id, ...describeError(error) });
+    if (error instanceof DatabaseUnavailableError) {
+      return databaseDown(
+        error,
+        "The database is temporarily unavailable; retry with the same Idempotency-Key.",
+        {
+          checkout_id: row.id,
+        },
+      );
+    }
     return refuse(
-      database ? "database_unavailable" : "payment_provider_unavailable",
-      database
-        ? "The database is temporarily unavailable; retry with the same Idempotency-Key."
-        : "The payment provider did not answer; retry with the same Idempotency-Key.",
-      { checkout_id: row.id, retry_after: retryAfter },
+      "payment_provider_unavailable",
+      "The payment provider did not answer; retry with the same Idempotency-Key.",
+      { checkout_id: row.id, retry_after: error.retryAfterSeconds ?? 5 },
     );
   }
 
@@ -1405,7 +1192,14 @@ export class CartObject extends DurableObject<Env> {
     };
   }
 
-  /** Inactivity expiry. At-least-once: re-checks the deadline and re-arms if the cart was used since. */
+  /**
+   * The cart's one alarm, at-least-once, so every step is idempotent. In order: finishes any
+   * checkout whose payment succeeded but whose order is still owed (crash recovery), expires
+   * checkouts past their payment window (settling with the provider, releasing holds), then
+   * either re-arms (a checkout still active, or the cart used since) or expires the cart and
+   * releases its holds. A step that needs the provider or D1 while they are down re-arms soon
+   * instead of throwing away the platform's alarm retries.
+   */
   override async alarm(): Promise<void> {
     await this.exclusive(async () => {
       const cart = this.cartRow();
@@ -1466,7 +1260,7 @@ export class CartObject extends DurableObject<Env> {
     );
     await this.ctx.storage.deleteAll();
     // deleteAll drops the SQLite tables too; recreate them so this instance stays usable.
-    migrateCartStorage(this.sql);
+    migrateCartStorage(this.ctx.storage);
   }
 
   /** Runs `work`, answering `database_unavailable` (503, with Retry-After) if D1 is down or too slow. */
@@ -1477,9 +1271,7 @@ export class CartObject extends DurableObject<Env> {
       const outage = databaseOutage(error);
       if (!outage) throw error;
       log("warn", "cart_database_unavailable", { ...describeError(outage) });
-      return refuse("database_unavailable", "The database is temporarily unavailable; retry shortly.", {
-        retry_after: outage.retryAfterSeconds,
-      });
+      return databaseDown(outage);
     }
   }
 
@@ -1587,103 +1379,16 @@ export class CartObject extends DurableObject<Env> {
     );
   }
 
-  /**
-   * Prices the cart: catalog prices (from `fresh`, a catalog read in this same call, else D1
-   * right now) and promotions from D1, its region's shipping and tax (at checkout, the region
-   * snapshot re-checked against D1 and its tax provider).
-   */
-  private async price(
+  /** Prices the cart as it stands (see `priceCart`). */
+  private price(
     cart: CartRow,
     options: { checkout?: boolean; fresh?: Map<string, CatalogItem> } = {},
   ): Promise<CartPricing> {
-    const lines = this.lines();
-    const codes = this.promotionCodes();
-    const currency = cart.currency as Currency;
-    const skus = lines.map((line) => line.sku);
-    const { fresh, ...pricingOptions } = options;
-    const [catalog, promotionRules] = await Promise.all([
-      fresh && skus.every((sku) => fresh.has(sku)) ? fresh : loadCatalogItems(this.env, skus, currency),
-      loadPromotionRules(this.env, codes),
-    ]);
-    return priceCartInRegion(
-      this.env,
-      {
-        currency,
-        regionCode: cart.region,
-        address: cart.shipping_address ? (JSON.parse(cart.shipping_address) as Address) : null,
-        shippingMethod: cart.shipping_method,
-        lines: lines.map((line) => ({
-          id: line.id,
-          sku: line.sku,
-          quantity: line.quantity,
-          acknowledgedPrice: line.acknowledged_price,
-        })),
-        promotionCodes: codes,
-        catalog,
-        promotionRules,
-        now: Date.now(),
-      },
-      pricingOptions,
-    );
+    return priceCart(this.env, cart, this.lines(), this.promotionCodes(), options);
   }
 
   private async render(cart: CartRow, fresh?: Map<string, CatalogItem>): Promise<CartView> {
     const pricing = await this.price(cart, fresh ? { fresh } : {});
-    const { priced } = pricing;
-    const currency = cart.currency as Currency;
-    const m = (amount: number) => ({ amount, currency });
-    const reservations = new Map(this.lines().map((line) => [line.id, line]));
-    const methods = cartShippingMethods(pricing, currency);
-    return {
-      id: cart.id,
-      status: cart.status,
-      currency,
-      region: pricing.region?.code ?? cart.region,
-      email: cart.email,
-      shipping_address: cart.shipping_address ? (JSON.parse(cart.shipping_address) as Address) : null,
-      ...methods,
-      lines: priced.lines.map((line) => {
-        const row = reservations.get(line.id);
-        return {
-          id: line.id,
-          sku: line.sku,
-          quantity: line.quantity,
-          title: line.item?.title ?? null,
-          variant_title: line.item?.variantTitle ?? null,
-          unit_price: m(line.unitPrice),
-          subtotal: m(line.lineSubtotal),
-          discount: m(line.discount),
-          tax: m(line.tax),
-          tax_rate_bp: line.taxRate?.rateBp ?? 0,
-          total: m(line.total),
-          available: line.purchasable,
-          price_changed: line.priceChanged
-            ? { previous: m(line.priceChanged.previous), current: m(line.priceChanged.current) }
-            : null,
-          reservation:
-            row?.reservation_id && row.reservation_expires_at
-              ? { id: row.reservation_id, expires_at: iso(row.reservation_expires_at) }
-              : null,
-        };
-      }),
-      promotions: priced.promotions.map((promotion) => ({
-        code: promotion.code,
-        applied: promotion.applied,
-        reason: promotion.reason,
-        discount: m(promotion.discount),
-      })),
-      totals: {
-        subtotal: m(priced.subtotal),
-        discount: m(priced.discount),
-        shipping: m(priced.shipping),
-        tax: m(priced.tax),
-        total: m(priced.total),
-        tax_inclusive: priced.taxInclusive,
-        tax_lines: taxLines(taxedParts(priced), currency),
-      },
-      expires_at: iso(cart.expires_at),
-      created_at: iso(cart.created_at),
-      updated_at: iso(cart.updated_at),
-    };
+    return cartView(cart, this.lines(), pricing);
   }
 }

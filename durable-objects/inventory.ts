@@ -1,13 +1,45 @@
 import { DurableObject } from "cloudflare:workers";
 import {
+  applyActivity,
+  applyGrant,
+  availableOf,
+  giveBack,
+  grantSize,
+  hold,
+  sell,
+  unhold,
+  unseen,
+  unsell,
+} from "../workers/inventory/counters";
+import {
   availabilityKey,
   type InventoryLevelEvent,
   type PublishedAvailability,
 } from "../workers/inventory/events";
+import type {
+  AdjustmentView,
+  CommitResult,
+  CurtailResult,
+  ExtendResult,
+  InvariantReport,
+  LedgerEntry,
+  ObjectSnapshot,
+  ReassignResult,
+  ReleaseResult,
+  ReserveInput,
+  ReserveOnAddResult,
+  ReserveResult,
+  ResizeResult,
+  ReturnResult,
+  ShardConfig,
+  SkuLedger,
+  SkuView,
+  StockChangeResult,
+  SyncReply,
+} from "../workers/inventory/rpc";
 import {
   DEFAULT_POLICY,
   objectName,
-  type ReservationStatus,
   type ReservationView,
   type ReserveRefusal,
   type ShardAddress,
@@ -16,7 +48,15 @@ import {
 } from "../workers/inventory/types";
 import { newId } from "../workers/lib/ids";
 import { log } from "../workers/lib/logging";
-import { type Admission, type AdmissionRefusal, admissionRefusal } from "../workers/waiting-room/admission";
+import { type Admission, admissionRefusal } from "../workers/waiting-room/admission";
+import {
+  type AdjustmentRow,
+  adjustmentView,
+  INVENTORY_STORAGE_MIGRATIONS,
+  type LinkRow,
+  type ReservationRow,
+  type StateRow,
+} from "./inventory-storage";
 import { applyStorageMigrations } from "./storage-migrations";
 
 /*
@@ -55,232 +95,6 @@ import { applyStorageMigrations } from "./storage-migrations";
  * Growing N just adds empty shards that pull on demand. No unit changes hands outside the
  * counter protocol, so re-sharding a live SKU neither loses nor duplicates a unit.
  */
-
-interface StateRow extends Record<string, SqlStorageValue> {
-  sku: string;
-  shard: number;
-  on_hand: number;
-  reserved: number;
-  sold: number;
-  sku_on_hand: number;
-  granted_seen: number;
-  returned_total: number;
-  returned_acked: number;
-  config_version: number;
-  active: number;
-  shard_count: number;
-  shards_used: number;
-  policy: string;
-  /** Shard emptied by a steal: units it frees go straight back to the coordinator. */
-  draining: number;
-  version: number;
-  published_version: number;
-  published_at: number;
-}
-
-interface ReservationRow extends Record<string, SqlStorageValue> {
-  id: string;
-  holder: string;
-  customer: string | null;
-  quantity: number;
-  status: ReservationStatus;
-  expires_at: number;
-  created_at: number;
-  order_id: string | null;
-  returned: number;
-}
-
-interface LinkRow extends Record<string, SqlStorageValue> {
-  shard: number;
-  granted_total: number;
-  returned_seen: number;
-}
-
-export interface ReserveInput {
-  holder: string;
-  customer?: string | null;
-  quantity: number;
-  ttlSeconds?: number;
-  key: string;
-  /** The request's waiting-room admissions; required when the sale has a waiting room. */
-  admission?: Admission;
-  /**
-   * A hold moving here from another shard (a cart's email changed): it keeps the first grant's
-   * time and deadline, so moving never renews a hold.
-   */
-  carry?: { createdAt: number; expiresAt: number };
-}
-
-/**
- * `shard_retired` never leaves the service layer: it re-reads the shard count and retries.
- * Admission refusals name the `waiting_room` to join.
- */
-export type ReserveResult =
-  | { ok: true; reservation: ReservationView }
-  | {
-      ok: false;
-      reason: ReserveRefusal | "shard_retired" | "idempotency_key_reused";
-      available: number;
-      waiting_room?: string;
-    };
-
-/** `reserveOnAdd`: a reservation, none (the SKU does not reserve at add-to-cart), or a refusal. */
-export type ReserveOnAddResult =
-  | ReserveResult
-  | { ok: true; reservation: null }
-  | { ok: false; reason: "customer_required"; available: number; waiting_room?: undefined };
-
-export type ResizeResult =
-  | { ok: true; reservation: ReservationView }
-  | {
-      ok: false;
-      reason: ReserveRefusal | "not_found" | "not_held";
-      available: number;
-      waiting_room?: string;
-    };
-
-export type ExtendResult =
-  | { ok: true; reservation: ReservationView }
-  | { ok: false; reason: "not_found" | "not_held" }
-  | { ok: false; reason: AdmissionRefusal; waiting_room: string };
-export type CurtailResult =
-  | { ok: true; reservation: ReservationView }
-  | { ok: false; reason: "not_found" | "not_held" };
-export type ReassignResult =
-  | { ok: true; reservation: ReservationView }
-  | { ok: false; reason: "not_found" | "not_held" | "limit_exceeded" };
-export type ReleaseResult = { ok: true } | { ok: false; reason: "not_found" | "already_committed" };
-export type CommitResult =
-  | { ok: true }
-  | {
-      ok: false;
-      reason: "not_found" | "expired" | "released" | "committed_to_other_order" | "limit_exceeded";
-    };
-export type ReturnResult = { ok: true } | { ok: false; reason: "not_found" | "not_committed" };
-
-export interface AdjustmentView {
-  id: string;
-  kind: "set" | "adjust" | "order_return";
-  delta: number;
-  reason: string;
-  on_hand_after: number;
-  created_at: string;
-}
-
-export type StockChangeResult =
-  | { ok: true; adjustment: AdjustmentView; on_hand: number }
-  | { ok: false; reason: "stock_below_committed"; on_hand: number; committed: number }
-  | { ok: false; reason: "idempotency_key_reused" };
-
-/** What the coordinator tells a shard on every exchange. */
-interface SyncReply {
-  grantedTotal: number;
-  returnedSeen: number;
-  configVersion: number;
-  active: boolean;
-  shardCount: number;
-  policy: SkuPolicy;
-  exhausted: boolean;
-}
-
-interface ShardConfig {
-  configVersion: number;
-  active: boolean;
-  shardCount: number;
-  policy: SkuPolicy;
-  grantedTotal: number;
-}
-
-/** One object's state as seen by `snapshot()`. */
-export interface ObjectSnapshot extends StockCounters {
-  sku: string;
-  shard: number;
-  active: boolean;
-  granted_seen: number;
-  returned_total: number;
-  config_version: number;
-  shard_count: number;
-  policy: SkuPolicy;
-  next_expiry: string | null;
-  reservations: ReservationView[];
-}
-
-/** The coordinator's exact per-SKU view: totals are sums over shards plus units in transit. */
-export interface SkuView extends StockCounters {
-  sku: string;
-  known: boolean;
-  shard_count: number;
-  in_transit: number;
-  policy: SkuPolicy;
-  shards: (StockCounters & { shard: number; active: boolean })[];
-  reservations: ReservationView[];
-  adjustments: AdjustmentView[];
-}
-
-/** One reservation as the invariant auditor sees it. */
-export interface LedgerEntry {
-  id: string;
-  shard: number;
-  holder: string;
-  status: "held" | "committed";
-  quantity: number;
-  /** The checkout the units were sold to (`commit`'s order id), for committed entries. */
-  order_id: string | null;
-  created_at: number;
-  updated_at: number;
-}
-
-/** A SKU's reservations that hold or sold units, across every shard, plus its counters. */
-export interface SkuLedger extends StockCounters {
-  sku: string;
-  entries: LedgerEntry[];
-  violations: string[];
-}
-
-export interface InvariantReport {
-  ok: boolean;
-  violations: string[];
-}
-
-/**
- * SQLite schema of an inventory object, one list of statements per version; `_migrations`
- * records which ran. Append-only and expand-only (test/compat-d1.test.ts checks both against
- * the previous release), so an object that slept through releases migrates forward on wake.
- */
-export const INVENTORY_STORAGE_MIGRATIONS: readonly (readonly string[])[] = [
-  [
-    `CREATE TABLE state (
-      id INTEGER PRIMARY KEY CHECK (id = 1),
-      sku TEXT NOT NULL DEFAULT '', shard INTEGER NOT NULL DEFAULT -1,
-      on_hand INTEGER NOT NULL DEFAULT 0, reserved INTEGER NOT NULL DEFAULT 0, sold INTEGER NOT NULL DEFAULT 0,
-      sku_on_hand INTEGER NOT NULL DEFAULT 0,
-      granted_seen INTEGER NOT NULL DEFAULT 0, returned_total INTEGER NOT NULL DEFAULT 0,
-      returned_acked INTEGER NOT NULL DEFAULT 0,
-      config_version INTEGER NOT NULL DEFAULT 0, active INTEGER NOT NULL DEFAULT 1,
-      shard_count INTEGER NOT NULL DEFAULT 1, shards_used INTEGER NOT NULL DEFAULT 1,
-      policy TEXT NOT NULL DEFAULT '{}',
-      version INTEGER NOT NULL DEFAULT 0, published_version INTEGER NOT NULL DEFAULT 0,
-      published_at INTEGER NOT NULL DEFAULT 0)`,
-    "INSERT INTO state (id) VALUES (1)",
-    `CREATE TABLE reservations (
-      id TEXT PRIMARY KEY, holder TEXT NOT NULL, customer TEXT, quantity INTEGER NOT NULL,
-      status TEXT NOT NULL, expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL,
-      order_id TEXT, returned INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL)`,
-    "CREATE INDEX reservations_status_expiry ON reservations (status, expires_at)",
-    "CREATE INDEX reservations_holder ON reservations (holder, status)",
-    "CREATE INDEX reservations_customer ON reservations (customer, status)",
-    `CREATE TABLE adjustments (
-      id TEXT PRIMARY KEY, kind TEXT NOT NULL, delta INTEGER NOT NULL, reason TEXT NOT NULL,
-      on_hand_after INTEGER NOT NULL, created_at INTEGER NOT NULL)`,
-    "CREATE TABLE idempotency (key TEXT PRIMARY KEY, result TEXT NOT NULL, created_at INTEGER NOT NULL)",
-    "CREATE INDEX idempotency_created ON idempotency (created_at)",
-    `CREATE TABLE shard_links (
-      shard INTEGER PRIMARY KEY, granted_total INTEGER NOT NULL DEFAULT 0,
-      returned_seen INTEGER NOT NULL DEFAULT 0)`,
-  ],
-  ["ALTER TABLE state ADD COLUMN draining INTEGER NOT NULL DEFAULT 0"],
-  ["ALTER TABLE idempotency ADD COLUMN fingerprint TEXT"],
-];
 
 /** KV allows about one write per second per key; the snapshot (and D1 event) honour it. */
 const PUBLISH_INTERVAL_MS = 1000;
@@ -365,7 +179,7 @@ export class InventoryObject extends DurableObject<Env> {
           input.carry?.createdAt ?? now,
           now,
         );
-        s.reserved += input.quantity;
+        hold(s, input.quantity);
         const reservation = this.view(this.row(id) as ReservationRow);
         const out: ReserveResult = { ok: true, reservation };
         this.store(memoKey, out, now, fingerprint);
@@ -433,8 +247,7 @@ export class InventoryObject extends DurableObject<Env> {
           now,
           row.id,
         );
-        s.reserved += delta;
-        if (delta < 0) this.freeUnits(s, -delta);
+        hold(s, delta);
         const out: ResizeResult = { ok: true, reservation: this.view(this.row(row.id) as ReservationRow) };
         this.store(memoKey, out, now);
         return out;
@@ -551,8 +364,7 @@ export class InventoryObject extends DurableObject<Env> {
     if (row.status !== "held") return { ok: true };
     this.mutate((s) => {
       this.sql.exec("UPDATE reservations SET status = 'released', updated_at = ? WHERE id = ?", now, row.id);
-      s.reserved -= row.quantity;
-      this.freeUnits(s, row.quantity);
+      unhold(s, row.quantity);
     });
     // Units freed on a retired or drained shard reach the coordinator before we answer.
     await this.pushReturns();
@@ -596,8 +408,7 @@ export class InventoryObject extends DurableObject<Env> {
         now,
         row.id,
       );
-      s.reserved -= row.quantity;
-      s.sold += row.quantity;
+      sell(s, row.quantity);
       return { ok: true };
     });
   }
@@ -623,8 +434,7 @@ export class InventoryObject extends DurableObject<Env> {
         now,
         row.id,
       );
-      s.sold -= row.quantity;
-      this.freeUnits(s, row.quantity);
+      unsell(s, row.quantity);
       this.audit("order_return", 0, `${input.reason} (${row.id}, ${row.quantity} units)`, s.on_hand, now);
       const out: ReturnResult = { ok: true };
       this.store(memoKey, out, now);
@@ -829,11 +639,7 @@ export class InventoryObject extends DurableObject<Env> {
       if (this.available() < input.want) await this.steal(input.want - this.available(), input.shard);
       this.sweep(Date.now());
     }
-    const available = this.available();
-    const give =
-      active && input.want > 0
-        ? Math.min(available, Math.max(input.want, Math.ceil(available / this.st.shard_count)))
-        : 0;
+    const give = grantSize(this.available(), input.want, this.st.shard_count, active);
     if (give > 0) this.mayHave?.add(input.shard);
     const link = this.mutate((s) => {
       s.on_hand -= give;
@@ -860,12 +666,8 @@ export class InventoryObject extends DurableObject<Env> {
     this.bind(addr);
     this.sweep(Date.now());
     return this.mutate((s) => {
-      this.applyGrant(s, input.grantedTotal);
-      const r = Math.min(s.on_hand - s.reserved - s.sold, input.want);
-      s.on_hand -= r;
-      s.returned_total += r;
-      const remaining = s.on_hand - s.reserved - s.sold;
-      if (remaining === 0) s.draining = 1;
+      applyGrant(s, input.grantedTotal);
+      const { remaining } = giveBack(s, input.want);
       return { returnedTotal: s.returned_total, remaining, grantedSeen: s.granted_seen };
     });
   }
@@ -875,7 +677,7 @@ export class InventoryObject extends DurableObject<Env> {
     this.bind(addr);
     this.sweep(Date.now());
     return this.mutate((s) => {
-      this.applyGrant(s, config.grantedTotal);
+      applyGrant(s, config.grantedTotal);
       this.adoptConfig(s, config);
       return { returnedTotal: s.returned_total };
     });
@@ -984,11 +786,11 @@ export class InventoryObject extends DurableObject<Env> {
 
   private counters(): StockCounters {
     const { on_hand, reserved, sold } = this.st;
-    return { on_hand, available: on_hand - reserved - sold, reserved, sold };
+    return { on_hand, available: availableOf(this.st), reserved, sold };
   }
 
   private available(): number {
-    return this.st.on_hand - this.st.reserved - this.st.sold;
+    return availableOf(this.st);
   }
 
   private refuse(reason: ReserveRefusal) {
@@ -1081,7 +883,7 @@ export class InventoryObject extends DurableObject<Env> {
       { shard: this.st.shard, returnedTotal: this.st.returned_total, want },
     );
     this.mutate((s) => {
-      this.applyGrant(s, reply.grantedTotal);
+      applyGrant(s, reply.grantedTotal);
       s.returned_acked = Math.max(s.returned_acked, reply.returnedSeen);
       this.adoptConfig(s, { ...reply });
     });
@@ -1164,9 +966,8 @@ export class InventoryObject extends DurableObject<Env> {
 
   /** Coordinator: applies a shard's cumulative `returned_total`; returns how many units arrived. */
   private applyReturn(shard: number, returnedTotal: number): number {
-    const link = this.link(shard);
-    const delta = returnedTotal - link.returned_seen;
-    if (delta <= 0) return 0;
+    const delta = unseen(returnedTotal, this.link(shard).returned_seen);
+    if (delta === 0) return 0;
     this.mutate((s) => {
       s.on_hand += delta;
       this.sql.exec(
@@ -1178,36 +979,12 @@ export class InventoryObject extends DurableObject<Env> {
     return delta;
   }
 
-  /** Shard: applies the coordinator's cumulative `granted_total` (retired shards pass it straight back). */
-  private applyGrant(s: StateRow, grantedTotal: number): void {
-    const delta = grantedTotal - s.granted_seen;
-    if (delta <= 0) return;
-    s.granted_seen = grantedTotal;
-    s.on_hand += delta;
-    s.draining = 0;
-    if (s.shard > 0 && s.active === 0) this.retireUnits(s, delta);
-  }
-
   private adoptConfig(s: StateRow, config: Omit<ShardConfig, "grantedTotal">): void {
     if (config.configVersion <= s.config_version) return;
     s.config_version = config.configVersion;
     s.shard_count = config.shardCount;
     s.policy = JSON.stringify(config.policy);
-    s.active = config.active ? 1 : 0;
-    if (!config.active) this.retireUnits(s, s.on_hand - s.reserved - s.sold);
-  }
-
-  /**
-   * Units freed on a retired or draining shard go straight back to the coordinator, so a shard
-   * the coordinator believes empty really holds nothing available: steals can skip it.
-   */
-  private freeUnits(s: StateRow, units: number): void {
-    if (s.shard > 0 && (s.active === 0 || s.draining === 1)) this.retireUnits(s, units);
-  }
-
-  private retireUnits(s: StateRow, units: number): void {
-    s.on_hand -= units;
-    s.returned_total += units;
+    applyActivity(s, config.active);
   }
 
   /** Expires held reservations whose deadline passed; cheap unless one is actually due. */
@@ -1229,8 +1006,7 @@ export class InventoryObject extends DurableObject<Env> {
         this.sql.exec("UPDATE reservations SET status = 'expired', updated_at = ? WHERE id = ?", now, r.id);
         freed += r.quantity;
       }
-      s.reserved -= freed;
-      this.freeUnits(s, freed);
+      unhold(s, freed);
     });
   }
 
@@ -1455,26 +1231,6 @@ export class InventoryObject extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => this.store(key, result, Date.now(), fingerprint));
     return result;
   }
-}
-
-interface AdjustmentRow extends Record<string, SqlStorageValue> {
-  id: string;
-  kind: AdjustmentView["kind"];
-  delta: number;
-  reason: string;
-  on_hand_after: number;
-  created_at: number;
-}
-
-function adjustmentView(row: AdjustmentRow): AdjustmentView {
-  return {
-    id: row.id,
-    kind: row.kind,
-    delta: row.delta,
-    reason: row.reason,
-    on_hand_after: row.on_hand_after,
-    created_at: iso(row.created_at),
-  };
 }
 
 /** Shard n ≥ 1 takes buyers only while the SKU is sharded and n is within 1..N. */

@@ -2,7 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, callJson, expectProblem } from "./helpers";
-import { newCart, seedPromotion, seedSku, setPrice, type TestCart, US_ADDRESS } from "./revenue-fixtures";
+import { addLine, newCart, seedPromotion, seedSku, setPrice, US_ADDRESS } from "./revenue-fixtures";
 
 interface CartBody {
   id: string;
@@ -24,10 +24,6 @@ interface CartBody {
     tax_inclusive: boolean;
   };
   shipping_methods: { id: string }[];
-}
-
-async function addLine(cart: TestCart, sku: string, quantity: number) {
-  return callJson(`/api/carts/${cart.id}/lines`, "POST", { sku, quantity }, cart.headers);
 }
 
 async function cartOf(res: Response): Promise<CartBody> {

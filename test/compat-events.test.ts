@@ -13,8 +13,8 @@ import { createFulfilmentConsumer, type FulfilmentBindings } from "../workers/fu
 import { InventoryLevelEventSchema } from "../workers/inventory/events";
 import { OrderEventSchema } from "../workers/orders/events";
 import { RELEASES } from "./compat-fixtures";
-import { eventually, newOrderId, receiverFetch, recordingNotifier, WEBHOOK_SECRET } from "./events-fixtures";
-import { recordRetries } from "./helpers";
+import { newOrderId, receiverFetch, recordingNotifier, WEBHOOK_SECRET } from "./events-fixtures";
+import { eventually, recordRetries } from "./helpers";
 
 const fulfilmentEnv: FulfilmentBindings = {
   DB: env.DB,

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CONTRACT_STEPS, contractStatements } from "../db/contract-steps";
 import { CART_STORAGE_MIGRATIONS } from "../durable-objects/cart-storage";
-import { INVENTORY_STORAGE_MIGRATIONS } from "../durable-objects/inventory";
+import { INVENTORY_STORAGE_MIGRATIONS } from "../durable-objects/inventory-storage";
 import { WAITING_ROOM_STORAGE_MIGRATIONS } from "../durable-objects/waiting-room";
 import { sha256Hex } from "../workers/lib/crypto";
 import { RELEASES } from "./compat-fixtures";

@@ -1,7 +1,8 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { INVENTORY_STORAGE_MIGRATIONS } from "../durable-objects/inventory";
+import { CART_STORAGE_MIGRATIONS, migrateCartStorage } from "../durable-objects/cart-storage";
+import { INVENTORY_STORAGE_MIGRATIONS } from "../durable-objects/inventory-storage";
 import { releaseReservation, reserveStock, setStock } from "../workers/inventory/service";
 import { objectName } from "../workers/inventory/types";
 import { restoreObject, storageVersion } from "./compat-fixtures";
@@ -71,5 +72,40 @@ describe("inventory objects stored by schema v1", () => {
       const report = await env.INVENTORY.getByName(dump.object).checkInvariants(address(dump.object));
       expect(report.violations, dump.object).toEqual([]);
     }
+  });
+});
+
+describe("cart storage counted in cart_schema only (before the shared runner)", () => {
+  it("runs only the steps it missed, records them in _migrations, and keeps cart_schema current for a rollback", async () => {
+    const stub = env.CART.get(env.CART.idFromName(`cart_${crypto.randomUUID()}`));
+    const versions = await runInDurableObject(stub, async (_instance, state) => {
+      // The storage as the old runner left it after step 1 only.
+      await state.storage.deleteAll();
+      state.storage.sql.exec(CART_STORAGE_MIGRATIONS[0] ?? "");
+      state.storage.sql.exec("CREATE TABLE cart_schema (version INTEGER NOT NULL)");
+      state.storage.sql.exec("INSERT INTO cart_schema (version) VALUES (1)");
+      // Re-running step 1 would fail (its tables exist): the count must be honoured.
+      migrateCartStorage(state.storage);
+      const columns = state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM pragma_table_info('checkouts')")
+        .toArray()
+        .map((c) => c.name);
+      const recorded = state.storage.sql
+        .exec<{ version: number }>("SELECT version FROM _migrations ORDER BY version")
+        .toArray()
+        .map((r) => r.version);
+      const legacy = state.storage.sql.exec<{ version: number }>("SELECT version FROM cart_schema").one();
+      // A second wake changes nothing.
+      migrateCartStorage(state.storage);
+      return { columns, recorded, legacy: legacy.version };
+    });
+    expect(versions.columns).toEqual(
+      expect.arrayContaining(["request_fingerprint", "completion", "reserved"]),
+    );
+    expect(versions.recorded).toEqual(
+      Array.from({ length: CART_STORAGE_MIGRATIONS.length - 1 }, (_, i) => i + 2),
+    );
+    expect(versions.legacy).toBe(CART_STORAGE_MIGRATIONS.length);
+    expect(await storageVersion(stub)).toBe(CART_STORAGE_MIGRATIONS.length);
   });
 });

@@ -2,14 +2,13 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CART_STORAGE_MIGRATIONS } from "../durable-objects/cart-storage";
-import { INVENTORY_STORAGE_MIGRATIONS } from "../durable-objects/inventory";
+import { INVENTORY_STORAGE_MIGRATIONS } from "../durable-objects/inventory-storage";
 import { WAITING_ROOM_STORAGE_MIGRATIONS } from "../durable-objects/waiting-room";
 import { productKey } from "../workers/catalog/kv-keys";
 import worker from "../workers/edge/index";
 import { objectName } from "../workers/inventory/types";
 import { RELEASES, replayD1, restoreObject, storageVersion } from "./compat-fixtures";
-import { eventually } from "./events-fixtures";
-import { callJson } from "./helpers";
+import { callJson, eventually } from "./helpers";
 
 /*
  * The previous release's world, woken by this one: its D1 history replayed against the

@@ -67,16 +67,3 @@ export function recordingNotifier(): Notifier & { sent: Notification[] } {
     },
   };
 }
-
-export async function eventually<T>(
-  probe: () => Promise<T | undefined | null>,
-  timeoutMs = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== null) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -3,7 +3,6 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createFulfilmentConsumer, type FulfilmentBindings } from "../workers/fulfilment/consumer";
 import {
-  eventually,
   newOrderId,
   paid,
   placed,
@@ -11,7 +10,7 @@ import {
   recordingNotifier,
   WEBHOOK_SECRET,
 } from "./events-fixtures";
-import { ADMIN, call, recordRetries } from "./helpers";
+import { ADMIN, call, eventually, recordRetries } from "./helpers";
 
 const fulfilmentEnv: FulfilmentBindings = {
   DB: env.DB,

@@ -15,15 +15,6 @@ export function callJson(path: string, method: string, body: unknown, headers: R
   });
 }
 
-/**
- * Local rate-limiter windows are aligned to the wall clock: waits for the next window when
- * less than `needMs` of the current `periodMs` window is left, so a burst fits in one.
- */
-export async function awaitFreshWindow(periodMs: number, needMs: number): Promise<void> {
-  const left = periodMs - (Date.now() % periodMs);
-  if (left < needMs) await scheduler.wait(left + 50);
-}
-
 /** A random client address (`CF-Connecting-IP`), so tests never share a rate-limit key. */
 export const randomIp = () =>
   `10.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
@@ -75,4 +66,49 @@ export async function providerError(promise: Promise<unknown>): Promise<PaymentP
   if (!(error instanceof PaymentProviderError))
     throw new Error(`expected PaymentProviderError, got ${error}`);
   return error;
+}
+
+/**
+ * Local rate limiters count in fixed windows aligned to the wall clock. Rather than sleeping
+ * until a fresh window starts, runs `burst` and, when a window boundary may have passed while
+ * it ran, runs it again (`attempt` lets it pick a fresh client); only a burst that stayed
+ * inside one window is returned, so the caller can assert exact counts.
+ */
+export async function inOneWindow<T>(periodMs: number, burst: (attempt: number) => Promise<T>): Promise<T> {
+  // The limiter reads its own clock: allow for a little skew either side.
+  const SKEW_MS = 250;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const window = Math.floor((Date.now() - SKEW_MS) / periodMs);
+    const result = await burst(attempt);
+    if (Math.floor((Date.now() + SKEW_MS) / periodMs) === window) return result;
+  }
+  throw new Error("three bursts in a row each crossed a rate-limit window boundary");
+}
+
+/**
+ * Polls `probe` (every 50 ms) until `done` accepts its value, by default any value but null
+ * or undefined, and returns it; throws with the last value when that takes over `timeoutMs`.
+ * For what the code under test finishes in the background (queues, alarms, `waitUntil`).
+ */
+export function eventually<T>(probe: () => Promise<T | null | undefined>, timeoutMs?: number): Promise<T>;
+export function eventually<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs?: number,
+): Promise<T>;
+export async function eventually<T>(
+  probe: () => Promise<T>,
+  doneOrTimeout?: ((value: T) => boolean) | number,
+  timeoutMs = 5_000,
+): Promise<T> {
+  const done =
+    typeof doneOrTimeout === "function" ? doneOrTimeout : (value: T) => value !== null && value !== undefined;
+  const deadline = Date.now() + (typeof doneOrTimeout === "number" ? doneOrTimeout : timeoutMs);
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`condition not met in time; last value: ${JSON.stringify(value)}`);
+    await scheduler.wait(50);
+  }
 }

@@ -7,7 +7,7 @@ import { newId } from "../workers/lib/ids";
 import { body, CARDS, checkout, confirm, readyCart, stockedSku, stockOf } from "./checkout-fixtures";
 import { callJson, expectProblem } from "./helpers";
 import { expectConsistent } from "./inventory-fixtures";
-import { newCart, type TestCart, US_ADDRESS } from "./revenue-fixtures";
+import { addLine, newCart, type TestCart, US_ADDRESS } from "./revenue-fixtures";
 
 /** A flash-sale SKU holding stock from add-to-cart, at most `limit` units per customer. */
 async function limitedSku(limit: number, options: { stock?: number; shards?: number } = {}) {
@@ -20,8 +20,6 @@ async function limitedSku(limit: number, options: { stock?: number; shards?: num
   return sku;
 }
 
-const addLine = (cart: TestCart, sku: string, quantity: number) =>
-  callJson(`/api/carts/${cart.id}/lines`, "POST", { sku, quantity }, cart.headers);
 const setEmail = (cart: TestCart, email: string) =>
   callJson(`/api/carts/${cart.id}/email`, "PUT", { email }, cart.headers);
 

@@ -83,7 +83,7 @@ describe("the Stripe webhook acts only on payments Popcart created", () => {
     await runInDurableObject(env.CART.get(env.CART.idFromName(cart.id)), async (_o, state) => {
       // What the cart's inactivity expiry does: everything goes, an empty schema stays.
       await state.storage.deleteAll();
-      migrateCartStorage(state.storage.sql);
+      migrateCartStorage(state.storage);
     });
     stripe().settle(ours.payment?.payment_id ?? "", "succeeded");
     const delivered = await deliverWebhook(ours, "payment_intent.succeeded", undefined, {

@@ -9,23 +9,8 @@ import { describe, expect, it } from "vitest";
 import worker from "../workers/edge/index";
 import type { InventoryLevelEvent } from "../workers/inventory/events";
 import { getInventory } from "../workers/inventory/service";
-import { ADMIN, call, callJson, expectProblem } from "./helpers";
-import { coordinator, randomSku, stockSku } from "./inventory-fixtures";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function eventually<T>(
-  probe: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 8000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value) || Date.now() > deadline) return value;
-    await sleep(100);
-  }
-}
+import { ADMIN, call, callJson, eventually, expectProblem } from "./helpers";
+import { coordinator, elapse, randomSku, shard, stockSku } from "./inventory-fixtures";
 
 describe("admin inventory API", () => {
   it("answers 401 without a token and 422 for a malformed SKU", async () => {
@@ -259,6 +244,7 @@ describe("public availability", () => {
     const body = await eventually(
       read,
       (b) => b.items[few]?.status === "low" && b.items[plenty]?.status === "in_stock",
+      8_000,
     );
     expect(body.items[plenty]).toEqual({ status: "in_stock", available: null });
     expect(body.items[few]).toEqual({ status: "low", available: 3 });
@@ -266,7 +252,7 @@ describe("public availability", () => {
 
     // A change inside the throttle window is published by the alarm once the second has passed.
     await callJson(`/admin/api/inventory/${few}/reservations`, "POST", { holder: "ops", quantity: 3 }, ADMIN);
-    await sleep(1100);
+    await elapse(coordinator(few), 1100);
     await runDurableObjectAlarm(coordinator(few));
     const after = await eventually(read, (b) => b.items[few]?.status === "sold_out", 3000);
     expect(after.items[few]).toEqual({ status: "sold_out", available: 0 });
@@ -283,9 +269,10 @@ describe("public availability", () => {
         ADMIN,
       );
     }
-    await sleep(1100);
-    for (const n of [0, 1, 2, 3])
-      await runDurableObjectAlarm(env.INVENTORY.getByName(n === 0 ? `sku:${sku}` : `sku:${sku}#${n}`));
+    for (const n of [0, 1, 2, 3]) {
+      await elapse(shard(sku, n), 1100);
+      await runDurableObjectAlarm(shard(sku, n));
+    }
     const body = await eventually(
       async () =>
         (await (await call(`/api/availability?skus=${sku}`)).json()) as {
@@ -347,6 +334,7 @@ describe("D1 reporting copy", () => {
           .bind(sku)
           .first(),
       (r) => r !== null,
+      8_000,
     );
     expect(row).toEqual({ sku_on_hand: 12, available: 12 });
   });

@@ -1,3 +1,4 @@
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { objectName } from "../workers/inventory/types";
 import { ADMIN, callJson } from "./helpers";
@@ -37,4 +38,20 @@ export async function expectConsistent(sku: string) {
   if (view.available < 0) problems.push(`sku available ${view.available} < 0`);
   if (problems.length > 0) throw new Error(problems.join("; "));
   return view;
+}
+
+/**
+ * Moves one inventory object `ms` into the future through its storage (reservation grant
+ * times and deadlines, the last snapshot publication), then restarts it so it reloads them:
+ * what waiting would do, without the wait.
+ */
+export async function elapse(stub: DurableObjectStub, ms: number): Promise<void> {
+  await runInDurableObject(stub, (_instance, state) => {
+    state.storage.sql.exec(
+      "UPDATE reservations SET expires_at = expires_at - ?1, created_at = created_at - ?1",
+      ms,
+    );
+    state.storage.sql.exec("UPDATE state SET published_at = published_at - ?1", ms);
+  });
+  await evictDurableObject(stub);
 }

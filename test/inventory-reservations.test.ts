@@ -10,11 +10,10 @@ import {
   resizeReservation,
   returnCommitted,
 } from "../workers/inventory/service";
-import { coordinator, expectConsistent, randomSku, stockSku } from "./inventory-fixtures";
+import { coordinator, elapse, expectConsistent, randomSku, stockSku } from "./inventory-fixtures";
 
 const key = () => crypto.randomUUID();
 const holder = () => `cart_${crypto.randomUUID()}`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function storm(sku: string, buyers: number) {
   const results = await Promise.all(
@@ -150,7 +149,7 @@ describe("inventory reservations", () => {
     const r = await reserveStock(env, { sku, holder: holder(), quantity: 3, ttlSeconds: 1, key: key() });
     if (!r.ok) throw new Error("expected a grant");
     const stub = coordinator(sku);
-    await sleep(1100);
+    await elapse(stub, 1100);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     await runDurableObjectAlarm(stub);
     const view = await expectConsistent(sku);
@@ -166,7 +165,7 @@ describe("inventory reservations", () => {
     await stockSku(sku, 1);
     const r = await reserveStock(env, { sku, holder: holder(), quantity: 1, ttlSeconds: 1, key: key() });
     if (!r.ok) throw new Error("expected a grant");
-    await sleep(1100);
+    await elapse(coordinator(sku), 1100);
     expect(
       await commitReservation(env, { sku, reservationId: r.reservation.id, orderId: "ord_late" }),
     ).toEqual({
@@ -191,8 +190,7 @@ describe("inventory reservations", () => {
     await evictDurableObject(stub);
     const alarmAt = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
     expect(alarmAt).not.toBeNull();
-    await sleep(1100);
-    await evictDurableObject(stub);
+    await elapse(stub, 1100);
     await runDurableObjectAlarm(stub);
     expect(await expectConsistent(sku)).toMatchObject({ reserved: 0, available: 2 });
     // Whatever else the alarm still has to do (publishing), running it again expires nothing twice.
@@ -209,7 +207,7 @@ describe("inventory reservations", () => {
     if (!r.ok) throw new Error("expected a grant");
     const extended = await extendReservation(env, { sku, reservationId: r.reservation.id, ttlSeconds: 120 });
     expect(extended.ok).toBe(true);
-    await sleep(1100);
+    await elapse(coordinator(sku), 1100);
     await runDurableObjectAlarm(coordinator(sku));
     expect(await commitReservation(env, { sku, reservationId: r.reservation.id, orderId: "ord_e" })).toEqual({
       ok: true,

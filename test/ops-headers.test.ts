@@ -73,7 +73,8 @@ describe("Server-Timing", () => {
       }),
     ).rejects.toThrow("provider down");
     expect(timing.header()).toMatch(/^payment;dur=\d/);
-    expect(timing.total("payment")).toBeGreaterThanOrEqual(0);
+    // The 5 ms the call spent before throwing are counted (a lower bound cannot flake).
+    expect(timing.total("payment")).toBeGreaterThan(0);
   });
 
   it("refuses metric names that would corrupt the header", () => {

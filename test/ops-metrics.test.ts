@@ -113,10 +113,12 @@ describe("domain metric helpers", () => {
     expect(points.every((p) => p.blobs?.[4] === "ver-1")).toBe(true);
   });
 
-  it("writes to the METRICS binding when no sink is injected", () => {
-    expect(() =>
-      metricsFor(env).request({ route: "/x", method: "GET", status: 200, latencyMs: 1 }),
-    ).not.toThrow();
+  it("writes to the env's METRICS binding, and to nowhere when there is none", () => {
+    const { points, sink } = recorder();
+    metricsFor({ ...env, METRICS: sink }).request({ route: "/x", method: "GET", status: 200, latencyMs: 1 });
+    expect(points).toHaveLength(1);
+    expect(points[0]?.blobs?.slice(0, 2)).toEqual(["request", "/x"]);
+    // The binding is optional (a deploy without Analytics Engine): recording is then a no-op.
     expect(() =>
       metricsFor({ CF_VERSION_METADATA: env.CF_VERSION_METADATA }).checkout({
         stage: "completed",

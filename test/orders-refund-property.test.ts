@@ -2,21 +2,14 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../workers/lib/problem";
-import { placeOrder, refundOrder } from "../workers/orders/service";
-import { confirmTestPayment, TEST_CARDS, TestPaymentProvider } from "../workers/payments/test-provider";
+import { refundOrder } from "../workers/orders/refunds";
+import { placeOrder } from "../workers/orders/service";
+import { testPayment } from "./order-fixtures";
 
 const usd = (amount: number) => ({ amount, currency: "USD" as const });
 
 async function paidOrder(total: number) {
-  const provider = new TestPaymentProvider(env);
-  const checkoutId = `chk_${crypto.randomUUID()}`;
-  const session = await provider.createPayment({
-    checkoutId,
-    cartId: "cart_prop",
-    amount: usd(total),
-    idempotencyKey: `create:${checkoutId}`,
-  });
-  await confirmTestPayment(env, session.payment_id, TEST_CARDS.succeeds);
+  const { provider, checkoutId, payment } = await testPayment(total, "cart_prop");
   const { order } = await placeOrder(env, {
     checkout_id: checkoutId,
     cart_id: "cart_prop",
@@ -40,9 +33,9 @@ async function paidOrder(total: number) {
     total,
     tax_inclusive: true,
     shipping_method: { id: "std", name: "Standard", amount: 0 },
-    payment: { provider: "test", payment_id: session.payment_id, amount: total, status: "succeeded" },
+    payment,
   });
-  return { provider, order, paymentId: session.payment_id };
+  return { provider, order, paymentId: payment.payment_id };
 }
 
 const Op = fc.record({

@@ -3,12 +3,13 @@ import { describe, expect, it } from "vitest";
 import { createApp } from "../workers/edge/app";
 import { sha256Hex } from "../workers/lib/crypto";
 import { OrderEventSchema, orderEventId } from "../workers/orders/events";
+import { recordRefund, refundOrder } from "../workers/orders/refunds";
 import type { OrderDraft, OrderView } from "../workers/orders/schemas";
-import { placeOrder, recordRefund, refundOrder } from "../workers/orders/service";
+import { placeOrder } from "../workers/orders/service";
 import { StripePaymentProvider } from "../workers/payments/stripe-provider";
-import { confirmTestPayment, TEST_CARDS, TestPaymentProvider } from "../workers/payments/test-provider";
 import { FakeStripe } from "./fakes/fake-stripe";
 import { ADMIN, call, callJson, expectProblem } from "./helpers";
+import { testPayment } from "./order-fixtures";
 
 const uid = () => crypto.randomUUID().replaceAll("-", "");
 
@@ -72,23 +73,10 @@ function draft(overrides: Partial<OrderDraft> = {}): OrderDraft {
 
 /** An order paid through the test provider, so refunds reach a real (test) payment. */
 async function paidOrder(total = 5500, email?: string) {
-  const provider = new TestPaymentProvider(env);
-  const checkoutId = `chk_${uid()}`;
-  const session = await provider.createPayment({
-    checkoutId,
-    cartId: "cart_paid",
-    amount: { amount: total, currency: "USD" },
-    idempotencyKey: `create:${checkoutId}`,
-  });
-  await confirmTestPayment(env, session.payment_id, TEST_CARDS.succeeds);
+  const { checkoutId, payment } = await testPayment(total, "cart_paid");
   const result = await placeOrder(
     env,
-    draft({
-      checkout_id: checkoutId,
-      total,
-      ...(email ? { email } : {}),
-      payment: { provider: "test", payment_id: session.payment_id, amount: total, status: "succeeded" },
-    }),
+    draft({ checkout_id: checkoutId, total, ...(email ? { email } : {}), payment }),
   );
   return result.order;
 }

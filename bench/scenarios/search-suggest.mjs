@@ -9,5 +9,9 @@ export default defineScenario({
     const path = cycle(suggestPaths(ctx));
     return () => ({ path: path() });
   },
-  summarize: (_ctx, state) => ({ indexed: state.indexed, rebuild_s: state.rebuild_s }),
+  summarize: (_ctx, state) => ({
+    indexed: state.indexed,
+    rebuild_s: state.rebuild_s,
+    replicas_s: state.replicas_s,
+  }),
 });

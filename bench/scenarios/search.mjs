@@ -10,5 +10,9 @@ export default defineScenario({
     const path = zipf(searchPaths(ctx));
     return () => ({ path: path() });
   },
-  summarize: (_ctx, state) => ({ indexed: state.indexed, rebuild_s: state.rebuild_s }),
+  summarize: (_ctx, state) => ({
+    indexed: state.indexed,
+    rebuild_s: state.rebuild_s,
+    replicas_s: state.replicas_s,
+  }),
 });

@@ -119,3 +119,16 @@ export const searchZeroResults = sqliteTable(
   },
   (t) => [index("search_zero_results_count_idx").on(t.count, t.query)],
 );
+
+/**
+ * The search index's change feed (migration 0014, kept by triggers on `search_docs`): one row
+ * per product with the sequence number of its latest change. Search replicas pull it.
+ */
+export const searchChanges = sqliteTable(
+  "search_changes",
+  {
+    productId: text("product_id").primaryKey(),
+    seq: integer("seq").notNull(),
+  },
+  (t) => [uniqueIndex("search_changes_seq_idx").on(t.seq)],
+);

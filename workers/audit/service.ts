@@ -1,6 +1,6 @@
-import type { LedgerEntry, SkuLedger } from "../../durable-objects/inventory";
 import { cartStub } from "../cart/service";
 import { reconcileCheckout } from "../checkout/sweeper";
+import type { LedgerEntry, SkuLedger } from "../inventory/rpc";
 import { getLedger, releaseReservation } from "../inventory/service";
 import { newId } from "../lib/ids";
 import { metricsFor } from "../lib/metrics";

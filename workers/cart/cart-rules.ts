@@ -1,8 +1,8 @@
-import type { CartRefusal } from "../../durable-objects/cart";
 import type { Currency } from "../lib/money";
 import type { Region, ShippingOption } from "../regions/config";
 import { regionForCountry, shippingOptionIn } from "./cart-pricing";
 import type { CatalogItem } from "./catalog-prices";
+import type { CartRefusal } from "./refusals";
 import { type Address, MAX_LINE_QUANTITY, MAX_LINES } from "./schemas";
 
 /**

@@ -1,6 +1,6 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { CartRefusal, CartRefusalReason } from "../../durable-objects/cart";
 import { ApiError } from "../lib/problem";
+import type { CartRefusal, CartRefusalReason } from "./refusals";
 
 const REFUSALS: Record<CartRefusalReason, { status: ContentfulStatusCode; title: string }> = {
   cart_not_found: { status: 404, title: "Cart not found" },

@@ -1,10 +1,4 @@
-import {
-  type CartInit,
-  type CartObject,
-  type CartRefusal,
-  type CartResult,
-  stockRefusal,
-} from "../../durable-objects/cart";
+import type { CartInit, CartObject, CartResult } from "../../durable-objects/cart";
 import { customerIdentity } from "../customers/identity";
 import { sha256Hex } from "../lib/crypto";
 import { newId, newSecret } from "../lib/ids";
@@ -21,6 +15,7 @@ import {
 } from "./cart-rules";
 import { loadCatalogItems } from "./catalog-prices";
 import { holdLineStock, releaseLineStock } from "./line-stock";
+import { type CartRefusal, stockRefusal } from "./refusals";
 import type { CartView, CreateCartInput } from "./schemas";
 
 const CART_ID = /^cart_[0-9a-z]{20}$/;

@@ -1,8 +1,9 @@
-import type { CartObject, CartRefusal, CheckoutResult } from "../../durable-objects/cart";
+import type { CartObject, CheckoutResult } from "../../durable-objects/cart";
+import type { CartRefusal } from "../cart/refusals";
 import { cartStub, cartTokenHash } from "../cart/service";
 import { BoundedMap } from "../lib/bounded-map";
 import { openCircuit } from "../lib/circuit-breaker";
-import { DatabaseUnavailableError } from "../lib/d1-guard";
+import { databaseDown, databaseDownError } from "../lib/d1-guard";
 import { log } from "../lib/logging";
 import { paymentConfiguration } from "../payments/configuration";
 import {
@@ -48,12 +49,10 @@ export async function startCheckout(
   }
   const d1Down = openCircuit("d1");
   if (d1Down) {
-    return {
-      ok: false,
-      reason: "database_unavailable",
-      detail: "The database is temporarily unavailable; retry with the same Idempotency-Key.",
-      data: { retry_after: d1Down.retryAfterSeconds },
-    };
+    return databaseDown(
+      d1Down,
+      "The database is temporarily unavailable; retry with the same Idempotency-Key.",
+    );
   }
   const result = await stub.checkout(await cartTokenHash(input.token), input.idempotencyKey, input.admission);
   if (result.ok) checkoutCarts.set(result.checkout.id, result.checkout.cart_id);
@@ -164,10 +163,7 @@ export const applyPaymentOutcome: PaymentOutcomeHandler = async (env, outcome) =
   if (result.ok) return;
   if (result.reason === "database_unavailable") {
     // Not applied yet: fail the delivery (503) so the provider retries it; never refund here.
-    throw new DatabaseUnavailableError(
-      result.detail ?? "The database is temporarily unavailable.",
-      typeof result.data?.retry_after === "number" ? result.data.retry_after : 5,
-    );
+    throw databaseDownError(result);
   }
   log("error", "payment_outcome_without_checkout", {
     checkout_id: outcome.checkout_id,

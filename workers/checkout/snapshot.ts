@@ -1,8 +1,13 @@
+import type { CartRow, LineRow } from "../../durable-objects/cart-storage";
+import type { CartPricing } from "../cart/cart-pricing";
+import { priceCart } from "../cart/cart-view";
+import { type CartRefusal, refuse, shippingRefusal } from "../cart/refusals";
 import type { Address } from "../cart/schemas";
-import type { Currency } from "../lib/money";
+import { describeError, log } from "../lib/logging";
+import { type Currency, MAX_AMOUNT } from "../lib/money";
 import type { OrderDraft } from "../orders/service";
 import type { PaymentOutcome } from "../payments/provider";
-import type { TaxCalculation, TaxedAmount } from "../regions/tax-provider";
+import { type TaxCalculation, type TaxedAmount, TaxProviderError } from "../regions/tax-provider";
 
 /** The cart as priced and validated at checkout: what the shopper pays for and the order records. */
 export interface CheckoutSnapshot {
@@ -128,5 +133,105 @@ export function orderDraftFrom(
     lookup_token: extra.lookupToken,
     region_code: snapshot.region_code ?? null,
     tax_lines: orderTaxLines(snapshot),
+  };
+}
+
+/**
+ * The cart frozen for checkout: every line purchasable, its region still shipping to the
+ * address, priced with the checkout re-checks (region snapshot against D1, the tax provider);
+ * or the refusal saying what is missing or changed.
+ */
+export async function snapshotCart(
+  env: Env,
+  cart: CartRow,
+  lines: LineRow[],
+  codes: string[],
+): Promise<{ ok: true; value: CheckoutSnapshot } | CartRefusal> {
+  if (lines.length === 0) return refuse("cart_empty", "The cart has no lines.");
+  const missing = [
+    ...(cart.email ? [] : ["email"]),
+    ...(cart.shipping_address ? [] : ["shipping_address"]),
+    ...(cart.shipping_method ? [] : ["shipping_method"]),
+  ];
+  if (missing.length > 0) {
+    return refuse("checkout_incomplete", `The cart needs ${missing.join(", ")} before checkout.`, {
+      missing: missing.join(","),
+    });
+  }
+  let pricing: CartPricing;
+  try {
+    pricing = await priceCart(env, cart, lines, codes, { checkout: true });
+  } catch (error) {
+    if (!(error instanceof TaxProviderError)) throw error;
+    log("warn", "checkout_tax_failed", { cart_id: cart.id, ...describeError(error) });
+    return error.retryable
+      ? refuse("tax_provider_unavailable", "Tax could not be calculated right now; retry shortly.", {
+          retry_after: error.retryAfterSeconds,
+        })
+      : refuse("tax_calculation_failed", `Tax could not be calculated for this address: ${error.message}`);
+  }
+  const { priced, selected, region } = pricing;
+  if (!selected || !region) {
+    return refuse("unknown_shipping_method", "The chosen shipping method is no longer offered.");
+  }
+  if (!selected.ok) return shippingRefusal(selected.reason, selected.option.id, cart);
+  const address = JSON.parse(cart.shipping_address ?? "null") as Address;
+  // The merchant may have moved the country out of the region since the address was set.
+  if (!region.countries.includes(address.country)) {
+    return refuse("address_outside_region", `Region ${region.code} no longer ships to ${address.country}.`, {
+      country: address.country,
+    });
+  }
+  const method = { id: selected.option.id, name: selected.option.name, amount: selected.amount };
+  const unavailable = priced.lines.find((line) => !line.purchasable || !line.item);
+  if (unavailable) {
+    return refuse("sku_unavailable", `${unavailable.sku} can no longer be bought; remove it to check out.`, {
+      sku: unavailable.sku,
+      line_id: unavailable.id,
+    });
+  }
+  if (priced.total > MAX_AMOUNT || priced.total < 1) {
+    return refuse("cart_total_too_large", "The cart total is outside what can be charged.", {
+      total: priced.total,
+    });
+  }
+  return {
+    ok: true,
+    value: {
+      cart_id: cart.id,
+      email: cart.email ?? "",
+      currency: cart.currency as Currency,
+      tax_inclusive: priced.taxInclusive,
+      shipping_address: JSON.parse(cart.shipping_address ?? "null") as Address,
+      shipping_method: method,
+      region_code: region.code,
+      tax_provider: priced.taxProvider,
+      tax_reference: priced.taxReference,
+      shipping_tax: priced.shippingTax,
+      lines: priced.lines.map((line) => ({
+        line_id: line.id,
+        sku: line.sku,
+        variant_id: line.item?.variantId ?? "",
+        product_id: line.item?.productId ?? "",
+        title: line.item?.title ?? line.sku,
+        variant_title: line.item?.variantTitle ?? "",
+        quantity: line.quantity,
+        unit_price: line.unitPrice,
+        discount: line.discount,
+        tax: line.tax,
+        tax_rate: line.taxRate,
+        total: line.total,
+      })),
+      promotions: priced.promotions.flatMap((promotion) =>
+        promotion.applied && promotion.promotionId
+          ? [{ code: promotion.code, promotion_id: promotion.promotionId, discount: promotion.discount }]
+          : [],
+      ),
+      subtotal: priced.subtotal,
+      discount: priced.discount,
+      shipping: priced.shipping,
+      tax: priced.tax,
+      total: priced.total,
+    },
   };
 }

@@ -5,6 +5,7 @@ import { runScheduled } from "./scheduled";
 
 export { CartObject } from "../../durable-objects/cart";
 export { InventoryObject } from "../../durable-objects/inventory";
+export { SearchReplicaObject } from "../../durable-objects/search-replica";
 export { WaitingRoomObject } from "../../durable-objects/waiting-room";
 
 const app = createApp();

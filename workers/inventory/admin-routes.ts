@@ -1,12 +1,13 @@
-import { createRoute, type z } from "@hono/zod-openapi";
-import type { StockChangeResult } from "../../durable-objects/inventory";
+import { createRoute, z } from "@hono/zod-openapi";
 import { requireScope } from "../lib/admin-auth";
 import { idempotencyKeyReused } from "../lib/idempotency";
 import { newId } from "../lib/ids";
 import { ApiError, problems } from "../lib/problem";
 import { createRouter } from "../lib/router";
-import { problemResponses } from "../lib/schemas";
+import { decodeCursor, encodeCursor, PaginationQuery, problemResponses } from "../lib/schemas";
 import { roomStatus } from "../waiting-room/service";
+import { listSkuLevels } from "./levels";
+import type { StockChangeResult } from "./rpc";
 import {
   AdjustmentBody,
   IdempotencyHeader,
@@ -24,12 +25,13 @@ import {
   adjustStock,
   configureSale,
   getInventory,
+  initialiseStock,
   releaseReservation,
   reserveStock,
   setStock,
   shardOfReservation,
 } from "./service";
-import type { ReserveRefusal } from "./types";
+import { LIMITS, type ReserveRefusal, SKU_PATTERN } from "./types";
 
 const security = [{ adminToken: [] }];
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -150,8 +152,116 @@ const releaseRoute = createRoute({
   },
 });
 
+const InitialStockBody = z
+  .strictObject({
+    items: z
+      .array(
+        z.strictObject({
+          sku: z.string().regex(SKU_PATTERN),
+          on_hand: z.number().int().min(0).max(LIMITS.maxOnHand),
+        }),
+      )
+      .min(1)
+      .max(500),
+  })
+  .openapi("InitialStock");
+
+const InitialStockResult = z
+  .object({ initialised: z.number().int(), skipped: z.number().int() })
+  .openapi("InitialStockResult");
+
+const initialStockRoute = createRoute({
+  method: "post",
+  path: "/admin/api/inventory/initial-stock",
+  tags: ["Admin: inventory"],
+  summary:
+    "Stock up to 500 never-stocked SKUs at once (imports, demo seed); SKUs already stocked are skipped",
+  security: [{ adminToken: [] }],
+  middleware: [requireScope("inventory:write")] as const,
+  request: { body: { content: { "application/json": { schema: InitialStockBody } }, required: true } },
+  responses: {
+    200: {
+      description: "How many SKUs were stocked",
+      content: { "application/json": { schema: InitialStockResult } },
+    },
+    ...problemResponses(401, 403, 422),
+  },
+});
+
+const LevelCursor = z.object({ s: z.string() });
+
+const SkuLevelSchema = z
+  .object({
+    sku: z.string(),
+    on_hand: z.number().int(),
+    available: z.number().int(),
+    reserved: z.number().int(),
+    sold: z.number().int(),
+    shards: z.number().int().openapi({ description: "Objects reporting for this SKU" }),
+    updated_at: z.string(),
+  })
+  .openapi("SkuLevel");
+
+const levelsRoute = createRoute({
+  method: "get",
+  path: "/admin/api/inventory",
+  tags: ["Admin: inventory"],
+  summary: "SKUs with stock levels (reporting copy, about a second behind the objects)",
+  security: [{ adminToken: [] }],
+  middleware: [requireScope("inventory:read")] as const,
+  request: {
+    query: PaginationQuery.extend({
+      q: z.string().max(64).optional().openapi({ description: "SKU prefix" }),
+      active: z
+        .enum(["true", "false"])
+        .optional()
+        .openapi({ description: "`true`: only SKUs with units on hold" }),
+    }),
+  },
+  responses: {
+    200: {
+      description: "A page of SKUs in SKU order",
+      content: {
+        "application/json": {
+          schema: z.object({ data: z.array(SkuLevelSchema), next_cursor: z.string().nullable() }),
+        },
+      },
+    },
+    ...problemResponses(401, 403, 422),
+  },
+});
+
 /** Admin inventory API (`inventory:read` / `inventory:write` scopes). */
 export const inventoryAdminRoutes = createRouter()
+  // Bulk initial stock: one request per 500 SKUs instead of one per SKU.
+  .openapi(initialStockRoute, async (c) =>
+    c.json(await initialiseStock(c.env, c.req.valid("json").items), 200),
+  )
+  // Which SKUs exist and roughly where they stand.
+  .openapi(levelsRoute, async (c) => {
+    const query = c.req.valid("query");
+    const after = query.cursor === undefined ? null : decodeCursor(query.cursor, LevelCursor);
+    if (query.cursor !== undefined && after === null) {
+      throw problems.validation([{ path: "query.cursor", message: "Invalid cursor" }]);
+    }
+    const prefix = query.q?.trim();
+    if (prefix && !SKU_PATTERN.test(prefix)) {
+      throw problems.validation([{ path: "query.q", message: "Not a SKU prefix" }]);
+    }
+    const rows = await listSkuLevels(c.env, {
+      ...(prefix ? { prefix } : {}),
+      active: query.active === "true",
+      ...(after ? { after: after.s } : {}),
+      limit: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    c.header("cache-control", "no-store");
+    return c.json(
+      { data: page, next_cursor: rows.length > query.limit && last ? encodeCursor({ s: last.sku }) : null },
+      200,
+    );
+  })
   .openapi(getRoute, async (c) => {
     const { sku } = c.req.valid("param");
     const view = await getInventory(c.env, sku);

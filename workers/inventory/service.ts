@@ -1,6 +1,10 @@
 import { sql } from "drizzle-orm";
 import { database } from "../../db/client";
 import { inventoryLevels } from "../../db/schema";
+import { BoundedMap } from "../lib/bounded-map";
+import { idempotencyKeyReused } from "../lib/idempotency";
+import type { Admission } from "../waiting-room/admission";
+import { availabilityKey, type InventoryLevelEvent, PublishedAvailabilitySchema } from "./events";
 import type {
   CommitResult,
   CurtailResult,
@@ -13,11 +17,7 @@ import type {
   SkuLedger,
   SkuView,
   StockChangeResult,
-} from "../../durable-objects/inventory";
-import { BoundedMap } from "../lib/bounded-map";
-import { idempotencyKeyReused } from "../lib/idempotency";
-import type { Admission } from "../waiting-room/admission";
-import { availabilityKey, type InventoryLevelEvent, PublishedAvailabilitySchema } from "./events";
+} from "./rpc";
 import { objectName, type ReservationView, type ReserveRefusal, type SkuPolicy } from "./types";
 
 export type { ReservationView, ReserveRefusal, SkuPolicy } from "./types";

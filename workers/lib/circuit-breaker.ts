@@ -166,6 +166,16 @@ export class CircuitBreaker {
 }
 
 const registry = new Map<string, CircuitBreaker>();
+let skewMs = 0;
+const clock = () => Date.now() + skewMs;
+
+/**
+ * Moves the isolate's breakers `ms` into the future, as if a cool-down had been waited out
+ * (tests advance time instead of sleeping); `resetCircuitBreakers` puts the wall clock back.
+ */
+export function advanceCircuitClock(ms: number): void {
+  skewMs += ms;
+}
 
 /**
  * The isolate's breaker called `name`, created on first use. Settings are re-applied on each
@@ -177,7 +187,7 @@ export function circuitBreaker(name: string, settings: CircuitBreakerSettings): 
     existing.configure(settings);
     return existing;
   }
-  const breaker = new CircuitBreaker(name, settings);
+  const breaker = new CircuitBreaker(name, settings, clock);
   registry.set(name, breaker);
   return breaker;
 }
@@ -208,4 +218,5 @@ export function circuitSnapshot(): Record<
 /** Forgets every breaker of this isolate (tests, so one test's outage is not the next one's). */
 export function resetCircuitBreakers(): void {
   registry.clear();
+  skewMs = 0;
 }

@@ -31,6 +31,16 @@ export async function timingSafeEqualString(a: string, b: string): Promise<boole
   return crypto.subtle.timingSafeEqual(ha, hb) && a.length === b.length;
 }
 
+/**
+ * Constant-time comparison of two digests of the same, public length (e.g. hex SHA-256): no
+ * hashing needed, unlike {@link timingSafeEqualString}, and synchronous, so it fits between
+ * the storage reads and writes of a Durable Object's input-gated section.
+ */
+export function sameDigest(a: string, b: string): boolean {
+  const [ba, bb] = [encoder.encode(a), encoder.encode(b)];
+  return ba.byteLength === bb.byteLength && crypto.subtle.timingSafeEqual(ba, bb);
+}
+
 const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
 
 export function toHex(bytes: Uint8Array): string {

@@ -17,6 +17,44 @@ export class DatabaseUnavailableError extends Error {
 }
 
 /**
+ * D1 being down as an RPC answer: a Durable Object answers refusals as values (exceptions are
+ * for bugs), so an outage crosses the RPC boundary as this and becomes an error again at the
+ * edge. {@link databaseDown} and {@link databaseDownError} are the one pair of conversions.
+ */
+export interface DatabaseDown {
+  ok: false;
+  reason: "database_unavailable";
+  detail: string;
+  data: Record<string, string | number | null> & { retry_after: number };
+}
+
+/** Error → value: the answer for an outage; `extra` joins `data` (e.g. the checkout id). */
+export function databaseDown(
+  outage: { retryAfterSeconds: number },
+  detail = "The database is temporarily unavailable; retry shortly.",
+  extra: Record<string, string | number | null> = {},
+): DatabaseDown {
+  return {
+    ok: false,
+    reason: "database_unavailable",
+    detail,
+    data: { ...extra, retry_after: outage.retryAfterSeconds },
+  };
+}
+
+/** Value → error: what the edge throws for a `database_unavailable` answer (503 with Retry-After). */
+export function databaseDownError(answer: {
+  detail?: string;
+  data?: Record<string, unknown>;
+}): DatabaseUnavailableError {
+  const retryAfter = answer.data?.retry_after;
+  return new DatabaseUnavailableError(
+    answer.detail ?? "The database is temporarily unavailable.",
+    typeof retryAfter === "number" ? retryAfter : TRANSIENT_RETRY_AFTER_SECONDS,
+  );
+}
+
+/**
  * D1 errors that say the database (not the query) failed, from Cloudflare's D1 error list
  * ("Retry the operation"). SQL errors such as constraint violations are the caller's business
  * and pass through untouched: they prove D1 is answering.

@@ -3,22 +3,21 @@ import { HTTPException } from "hono/http-exception";
 import { type DatabaseUnavailableError, databaseOutage } from "./d1-guard";
 import type { AppEnv } from "./env";
 import { describeError, log } from "./logging";
-import { ApiError, PROBLEM_CONTENT_TYPE, problems } from "./problem";
+import { ApiError, problems } from "./problem";
 
 /** Renders an `ApiError` as `application/problem+json` with its headers. */
 export function problemResponse(error: ApiError, instance?: string, requestId?: string): Response {
-  const headers = new Headers({ "content-type": PROBLEM_CONTENT_TYPE, "cache-control": "no-store" });
-  for (const [name, value] of Object.entries(error.headers)) headers.set(name, value);
-  if (requestId) headers.set("x-request-id", requestId);
-  return new Response(JSON.stringify(error.toProblem(instance, requestId)), {
-    status: error.status,
-    headers,
-  });
+  return error.getResponse(instance, requestId);
 }
 
-/** Maps Hono's own exceptions (malformed JSON, body limit …) onto stable problem codes. */
-function fromHttpException(error: HTTPException): ApiError {
-  if (error.status === 400 && /json/i.test(error.message)) return problems.malformedJson();
+/**
+ * Maps Hono's own exceptions onto stable problem codes, by status. Its validator answers 400
+ * only for a body it cannot parse, which for a request that declared JSON is `malformed_json`.
+ */
+function fromHttpException(error: HTTPException, contentType: string | undefined): ApiError {
+  if (error.status === 400 && contentType !== undefined && JSON_MEDIA_TYPE.test(contentType)) {
+    return problems.malformedJson();
+  }
   if (error.status === 413) return new ApiError(413, "payload_too_large", "Payload too large");
   if (error.status === 401) return problems.unauthorized(error.message || undefined);
   if (error.status === 415) {
@@ -28,6 +27,9 @@ function fromHttpException(error: HTTPException): ApiError {
   }
   return new ApiError(error.status, "http_error", error.message || "Request failed");
 }
+
+// Hono's validator parses a body as JSON exactly when its media type matches this.
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
 
 /** D1 is down or too slow (timeout, open circuit): fail fast and say when to come back. */
 export function databaseUnavailable(error: DatabaseUnavailableError): ApiError {
@@ -47,7 +49,9 @@ export const problemHandler: ErrorHandler<AppEnv> = (error, c) => {
   const requestId = c.get("requestId");
   const instance = new URL(c.req.url).pathname;
   if (error instanceof ApiError) return problemResponse(error, instance, requestId);
-  if (error instanceof HTTPException) return problemResponse(fromHttpException(error), instance, requestId);
+  if (error instanceof HTTPException) {
+    return problemResponse(fromHttpException(error, c.req.header("content-type")), instance, requestId);
+  }
   const outage = databaseOutage(error);
   if (outage) {
     log("warn", "database_unavailable", { request_id: requestId, path: instance, error: outage.message });

@@ -1,3 +1,4 @@
+import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /** One failing input field, as reported in a `validation_failed` problem. */
@@ -32,9 +33,11 @@ export interface ApiErrorOptions {
 /**
  * A refusal that the client can act on. Thrown anywhere in a request; `problemHandler`
  * turns it into `application/problem+json`. Anything else thrown is a bug and becomes a 500.
+ * An `HTTPException` that carries its response, so Hono (and any sub-app without our
+ * `onError`) answers it as the same problem.
  */
-export class ApiError extends Error {
-  readonly status: ContentfulStatusCode;
+export class ApiError extends HTTPException {
+  override readonly status: ContentfulStatusCode;
   readonly code: string;
   readonly title: string;
   readonly detail: string | undefined;
@@ -43,7 +46,7 @@ export class ApiError extends Error {
   readonly headers: Record<string, string>;
 
   constructor(status: ContentfulStatusCode, code: string, title: string, options: ApiErrorOptions = {}) {
-    super(options.detail ?? title);
+    super(status, { message: options.detail ?? title });
     this.name = "ApiError";
     this.status = status;
     this.code = code;
@@ -52,6 +55,17 @@ export class ApiError extends Error {
     this.errors = options.errors;
     this.extensions = options.extensions ?? {};
     this.headers = options.headers ?? {};
+  }
+
+  /** The problem as a response: its body, status and headers (and the request's id, when known). */
+  override getResponse(instance?: string, requestId?: string): Response {
+    const headers = new Headers({ "content-type": PROBLEM_CONTENT_TYPE, "cache-control": "no-store" });
+    for (const [name, value] of Object.entries(this.headers)) headers.set(name, value);
+    if (requestId) headers.set("x-request-id", requestId);
+    return new Response(JSON.stringify(this.toProblem(instance, requestId)), {
+      status: this.status,
+      headers,
+    });
   }
 
   toProblem(instance?: string, requestId?: string): ProblemBody {

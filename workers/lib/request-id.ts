@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import { requestId as honoRequestId } from "hono/request-id";
 import type { AppEnv } from "./env";
 import { newId } from "./ids";
 
@@ -7,18 +8,19 @@ export interface RequestIdOptions {
   headerName?: string;
 }
 
-// Accept a caller's id only if it is short and boring, so it cannot inject into logs.
-const SAFE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-
-/** Gives every request an id, echoed in `x-request-id` on every response (errors included). */
+/**
+ * Gives every request an id (Hono's `requestId`: a caller's id is kept only if short and made of
+ * `[A-Za-z0-9_=-]`, so it cannot inject into logs; else a fresh `req_…`), echoed in
+ * `x-request-id` on every response, errors included, and starts the request's log fields.
+ */
 export const requestId = (opts: RequestIdOptions = {}): MiddlewareHandler<AppEnv> => {
   const headerName = opts.headerName ?? "x-request-id";
+  const assign = honoRequestId({ headerName, limitLength: 64, generator: () => newId("req") });
   return async function requestId(c, next) {
-    const incoming = c.req.header(headerName);
-    const id = incoming && SAFE_ID.test(incoming) ? incoming : newId("req");
-    c.set("requestId", id);
     c.set("log", { fields: {} });
-    await next();
-    c.res.headers.set(headerName, id);
+    await assign(c, next);
+    // Hono's middleware sets the header before the handler runs, which a handler returning its
+    // own Response (static assets, a proxied fetch) replaces: set it on the final response too.
+    c.res.headers.set(headerName, c.get("requestId"));
   };
 };

@@ -7,7 +7,8 @@ import { ApiError, problems } from "../lib/problem";
 import type { PaymentProvider } from "../payments/provider";
 import { type OrderEventType, orderEventId } from "./events";
 import { CANCELLABLE, type OrderStatus, transition } from "./lifecycle";
-import { getOrder, refundOrder } from "./service";
+import { refundOrder } from "./refunds";
+import { getOrder } from "./service";
 
 export type FulfilmentStatus = "fulfilling" | "shipped" | "delivered";
 export interface Tracking {

@@ -4,7 +4,7 @@ import { log } from "../lib/logging";
 import { ApiError, problems } from "../lib/problem";
 import { createRouter } from "../lib/router";
 import { problemResponses } from "../lib/schemas";
-import { reconcileProviderRefund } from "../orders/service";
+import { reconcileProviderRefund } from "../orders/refunds";
 import type { PaymentOutcome, PaymentOutcomeHandler } from "./provider";
 import { moneyFromStripe } from "./stripe-provider";
 

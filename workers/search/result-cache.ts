@@ -30,6 +30,24 @@ export async function markSearchIndexChanged(env: Env): Promise<void> {
   }
 }
 
+/**
+ * Cache admission, "store on the second miss": keys that missed once recently, per isolate.
+ * A search nobody repeats (most of the long tail) never costs a cache write; a repeated one is
+ * stored on its second miss. Bounded; the oldest keys go first.
+ */
+const MISSED_ONCE_MAX = 10_000;
+const missedOnce = new Set<string>();
+
+function admit(key: string): boolean {
+  if (missedOnce.delete(key)) return true;
+  missedOnce.add(key);
+  if (missedOnce.size > MISSED_ONCE_MAX) {
+    const oldest = missedOnce.values().next().value;
+    if (oldest !== undefined) missedOnce.delete(oldest);
+  }
+  return false;
+}
+
 export interface CachedSearch<T> {
   result: T;
   total: number;
@@ -39,17 +57,19 @@ export interface CachedSearch<T> {
 
 /**
  * Answers from this colo's cache when the same search (same validated input) ran against the
- * current index generation; otherwise runs `compute` and stores its answer in the background.
+ * current index generation; otherwise runs `compute` (given that generation) and, on the
+ * key's second miss, stores its answer in the background.
  */
 export async function cachedSearch<T>(
   env: Env,
   input: unknown,
-  compute: () => Promise<CachedSearch<T>>,
+  compute: (generation: string) => Promise<CachedSearch<T>>,
   waitUntil: (promise: Promise<unknown>) => void,
 ): Promise<CachedSearch<T> & { cache: "hit" | "miss" | "off" }> {
   const ttl = cacheTtl(env);
-  if (ttl === 0) return { ...(await compute()), cache: "off" };
+  // The generation also tells the search replicas when to pull index changes.
   const generation = (await env.CATALOG_KV.get(GENERATION_KEY, { cacheTtl: GENERATION_CACHE_TTL })) ?? "0";
+  if (ttl === 0) return { ...(await compute(generation)), cache: "off" };
   const key = `${CACHE_ORIGIN}/v1/${encodeURIComponent(generation)}/${await sha256Hex(JSON.stringify(input))}`;
   const hit = await caches.default.match(key);
   if (hit) {
@@ -60,7 +80,8 @@ export async function cachedSearch<T>(
       cache: "hit",
     };
   }
-  const fresh = await compute();
+  const fresh = await compute(generation);
+  if (!admit(key)) return { ...fresh, cache: "miss" };
   waitUntil(
     caches.default.put(
       key,

@@ -4,10 +4,12 @@ import { problems } from "../lib/problem";
 import { createRouter } from "../lib/router";
 import { problemResponses } from "../lib/schemas";
 import { decodeRebuildCursor, REBUILD_BUDGET_MS, rebuildSearchIndex } from "./indexer";
+import { searchReplica, syncReplicas } from "./replicas";
 import { cachedSearch } from "./result-cache";
 import {
   ReindexQuerySchema,
   ReindexResponseSchema,
+  ReplicaSyncResponseSchema,
   SearchQuerySchema,
   SearchResponseSchema,
   SuggestQuerySchema,
@@ -94,6 +96,24 @@ const reindex = createRoute({
   },
 });
 
+const replicaSync = createRoute({
+  method: "post",
+  path: "/admin/api/search/replicas/sync",
+  tags: ["Search admin"],
+  summary: "Catch the search replicas up with the index, one step",
+  description:
+    "Each replica pulls up to 20 000 index changes from D1. Searches are answered from D1 while a replica has a backlog; repeat until `caught_up` (a new deployment or a bulk import otherwise catches up in the background).",
+  security: [{ adminToken: [] }],
+  middleware: [requireScope("catalog:write")] as const,
+  responses: {
+    200: {
+      description: "Each replica's position after the step",
+      content: { "application/json": { schema: ReplicaSyncResponseSchema } },
+    },
+    ...problemResponses(401, 403),
+  },
+});
+
 /** Public search and autocomplete, plus the search admin routes. */
 export const searchRoutes = createRouter()
   .openapi(search, async (c) => {
@@ -129,8 +149,11 @@ export const searchRoutes = createRouter()
     const result = await cachedSearch(
       c.env,
       input,
-      async () => {
-        const found = await searchProducts(c.env.DB, input, c.get("timing"));
+      async (generation) => {
+        const timing = c.get("timing");
+        const replicated = await searchReplica(c.env, input, generation, timing);
+        c.get("log").fields.search_engine = replicated ? "replica" : "d1";
+        const found = replicated ?? (await searchProducts(c.env.DB, input, timing));
         return {
           result: found,
           total: found.total,
@@ -160,6 +183,11 @@ export const searchRoutes = createRouter()
     const queries = await topZeroResults(c.env.DB, limit, since ? Date.parse(since) : undefined);
     c.header("cache-control", "no-store");
     return c.json({ queries }, 200);
+  })
+  .openapi(replicaSync, async (c) => {
+    const replicas = await syncReplicas(c.env);
+    c.header("cache-control", "no-store");
+    return c.json({ caught_up: replicas.every((r) => r.caught_up), replicas }, 200);
   })
   .openapi(reindex, async (c) => {
     const { cursor } = c.req.valid("query");

@@ -143,3 +143,18 @@ export const ReindexResponseSchema = z
     duration_ms: z.number(),
   })
   .openapi("SearchReindexStep");
+
+export const ReplicaSyncResponseSchema = z
+  .object({
+    caught_up: z.boolean().openapi({ description: "Every replica holds the whole index; repeat until true" }),
+    replicas: z.array(
+      z.object({
+        replica: z.number().int(),
+        seq: z.number().int().openapi({ description: "Last change (D1 `search_changes.seq`) applied" }),
+        docs: z.number().int(),
+        caught_up: z.boolean(),
+        applied: z.number().int().openapi({ description: "Changes applied by this step" }),
+      }),
+    ),
+  })
+  .openapi("SearchReplicaSyncStep");

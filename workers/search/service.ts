@@ -157,7 +157,7 @@ function filterGroups(
 }
 
 /** The shopper's facet selections: OR within one, AND across them. */
-function selectionsOf(input: SearchInput): FacetSelection[] {
+export function selectionsOf(input: SearchInput): FacetSelection[] {
   const selections: FacetSelection[] = [];
   if (input.category.length > 0) selections.push({ facet: "category", values: input.category });
   if (input.brand.length > 0) selections.push({ facet: "brand", values: input.brand });
@@ -202,6 +202,20 @@ function facetLabel(facet: string, value: string, categoryNames: Map<string, str
   return value;
 }
 
+/** The search's fingerprint and, for a next page, the keyset position its cursor carries. */
+export function readCursor(input: SearchInput): { print: string; after: [number, number, number] | null } {
+  const print = fingerprint(input);
+  if (!input.cursor) return { print, after: null };
+  const decoded = decodeCursor(input.cursor, CursorSchema);
+  if (!decoded || decoded.s !== input.sort || decoded.f !== print) {
+    throw problems.validation(
+      [{ path: "query.cursor", message: "Cursor does not belong to this search" }],
+      "The cursor is malformed or was issued for a different query, filter or sort.",
+    );
+  }
+  return { print, after: decoded.k };
+}
+
 /**
  * Full-text search with disjunctive facets. At most two D1 round trips: the vocabulary lookup
  * that resolves prefixes and typos (with the facet dictionary when filtering), then one batch
@@ -215,18 +229,7 @@ export async function searchProducts(
   timing?: Pick<ServerTiming, "measure">,
 ): Promise<SearchResult> {
   const d1 = <T>(fn: () => Promise<T>) => (timing ? timing.measure("d1", fn) : fn());
-  const print = fingerprint(input);
-  let after: [number, number, number] | null = null;
-  if (input.cursor) {
-    const decoded = decodeCursor(input.cursor, CursorSchema);
-    if (!decoded || decoded.s !== input.sort || decoded.f !== print) {
-      throw problems.validation(
-        [{ path: "query.cursor", message: "Cursor does not belong to this search" }],
-        "The cursor is malformed or was issued for a different query, filter or sort.",
-      );
-    }
-    after = decoded.k;
-  }
+  const { print, after } = readCursor(input);
   // Round trip 1: the vocabulary (typos, prefixes) and, when filtering, the facet dictionary.
   const selections = selectionsOf(input);
   const prepared = prepareQuery(db, input.q);
@@ -322,7 +325,6 @@ export async function searchProducts(
       ...(earlyValues ? [] : [dictionarySql]),
     ]),
   );
-  const priceName = priceFacet(input.currency);
   const chunkRows = (chunks?.results ?? []) as { codes: string | null; total: number | null }[];
   const values = earlyValues ?? ((late?.results ?? []) as DictionaryRow[]);
   const { total, counts } = unfiltered
@@ -338,18 +340,45 @@ export async function searchProducts(
     else counts.delete(totalsFor);
   }
 
-  const rows = (page?.results ?? []) as {
-    doc_id: number;
-    product_id: string;
-    slug: string;
-    title: string;
-    brand: string;
-    thumbnail_url: string | null;
-    in_stock: number;
-    amount: number | null;
-    k1: number;
-    k2: number;
-  }[];
+  return presentResult({
+    input,
+    print,
+    corrections: parsed.corrections,
+    hasText,
+    rows: (page?.results ?? []) as PageRow[],
+    total,
+    counts,
+    categories: (categories?.results ?? []) as { slug: string; name: string }[],
+  });
+}
+
+/** A result row as both search paths (D1 and replicas) produce it. */
+export interface PageRow {
+  doc_id: number;
+  product_id: string;
+  slug: string;
+  title: string;
+  brand: string;
+  thumbnail_url: string | null;
+  in_stock: number;
+  amount: number | null;
+  k1: number;
+  k2: number;
+}
+
+/** Turns a page (with one extra row when there is more), the total and facet counts into the response. */
+export function presentResult(found: {
+  input: SearchInput;
+  print: string;
+  corrections: Correction[];
+  hasText: boolean;
+  rows: PageRow[];
+  total: number;
+  counts: Map<string, Map<string, number>>;
+  categories: { slug: string; name: string }[];
+}): SearchResult {
+  const { input, print, rows, total, counts, hasText } = found;
+  const priceName = priceFacet(input.currency);
   const more = rows.length > input.limit;
   const pageRows = rows.slice(0, input.limit);
   const lastRow = pageRows[pageRows.length - 1];
@@ -358,9 +387,7 @@ export async function searchProducts(
       ? encodeCursor({ s: input.sort, f: print, k: [lastRow.k1, lastRow.k2, lastRow.doc_id] })
       : null;
 
-  const categoryNames = new Map(
-    ((categories?.results ?? []) as { slug: string; name: string }[]).map((row) => [row.slug, row.name]),
-  );
+  const categoryNames = new Map(found.categories.map((row) => [row.slug, row.name]));
   const selectedOf = (facet: string): string[] => {
     if (facet === "category") return input.category;
     if (facet === "brand") return input.brand;
@@ -403,7 +430,7 @@ export async function searchProducts(
       q: input.q,
       normalised: normaliseQuery(input.q),
       mode: hasText ? "search" : "browse",
-      corrections: parsed.corrections,
+      corrections: found.corrections,
     },
     results: pageRows.map((row) => ({
       product_id: row.product_id,

@@ -52,7 +52,7 @@ const repairs = createRoute({
 });
 
 /** The invariant auditor under `/admin/api`. */
-export const auditRoutes = createRouter()
+export const auditAdminRoutes = createRouter()
   .openapi(audit, async (c) => {
     const started = Date.now();
     const report = await runAudit(c.env, options(c.req.valid("query")));

@@ -66,7 +66,7 @@ const replay = createRoute({
 });
 
 /** Admin view of the event pipeline: `/admin/api/events/...`. */
-export const adminEventRoutes = createRouter()
+export const eventAdminRoutes = createRouter()
   .openapi(list, async (c) => {
     const query = c.req.valid("query");
     let after: { failedAt: number; id: string } | undefined;

@@ -44,7 +44,7 @@ const get = createRoute({
 });
 
 /** `GET /admin/api/overview`: what the console's dashboard shows. */
-export const overviewRoutes = createRouter().openapi(get, async (c) => {
+export const opsAdminRoutes = createRouter().openapi(get, async (c) => {
   c.header("cache-control", "no-store");
   return c.json(await overview(c.env), 200);
 });
