@@ -8,6 +8,7 @@ import {
   hold,
   sell,
   unhold,
+  unitsInTransit,
   unseen,
   unsell,
 } from "../workers/inventory/counters";
@@ -520,13 +521,7 @@ export class InventoryObject extends DurableObject<Env> {
     // Read our own side after the shards: see the conservation identity in the header comment.
     const now = Date.now();
     this.sweep(now);
-    const links = new Map(this.links().map((l) => [l.shard, l]));
-    let inTransit = 0;
-    for (const other of others) {
-      const link = links.get(other.shard);
-      inTransit +=
-        (link?.granted_total ?? 0) - other.granted_seen + (other.returned_total - (link?.returned_seen ?? 0));
-    }
+    const inTransit = unitsInTransit(new Map(this.links().map((l) => [l.shard, l])), others);
     const mine = this.counters();
     const shards = [
       { shard: 0, active: true, ...mine },

@@ -53,7 +53,7 @@ const SEARCH_PULL_CHUNKS = 4;
 const BACKGROUND_PULL_CHUNKS = 40;
 /** A replica checks D1 for changes at least this often while it serves searches. */
 export const SYNC_INTERVAL_MS = 10_000;
-/** Text matches kept in memory (doc ids across all entries), cleared by any change. */
+/** Text matches kept in memory (doc ids across all entries), cleared by any text change. */
 const MATCH_CACHE_IDS = 2_000_000;
 
 export interface ReplicaSearchRequest extends Omit<EngineQuery, "after"> {
@@ -162,6 +162,83 @@ export class SearchReplicaObject extends DurableObject<Env> {
     return memory;
   }
 
+  /**
+   * Applies one change row (inside the pull's transaction). The FTS row is rewritten only
+   * when the text differs from the stored one, so an availability or price change (the
+   * common case: inventory events) keeps the cached matches. Returns whether text changed.
+   */
+  private apply(row: ChangeRow): boolean {
+    const sql = this.ctx.storage.sql;
+    const memory = this.loaded();
+    const text = [row.t_title, row.t_brand, row.skus, row.categories, row.attributes, row.description].map(
+      (value) => value ?? "",
+    );
+    const old = sql
+      .exec<{
+        doc_id: number;
+        title: string;
+        brand: string;
+        skus: string;
+        categories: string;
+        attributes: string;
+        description: string;
+      }>(
+        `SELECT d.doc_id, f.title, f.brand, f.skus, f.categories, f.attributes, f.description
+         FROM docs d LEFT JOIN fts f ON f.rowid = d.doc_id WHERE d.product_id = ?`,
+        row.product_id,
+      )
+      .toArray()[0];
+    const sameText =
+      old !== undefined &&
+      row.doc_id === old.doc_id &&
+      [old.title, old.brand, old.skus, old.categories, old.attributes, old.description].every(
+        (value, i) => (value ?? "") === text[i],
+      );
+    if (old) {
+      sql.exec("DELETE FROM docs WHERE doc_id = ?", old.doc_id);
+      if (!sameText) sql.exec("DELETE FROM fts WHERE rowid = ?", old.doc_id);
+      memory.remove(old.doc_id);
+    }
+    if (row.doc_id === null) return old !== undefined;
+    const doc: ReplicaDocFields = {
+      doc_id: row.doc_id,
+      popularity: row.popularity ?? 0,
+      boost: row.boost ?? 1,
+      in_stock: row.in_stock ?? 1,
+      created_at: row.created_at ?? 0,
+      facets: JSON.parse(row.facets ?? "[]") as [string, string][],
+      prices: JSON.parse(row.prices ?? "{}") as Record<string, number>,
+    };
+    if (!sameText) {
+      // A document D1 holds under another product's doc_id cannot exist; clear it anyway.
+      sql.exec("DELETE FROM docs WHERE doc_id = ?", doc.doc_id);
+      sql.exec("DELETE FROM fts WHERE rowid = ?", doc.doc_id);
+      sql.exec(
+        "INSERT INTO fts (rowid, title, brand, skus, categories, attributes, description) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        doc.doc_id,
+        ...text,
+      );
+    }
+    sql.exec(
+      `INSERT INTO docs (doc_id, product_id, slug, title, brand, thumbnail_url, popularity, boost, in_stock, created_at, facets, prices)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      doc.doc_id,
+      row.product_id,
+      row.slug ?? "",
+      row.title ?? "",
+      row.brand ?? "",
+      row.thumbnail_url,
+      doc.popularity,
+      doc.boost,
+      doc.in_stock,
+      doc.created_at,
+      JSON.stringify(doc.facets),
+      JSON.stringify(doc.prices),
+    );
+    memory.upsert(doc);
+    return !sameText;
+  }
+
   /** Pulls up to `chunks` chunks of changes from D1 (one pull at a time per replica). */
   sync(chunks: number = BACKGROUND_PULL_CHUNKS): Promise<ReplicaStatus> {
     this.pulling ??= this.pull(chunks).finally(() => {
@@ -175,60 +252,13 @@ export class SearchReplicaObject extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     let seq = this.seq;
     let applied = 0;
+    let textChanged = false;
     let caughtUp = false;
     for (let i = 0; i < chunks; i++) {
       const { results } = await this.env.DB.prepare(CHANGES_SQL).bind(seq, PULL_CHUNK).all<ChangeRow>();
       this.ctx.storage.transactionSync(() => {
         for (const row of results) {
-          const old = sql
-            .exec<{ doc_id: number }>("SELECT doc_id FROM docs WHERE product_id = ?", row.product_id)
-            .toArray()[0];
-          if (old) {
-            sql.exec("DELETE FROM docs WHERE doc_id = ?", old.doc_id);
-            sql.exec("DELETE FROM fts WHERE rowid = ?", old.doc_id);
-            memory.remove(old.doc_id);
-          }
-          if (row.doc_id !== null) {
-            const doc: ReplicaDocFields = {
-              doc_id: row.doc_id,
-              popularity: row.popularity ?? 0,
-              boost: row.boost ?? 1,
-              in_stock: row.in_stock ?? 1,
-              created_at: row.created_at ?? 0,
-              facets: JSON.parse(row.facets ?? "[]") as [string, string][],
-              prices: JSON.parse(row.prices ?? "{}") as Record<string, number>,
-            };
-            // A document D1 holds under another product's doc_id cannot exist; clear it anyway.
-            sql.exec("DELETE FROM docs WHERE doc_id = ?", doc.doc_id);
-            sql.exec("DELETE FROM fts WHERE rowid = ?", doc.doc_id);
-            sql.exec(
-              `INSERT INTO docs (doc_id, product_id, slug, title, brand, thumbnail_url, popularity, boost, in_stock, created_at, facets, prices)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-              doc.doc_id,
-              row.product_id,
-              row.slug ?? "",
-              row.title ?? "",
-              row.brand ?? "",
-              row.thumbnail_url,
-              doc.popularity,
-              doc.boost,
-              doc.in_stock,
-              doc.created_at,
-              JSON.stringify(doc.facets),
-              JSON.stringify(doc.prices),
-            );
-            sql.exec(
-              "INSERT INTO fts (rowid, title, brand, skus, categories, attributes, description) VALUES (?, ?, ?, ?, ?, ?, ?)",
-              doc.doc_id,
-              row.t_title ?? "",
-              row.t_brand ?? "",
-              row.skus ?? "",
-              row.categories ?? "",
-              row.attributes ?? "",
-              row.description ?? "",
-            );
-            memory.upsert(doc);
-          }
+          if (this.apply(row)) textChanged = true;
           seq = row.seq;
         }
         if (results.length > 0)
@@ -240,8 +270,9 @@ export class SearchReplicaObject extends DurableObject<Env> {
         break;
       }
     }
-    if (applied > 0) {
-      // Any change can move bm25 statistics: cached matches are recomputed.
+    if (textChanged) {
+      // A text change moves bm25 statistics and match sets: cached matches are recomputed.
+      // Availability, price or popularity changes leave them valid (they live in memory).
       this.matches.clear();
       this.cachedIds = 0;
     }

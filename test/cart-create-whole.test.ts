@@ -167,7 +167,7 @@ describe("creating a whole cart in one call", () => {
     await expectConsistent(flash);
   });
 
-  it("refuses express to a country of the region it does not serve with unknown_shipping_method, holding nothing", async () => {
+  it("refuses express to a country of the region it does not serve (shipping_method_unavailable, as on an existing cart), holding nothing", async () => {
     const flash = await stockedSku(3, { flash: true, currency: "EUR" });
     const res = await create(
       whole([{ sku: flash, quantity: 1 }], {
@@ -176,7 +176,11 @@ describe("creating a whole cart in one call", () => {
         shipping_method: "eu_express",
       }),
     );
-    expect(await expectProblem(res, 422, "unknown_shipping_method")).toMatchObject({ id: "eu_express" });
+    expect(await expectProblem(res, 422, "shipping_method_unavailable")).toMatchObject({
+      id: "eu_express",
+      why: "not_offered_to_country",
+      country: "IE",
+    });
     expect(await stockOf(flash)).toMatchObject({ available: 3, reserved: 0 });
     // The same cart with the option Ireland is offered goes through.
     const standard = await created(

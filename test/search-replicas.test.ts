@@ -144,6 +144,24 @@ describe("search replicas", () => {
     );
   });
 
+  it("re-ranks a cached text match when only availability changes", async () => {
+    const search = input({ q: `${tag} sneakers`, category: [root] });
+    const before = await replicaAnswer(search);
+    const first = before.results[0]?.product_id as string;
+    await setProductAvailability(env, [{ product_id: first, in_stock: false }]);
+    try {
+      const after = await replicaAnswer(search);
+      expect(after).toEqual(await searchProducts(env.DB, search));
+      // Sold out now: behind every in-stock match, whatever its text score.
+      const at = after.results.findIndex((r) => r.product_id === first);
+      expect(after.results[at]?.in_stock).toBe(false);
+      expect(after.results.slice(at).every((r) => !r.in_stock)).toBe(true);
+      expect(after.results[0]?.product_id).not.toBe(first);
+    } finally {
+      await setProductAvailability(env, [{ product_id: first, in_stock: true }]);
+    }
+  });
+
   it("checks D1 for changes again once the generation in KV moves", async () => {
     const id = ids[13] as string;
     await updateProduct(id, { title: `${tag} dirigible` });
@@ -164,6 +182,12 @@ describe("search replicas", () => {
     for (const replica of body.replicas) expect(replica.docs).toBeGreaterThanOrEqual(ids.length - 1);
     expect(new Set(body.replicas.map((r) => r.seq)).size).toBe(1);
     expect((await syncReplicas(env)).every((r) => r.applied === 0)).toBe(true);
+  });
+
+  it("leaves every search to D1 when SEARCH_REPLICAS is 0", async () => {
+    const off = { ...env, SEARCH_REPLICAS: "0" };
+    expect(await searchReplica(off, input({ q: tag }), fresh())).toBeNull();
+    expect(await syncReplicas(off)).toEqual([]);
   });
 
   it("refuses the sync route without a token", async () => {

@@ -1,6 +1,6 @@
 import type { Currency } from "../lib/money";
-import type { Region, ShippingOption } from "../regions/config";
-import { regionForCountry, shippingOptionIn } from "./cart-pricing";
+import type { Region } from "../regions/config";
+import { regionForCountry } from "./cart-pricing";
 import type { CatalogItem } from "./catalog-prices";
 import type { CartRefusal } from "./refusals";
 import { type Address, MAX_LINE_QUANTITY, MAX_LINES } from "./schemas";
@@ -66,21 +66,6 @@ export async function regionForAddress(
     `A ${currency} cart ships to ${target.countries.join(", ") || "no country yet"}.`,
     { country: address.country },
   );
-}
-
-/**
- * Shipping option `methodId` of the region when it serves `country` (null: the region's
- * default), else null.
- */
-export async function offeredShipping(
-  env: Env,
-  regionCode: string,
-  methodId: string,
-  country: string | null,
-): Promise<ShippingOption | null> {
-  const option = await shippingOptionIn(env, regionCode, methodId);
-  if (!option) return null;
-  return country === null || option.countries === null || option.countries.includes(country) ? option : null;
 }
 
 /** The refusal for a shipping method the cart is not offered. */

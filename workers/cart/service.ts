@@ -5,14 +5,8 @@ import { newId, newSecret } from "../lib/ids";
 import type { ShippingOption } from "../regions/config";
 import { quoteShipping } from "../regions/shipping-quote";
 import { type Admission, NO_ADMISSION } from "../waiting-room/admission";
-import { initialRegion } from "./cart-pricing";
-import {
-  lineRefusal,
-  offeredShipping,
-  regionForAddress,
-  shippingUnavailable,
-  unknownShippingMethod,
-} from "./cart-rules";
+import { initialRegion, shippingOptionIn } from "./cart-pricing";
+import { lineRefusal, regionForAddress, shippingUnavailable, unknownShippingMethod } from "./cart-rules";
 import { loadCatalogItems } from "./catalog-prices";
 import { holdLineStock, releaseLineStock } from "./line-stock";
 import { type CartRefusal, stockRefusal } from "./refusals";
@@ -58,7 +52,7 @@ export async function createCart(
   let shipping: ShippingOption | null = null;
   if (input.shipping_method !== undefined) {
     const region = regionCode ?? (await initialRegion(env, currency))?.code;
-    shipping = region ? await offeredShipping(env, region, input.shipping_method, country) : null;
+    shipping = region ? await shippingOptionIn(env, region, input.shipping_method) : null;
     if (!shipping) return unknownShippingMethod(input.shipping_method);
   }
   const id = newId("cart");
@@ -77,8 +71,9 @@ export async function createCart(
       return refused ?? { ok: false, reason: "sku_unavailable" };
     lines.push({ sku, quantity, unitPrice: item.unitPrice, reservation: null });
   }
-  if (shipping?.priceType === "weight_bands") {
-    // The goods are known now: a weight-band option must take their weight (before any stock is held).
+  if (shipping) {
+    // The goods are known now: the option must serve the destination and take their weight,
+    // refused exactly as choosing it on an existing cart would be (before any stock is held).
     const weightGrams = lines.reduce(
       (sum, line) => sum + (catalog?.get(line.sku)?.weightGrams ?? 0) * line.quantity,
       0,

@@ -111,3 +111,20 @@ export function unsell(s: ShardCounters, units: number): void {
   s.sold -= units;
   freeUnits(s, units);
 }
+
+/**
+ * Coordinator: units between it and its shards — granted but not yet applied by the shard, or
+ * handed back but not yet seen by the coordinator. With them, a SKU's counters add up:
+ * `sku_on_hand = Σ on_hand + in transit`.
+ */
+export function unitsInTransit(
+  links: ReadonlyMap<number, { granted_total: number; returned_seen: number }>,
+  shards: readonly { shard: number; granted_seen: number; returned_total: number }[],
+): number {
+  let total = 0;
+  for (const s of shards) {
+    const link = links.get(s.shard);
+    total += (link?.granted_total ?? 0) - s.granted_seen + (s.returned_total - (link?.returned_seen ?? 0));
+  }
+  return total;
+}

@@ -3,12 +3,13 @@ import type { ServerTiming } from "../lib/server-timing";
 import { prepareQuery } from "./query";
 import { presentResult, readCursor, type SearchInput, type SearchResult, selectionsOf } from "./service";
 
-/** Replicas when `SEARCH_REPLICAS` is unset or not a positive integer. */
+/** Replicas when `SEARCH_REPLICAS` is unset or not a number. */
 const DEFAULT_REPLICAS = 2;
 
+/** `SEARCH_REPLICAS`; 0 turns the replicas off (every search runs on D1). */
 export const replicaCount = (env: Env): number => {
   const n = Number.parseInt(env.SEARCH_REPLICAS, 10);
-  return Number.isFinite(n) && n > 0 ? n : DEFAULT_REPLICAS;
+  return Number.isFinite(n) && n >= 0 ? n : DEFAULT_REPLICAS;
 };
 
 const replica = (env: Env, index: number) => env.SEARCH_REPLICA.getByName(`search-replica-${index}`);
@@ -26,8 +27,8 @@ function pick(key: string, replicas: number): number {
 /**
  * Searches one replica: the vocabulary lookups (typos, prefixes) and category names in one D1
  * batch of index probes, then the replica filters, sorts and counts facets from memory.
- * Returns null when the chosen replica is still catching up on a backlog; the caller then
- * answers from D1 (`searchProducts`).
+ * Returns null when the chosen replica is still catching up on a backlog, or replicas are
+ * off; the caller then answers from D1 (`searchProducts`).
  */
 export async function searchReplica(
   env: Env,
@@ -35,6 +36,8 @@ export async function searchReplica(
   generation: string,
   timing?: Pick<ServerTiming, "measure">,
 ): Promise<SearchResult | null> {
+  const replicas = replicaCount(env);
+  if (replicas === 0) return null;
   const measure = <T>(name: string, fn: () => Promise<T>) => (timing ? timing.measure(name, fn) : fn());
   const { print, after } = readCursor(input);
   const db = env.DB;
@@ -54,7 +57,7 @@ export async function searchReplica(
   const found = await measure(
     "replica",
     async (): Promise<ReplicaSearchResult> =>
-      replica(env, pick(key, replicaCount(env))).search({
+      replica(env, pick(key, replicas)).search({
         sort: input.sort,
         currency: input.currency,
         take: input.limit + 1,
