@@ -128,8 +128,7 @@ async function analyse(profile, bundle, shoppers, n) {
     if (!callFrame.url) module = callFrame.functionName || "(native)";
     else if (callFrame.url.endsWith("index.js")) module = moduleAt(callFrame.lineNumber);
     else module = callFrame.url.replace(/^.*[/:]/, "");
-    const concern =
-      callFrame.url && callFrame.url.endsWith("index.js") ? concernOf(module) : runtimeConcernOf(module);
+    const concern = callFrame.url?.endsWith("index.js") ? concernOf(module) : runtimeConcernOf(module);
     if (concern === "workerd: (idle)") idle += us;
     byModule.set(module, (byModule.get(module) ?? 0) + us);
     byConcern.set(concern, (byConcern.get(concern) ?? 0) + us);
