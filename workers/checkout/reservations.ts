@@ -4,6 +4,7 @@ import {
   curtailReservation,
   extendReservation,
   type ReserveRefusal,
+  type ReserveStockInput,
   releaseReservation,
   reserveStock,
   returnCommitted,
@@ -45,14 +46,7 @@ export type ReserveAllResult =
  */
 export async function reserveCheckoutLines(
   env: Env,
-  input: {
-    checkoutId: string;
-    cartId: string;
-    customer: string;
-    lines: readonly ReservableLine[];
-    ttlSeconds: number;
-    admission: Admission;
-  },
+  input: CheckoutHolder & { lines: readonly ReservableLine[]; admission: Admission },
 ): Promise<ReserveAllResult> {
   const lineExpiries = new Map<string, number>();
   const attempts = await Promise.all(
@@ -78,15 +72,7 @@ export async function reserveCheckoutLines(
           };
         }
       }
-      const reserved = await reserveStock(env, {
-        sku: line.sku,
-        holder: input.cartId,
-        customer: input.customer,
-        quantity: line.quantity,
-        ttlSeconds: input.ttlSeconds,
-        key: `${input.checkoutId}:${line.sku}`,
-        admission: input.admission,
-      });
+      const reserved = await reserveStock(env, checkoutHoldRequest(input, line, input.admission));
       if (!reserved.ok) return { ...reserved, line };
       return { ok: true as const, reservation: hold(line, reserved.reservation.id, "checkout") };
     }),
@@ -105,6 +91,35 @@ export async function reserveCheckoutLines(
     };
   }
   return { ok: true, reservations: taken, lineExpiries };
+}
+
+/** Whose a checkout's own holds are and for how long: asked again with these, the inventory finds them. */
+interface CheckoutHolder {
+  checkoutId: string;
+  cartId: string;
+  customer: string;
+  ttlSeconds: number;
+}
+
+/**
+ * The request for a checkout's own hold on a line. Keyed by checkout and SKU, and always with
+ * the same holder, customer, quantity and TTL: the inventory refuses a key asked again with
+ * other values as reused, so taking a hold and finding it again after a crash must ask alike.
+ */
+function checkoutHoldRequest(
+  holder: CheckoutHolder,
+  line: ReservableLine,
+  admission: Admission,
+): ReserveStockInput {
+  return {
+    sku: line.sku,
+    holder: holder.cartId,
+    customer: holder.customer,
+    quantity: line.quantity,
+    ttlSeconds: holder.ttlSeconds,
+    key: `${holder.checkoutId}:${line.sku}`,
+    admission,
+  };
 }
 
 function hold(
@@ -174,26 +189,11 @@ export async function curtailLineHolds(
  */
 export async function releaseUnrecordedHolds(
   env: Env,
-  input: {
-    checkoutId: string;
-    cartId: string;
-    customer: string;
-    lines: readonly ReservableLine[];
-    /** The TTL the checkout asked its holds for: part of what the key stands for. */
-    ttlSeconds: number;
-  },
+  input: CheckoutHolder & { lines: readonly ReservableLine[] },
 ): Promise<void> {
   await Promise.all(
     input.lines.map(async (line) => {
-      const found = await reserveStock(env, {
-        sku: line.sku,
-        holder: input.cartId,
-        customer: input.customer,
-        quantity: line.quantity,
-        ttlSeconds: input.ttlSeconds,
-        key: `${input.checkoutId}:${line.sku}`,
-        admission: "exempt",
-      });
+      const found = await reserveStock(env, checkoutHoldRequest(input, line, "exempt"));
       if (found.ok && found.reservation.id !== line.reservation_id) {
         await releaseReservation(env, { sku: line.sku, reservationId: found.reservation.id });
       }
