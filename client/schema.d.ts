@@ -1407,7 +1407,7 @@ export interface components {
             lines?: components["schemas"]["AddCartLine"][];
             shipping_address?: components["schemas"]["Address"] & unknown;
             /**
-             * @description Id of one of the region's shipping methods (see a cart's `shipping_methods`)
+             * @description Id of a shipping option of that region that serves the destination and takes the goods' weight (see a cart's `shipping_methods`)
              * @example us_standard
              */
             shipping_method?: string;

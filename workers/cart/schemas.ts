@@ -89,9 +89,13 @@ export const CreateCartBodySchema = z
       .openapi({
         description: `Lines to add, at most ${MAX_LINES}; a SKU listed twice is one line with the summed quantity`,
       }),
-    shipping_address: AddressSchema.optional().openapi({ description: "Must be in the currency's region" }),
+    shipping_address: AddressSchema.optional().openapi({
+      description:
+        "Picks the cart's region: the country must be one a region selling in `currency` ships to (`address_outside_region` otherwise)",
+    }),
     shipping_method: ShippingMethodIdSchema.optional().openapi({
-      description: "Id of one of the region's shipping methods (see a cart's `shipping_methods`)",
+      description:
+        "Id of a shipping option of that region that serves the destination and takes the goods' weight (see a cart's `shipping_methods`)",
       example: "us_standard",
     }),
   })
