@@ -64,7 +64,7 @@ export class CoordinatorSide {
         s.sku_on_hand += delta;
         const adjustment = store.audit(input.mode, delta, input.reason, s.sku_on_hand, now);
         const out: StockChangeResult = { ok: true, adjustment, on_hand: s.sku_on_hand };
-        store.store(memoKey, out, now, fingerprint);
+        store.memoize(memoKey, out, now, fingerprint);
         return out;
       });
       return { done: result };

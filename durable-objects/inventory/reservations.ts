@@ -89,7 +89,7 @@ export class Reservations {
         hold(s, input.quantity);
         const reservation = this.store.view(this.store.row(id) as ReservationRow);
         const out: ReserveResult = { ok: true, reservation };
-        this.store.store(memoKey, out, now, fingerprint);
+        this.store.memoize(memoKey, out, now, fingerprint);
         return out;
       });
       return { done: result };
@@ -154,7 +154,7 @@ export class Reservations {
           ok: true,
           reservation: this.store.view(this.store.row(row.id) as ReservationRow),
         };
-        this.store.store(memoKey, out, now);
+        this.store.memoize(memoKey, out, now);
         return out;
       });
       return { done: result };
@@ -352,7 +352,7 @@ export class Reservations {
         now,
       );
       const out: ReturnResult = { ok: true };
-      this.store.store(memoKey, out, now);
+      this.store.memoize(memoKey, out, now);
       return out;
     });
     await this.pushReturns();

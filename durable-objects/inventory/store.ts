@@ -410,7 +410,8 @@ export class InventoryStore {
     return row !== undefined && row.fingerprint !== null && row.fingerprint !== fingerprint;
   }
 
-  store(key: string, result: unknown, now: number, fingerprint: string | null = null): void {
+  /** Stores `result` under `key` (inside the caller's transaction). */
+  memoize(key: string, result: unknown, now: number, fingerprint: string | null = null): void {
     this.sql.exec(
       "INSERT INTO idempotency (key, result, created_at, fingerprint) VALUES (?, ?, ?, ?)",
       key,
@@ -422,7 +423,7 @@ export class InventoryStore {
 
   /** Stores a refusal under the key (so a retry repeats it) and returns it. */
   remember<T>(key: string, result: T, fingerprint: string | null = null): T {
-    this.ctx.storage.transactionSync(() => this.store(key, result, Date.now(), fingerprint));
+    this.ctx.storage.transactionSync(() => this.memoize(key, result, Date.now(), fingerprint));
     return result;
   }
 }
