@@ -73,7 +73,10 @@ const MAX_ACQUIRE_ROUNDS = 6;
 /**
  * One object per SKU shard: the only place a unit of stock is granted, so oversell is
  * impossible by construction (every grant is a synchronous check-and-write on this object's
- * SQLite). Every RPC takes the caller's `ShardAddress` so the object knows its own name.
+ * SQLite). Every RPC takes the caller's `ShardAddress` so the object knows its own name, and
+ * the first call stores it: not `ctx.id.name`, which is absent for an object reached through
+ * `idFromString` and, in workerd, for an alarm that wakes a cold instance, while the alarm
+ * needs the name to publish availability and hand units back.
  */
 export class InventoryObject extends DurableObject<Env> {
   private readonly store: InventoryStore;
