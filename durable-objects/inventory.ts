@@ -115,7 +115,13 @@ export class InventoryObject extends DurableObject<Env> {
   /** Changes a held reservation's quantity atomically (growing takes units, shrinking frees them). */
   async resize(
     addr: ShardAddress,
-    input: { reservationId: string; quantity: number; key: string; admission?: Admission },
+    input: {
+      reservationId: string;
+      quantity: number;
+      key: string;
+      admission?: Admission;
+      singleUse?: boolean;
+    },
   ) {
     this.store.bind(addr);
     return this.buyers.resize(input);

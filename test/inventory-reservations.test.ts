@@ -255,4 +255,24 @@ describe("inventory reservations", () => {
     );
     await expectConsistent(sku);
   });
+  it("repeats a refusal under a caller's key, but not under a single-use key minted for one call", async () => {
+    const sku = randomSku("MEMO");
+    await stockSku(sku, 1);
+    const taken = await reserveStock(env, { sku, holder: holder(), quantity: 1, key: key() });
+    expect(taken.ok).toBe(true);
+    const kept = { sku, holder: holder(), quantity: 1, key: key() };
+    const minted = { sku, holder: holder(), quantity: 1, key: key(), singleUse: true };
+    expect(await reserveStock(env, kept)).toMatchObject({ ok: false, reason: "insufficient_stock" });
+    expect(await reserveStock(env, minted)).toMatchObject({ ok: false, reason: "insufficient_stock" });
+
+    await stockSku(sku, 3);
+    // A retry with the caller's key answers what that key was first answered…
+    expect(await reserveStock(env, kept)).toMatchObject({ ok: false, reason: "insufficient_stock" });
+    // …while a single-use refusal left nothing behind: the same call is judged afresh.
+    const again = await reserveStock(env, minted);
+    expect(again.ok).toBe(true);
+    // Grants are always remembered: the single-use key replays its grant, never grants twice.
+    expect(await reserveStock(env, minted)).toEqual(again);
+    expect(await expectConsistent(sku)).toMatchObject({ on_hand: 3, reserved: 2, available: 1 });
+  });
 });

@@ -40,6 +40,20 @@ export class Reservations {
     private readonly pushReturns: () => Promise<void>,
   ) {}
 
+  /**
+   * A refusal, remembered under the key so a retry repeats it, unless the caller minted the
+   * key for this one call (`singleUse`): then nothing can ever ask again, and not writing it
+   * spares every refused shopper of a sold-out storm a storage commit.
+   */
+  private refused<T>(
+    input: { singleUse?: boolean },
+    memoKey: string,
+    result: T,
+    fingerprint: string | null = null,
+  ): T {
+    return input.singleUse ? result : this.store.remember(memoKey, result, fingerprint);
+  }
+
   /** Grants `quantity` units to `holder` or refuses with a reason; idempotent by `key`. */
   async reserve(input: ReserveInput): Promise<ReserveResult> {
     const memoKey = `reserve:${input.key}`;
@@ -65,11 +79,13 @@ export class Reservations {
         this.windowRefusal(policy, now) ??
         this.quantityRefusal(policy, input.quantity) ??
         this.limitRefusal(policy, input.holder, input.customer ?? null, input.quantity, null);
-      if (refusal) return { done: this.store.remember(memoKey, this.store.refuse(refusal), fingerprint) };
+      if (refusal) return { done: this.refused(input, memoKey, this.store.refuse(refusal), fingerprint) };
       const available = this.store.available();
       if (available < input.quantity) {
         if (final)
-          return { done: this.store.remember(memoKey, this.store.refuse("insufficient_stock"), fingerprint) };
+          return {
+            done: this.refused(input, memoKey, this.store.refuse("insufficient_stock"), fingerprint),
+          };
         return { need: input.quantity - available };
       }
       const ttl = input.ttlSeconds ?? policy.reservation_ttl_seconds;
@@ -114,7 +130,13 @@ export class Reservations {
   }
 
   /** Changes a held reservation's quantity atomically (growing takes units, shrinking frees them). */
-  async resize(input: { reservationId: string; quantity: number; key: string; admission?: Admission }) {
+  async resize(input: {
+    reservationId: string;
+    quantity: number;
+    key: string;
+    admission?: Admission;
+    singleUse?: boolean;
+  }) {
     const memoKey = `resize:${input.key}`;
     const result = await this.withStock<ResizeResult>((final) => {
       const prior = this.store.recall<ResizeResult>(memoKey);
@@ -134,11 +156,11 @@ export class Reservations {
           this.windowRefusal(policy, now) ??
           this.quantityRefusal(policy, input.quantity) ??
           this.limitRefusal(policy, row.holder, row.customer, delta, row.id);
-        if (refusal) return { done: this.store.remember(memoKey, this.store.refuse(refusal)) };
+        if (refusal) return { done: this.refused(input, memoKey, this.store.refuse(refusal)) };
         const available = this.store.available();
         if (available < delta) {
           if (final || this.store.retired())
-            return { done: this.store.remember(memoKey, this.store.refuse("insufficient_stock")) };
+            return { done: this.refused(input, memoKey, this.store.refuse("insufficient_stock")) };
           return { need: delta - available };
         }
       }

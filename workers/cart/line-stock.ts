@@ -46,6 +46,7 @@ export async function holdLineStock(
       reservationId: line.reservationId,
       quantity: line.quantity,
       key: newId("res"),
+      singleUse: true,
       admission,
     });
     if (resized.ok) return { ok: true, reservation: resized.reservation };
@@ -60,6 +61,7 @@ export async function holdLineStock(
     ...(line.customer ? { customer: line.customer } : {}),
     quantity: line.quantity,
     key: newId("res"),
+    singleUse: true,
     admission,
   });
 }

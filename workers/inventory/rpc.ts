@@ -15,6 +15,11 @@ export interface ReserveInput {
   /** The request's waiting-room admissions; required when the sale has a waiting room. */
   admission?: Admission;
   /**
+   * The key was minted for this one call and is never sent again (add-to-cart, line resizes):
+   * a refusal is answered without being stored under it. Grants are always stored.
+   */
+  singleUse?: boolean;
+  /**
    * A hold moving here from another shard (a cart's email changed): it keeps the first grant's
    * time and deadline, so moving never renews a hold.
    */

@@ -101,6 +101,8 @@ export interface ReserveStockInput {
   ttlSeconds?: number;
   key: string;
   admission?: Admission;
+  /** The key was minted for this call alone: a refusal is not stored under it (see ReserveInput). */
+  singleUse?: boolean;
 }
 
 /**
@@ -120,7 +122,7 @@ async function routeReservation<V extends ReservationView | null, X extends stri
     | { ok: false; reason: X; available: number; waiting_room?: undefined }
   >,
 ): Promise<{ ok: true; reservation: V } | ReserveRefused | { ok: false; reason: X; available: number }> {
-  const { sku, holder, customer, quantity, ttlSeconds, key, admission } = input;
+  const { sku, holder, customer, quantity, ttlSeconds, key, admission, singleUse } = input;
   for (let attempt = 0; attempt < MAX_ROUTING_ATTEMPTS; attempt++) {
     const count = await shardCount(env, sku, attempt > 0);
     const shard = shardFor(customer ?? holder, count);
@@ -134,6 +136,7 @@ async function routeReservation<V extends ReservationView | null, X extends stri
         ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
         key,
         ...(admission === undefined ? {} : { admission }),
+        ...(singleUse ? { singleUse } : {}),
       },
     );
     if (result.ok) return { ok: true, reservation: result.reservation };
@@ -186,7 +189,14 @@ export function reserveOnAdd(
 /** Changes a held reservation's quantity atomically; growing it is gated like `reserveStock`. */
 export async function resizeReservation(
   env: Env,
-  input: { sku: string; reservationId: string; quantity: number; key: string; admission?: Admission },
+  input: {
+    sku: string;
+    reservationId: string;
+    quantity: number;
+    key: string;
+    admission?: Admission;
+    singleUse?: boolean;
+  },
 ): Promise<ResizeResult> {
   const shard = shardOfReservation(input.reservationId);
   if (shard === null) return { ok: false, reason: "not_found", available: 0 };
@@ -197,6 +207,7 @@ export async function resizeReservation(
       quantity: input.quantity,
       key: input.key,
       ...(input.admission === undefined ? {} : { admission: input.admission }),
+      ...(input.singleUse ? { singleUse: true } : {}),
     },
   );
 }
