@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 import { DEFAULT_PERSIST } from "./local-d1.mjs";
+import { ratelimitCountersOnTmpfs } from "./ratelimit-tmpfs.mjs";
 import { ROOT, runWrangler, WORKER_CONFIGS } from "./wrangler.mjs";
 
 // Miniflare is wrangler's own dependency: resolve it through wrangler so both always agree.
@@ -110,6 +111,7 @@ export async function startServer({
     });
   }
   if (persist) await mkdir(persist, { recursive: true });
+  const dropCounters = persist ? await ratelimitCountersOnTmpfs(persist) : async () => {};
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       host,
@@ -129,5 +131,12 @@ export async function startServer({
     }),
   );
   const url = await mf.ready;
-  return { url, mf, close: () => mf.dispose() };
+  return {
+    url,
+    mf,
+    close: async () => {
+      await mf.dispose();
+      await dropCounters();
+    },
+  };
 }
