@@ -21,37 +21,16 @@ const wrapped = new WeakMap<object, object>();
  * Applied once where a Worker or Durable Object receives its env, so every D1 call in the
  * request, queue, cron and object paths is bounded without touching the call sites.
  *
- * A view, not a copy: every other binding and var is read from `env` itself (so is `DB`,
- * re-guarded if it is ever replaced), and it is memoised per env object, so the per-isolate
- * env is wrapped once. Spreading it (`{ ...env, X }`) keeps the guarded `DB`.
+ * A shallow copy with `DB` replaced, memoised per env object: the runtime hands an isolate
+ * the same env on every call, so it is copied once. Bindings never change under a running
+ * Worker; a test that wants another D1 passes an env of its own (`{ ...env, DB }`), which is
+ * guarded in turn. Spreading the result keeps the guarded `DB`, and wrapping it again is a no-op.
  */
 export function resilientEnv<E extends DatabaseEnv>(env: E): E {
   if (isGuarded(env.DB)) return env;
   const cached = wrapped.get(env);
   if (cached) return cached as E;
-  let raw = env.DB;
-  let guarded = guardDatabase(raw, databaseSettings(env), reportCircuitChanges(env));
-  const database = () => {
-    if (env.DB !== raw) {
-      raw = env.DB;
-      guarded = isGuarded(raw) ? raw : guardDatabase(raw, databaseSettings(env), reportCircuitChanges(env));
-    }
-    return guarded;
-  };
-  const view = new Proxy(env, {
-    get: (target, property, receiver) =>
-      property === "DB" ? database() : Reflect.get(target, property, receiver),
-    getOwnPropertyDescriptor: (target, property) => {
-      const descriptor = Reflect.getOwnPropertyDescriptor(target, property);
-      if (property !== "DB" || !descriptor?.configurable) return descriptor;
-      return {
-        configurable: true,
-        enumerable: descriptor.enumerable ?? true,
-        writable: true,
-        value: database(),
-      };
-    },
-  });
-  wrapped.set(env, view);
-  return view;
+  const guarded: E = { ...env, DB: guardDatabase(env.DB, databaseSettings(env), reportCircuitChanges(env)) };
+  wrapped.set(env, guarded);
+  return guarded;
 }
