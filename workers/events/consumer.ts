@@ -1,3 +1,4 @@
+import { and, eq, inArray } from "drizzle-orm";
 import type { z } from "zod";
 import { type Database, database } from "../../db/client";
 import { processedEvents } from "../../db/schema";
@@ -25,7 +26,9 @@ export interface HandlerContext {
   attempts: number;
   /**
    * The `processed_events` insert for this event. A handler whose effect is a D1 write puts
-   * it in the same batch, making "applied" and "marked processed" one atomic step.
+   * it in the same batch, making "applied" and "marked processed" one atomic step. Calling it
+   * hands the mark to the handler: the consumer then records nothing itself, so a handler
+   * that takes it must run it (or throw).
    */
   markProcessed: () => ProcessedInsert;
 }
@@ -63,6 +66,39 @@ function processedInsert(db: Database, consumer: string, eventId: string) {
 }
 export type ProcessedInsert = ReturnType<typeof processedInsert>;
 
+// D1 binds at most 100 parameters per statement: the consumer name takes one.
+const LOOKUP_CHUNK = 90;
+
+/** The ids among `messages` that `consumer` has recorded in `processed_events`. */
+async function processedAmong(
+  db: Database,
+  consumer: string,
+  messages: readonly Message<unknown>[],
+): Promise<Set<string>> {
+  const ids = [
+    ...new Set(
+      messages.flatMap((message) => {
+        const id = (message.body as { id?: unknown } | null)?.id;
+        return typeof id === "string" ? [id] : [];
+      }),
+    ),
+  ];
+  const seen = new Set<string>();
+  for (let start = 0; start < ids.length; start += LOOKUP_CHUNK) {
+    const rows = await db
+      .select({ eventId: processedEvents.eventId })
+      .from(processedEvents)
+      .where(
+        and(
+          eq(processedEvents.consumer, consumer),
+          inArray(processedEvents.eventId, ids.slice(start, start + LOOKUP_CHUNK)),
+        ),
+      );
+    for (const row of rows) seen.add(row.eventId);
+  }
+  return seen;
+}
+
 export function backoffSeconds(attempts: number, base: number): number {
   return Math.min(MAX_DELAY_SECONDS, base * 2 ** Math.max(0, attempts - 1));
 }
@@ -81,6 +117,9 @@ export function createConsumer<E, TEnv extends ConsumerEnv = Env>(opts: Consumer
       typeof opts.maxAttempts === "function" ? opts.maxAttempts(env) : (opts.maxAttempts ?? 5);
     const outcomes = { processed: 0, retried: 0, dead_lettered: 0 };
     let maxLagMs = 0;
+    // Which of the batch's events this consumer already applied: one query for the batch,
+    // made when the first well-formed event needs it.
+    let seen: Set<string> | undefined;
     // Sequential on purpose: events for the same aggregate keep their batch order.
     for (const message of batch.messages) {
       maxLagMs = Math.max(maxLagMs, Date.now() - message.timestamp.getTime());
@@ -118,18 +157,22 @@ export function createConsumer<E, TEnv extends ConsumerEnv = Env>(opts: Consumer
         continue;
       }
       const eventId = (message.body as { id: string }).id;
-      const seen = await db.query.processedEvents.findFirst({
-        where: (t, { and, eq }) => and(eq(t.consumer, opts.name), eq(t.eventId, eventId)),
-        columns: { eventId: true },
-      });
-      if (seen) {
+      seen ??= await processedAmong(db, opts.name, batch.messages);
+      if (seen.has(eventId)) {
         message.ack();
         continue;
       }
-      const markProcessed = () => processedInsert(db, opts.name, eventId);
+      // A handler that takes the mark commits it with its own write; otherwise it is ours.
+      let markTaken = false;
+      const markProcessed = () => {
+        markTaken = true;
+        return processedInsert(db, opts.name, eventId);
+      };
       try {
         await opts.handle(parsed.data, env, { attempts: message.attempts, markProcessed });
-        await markProcessed();
+        if (!markTaken) await processedInsert(db, opts.name, eventId);
+        // The same event twice in one batch is applied once.
+        seen.add(eventId);
         message.ack();
         outcomes.processed++;
       } catch (error) {

@@ -1,7 +1,7 @@
-import { eq } from "drizzle-orm";
-import { database } from "../../db/client";
+import { eq, sql } from "drizzle-orm";
+import { type Database, database } from "../../db/client";
 import { fulfilmentOrders, notifications } from "../../db/schema";
-import { createConsumer, RetryLater } from "../events/consumer";
+import { createConsumer, type HandlerContext, RetryLater } from "../events/consumer";
 import { reportCircuitChanges } from "../lib/circuit-reporting";
 import { newId } from "../lib/ids";
 import type { MetricsSink } from "../lib/metrics";
@@ -37,6 +37,9 @@ export interface FulfilmentBindings {
 export function createFulfilmentConsumer(deps: FulfilmentDeps = {}) {
   const notifier = deps.notifier ?? logNotifier;
 
+  const send = (kind: NotificationKind, order: Row, data: Record<string, unknown>) =>
+    notifier.send({ kind, to: order.email, orderId: order.orderId, orderNumber: order.orderNumber, data });
+
   async function notifyOnce(
     env: FulfilmentBindings,
     kind: NotificationKind,
@@ -44,40 +47,19 @@ export function createFulfilmentConsumer(deps: FulfilmentDeps = {}) {
     data: Record<string, unknown>,
     dedupeKey: string = kind,
   ) {
-    const db = database(env.DB);
     // Claim first, send second: a crash between them loses one notification rather than
     // sending it twice, which is the right trade for customer email.
-    const claimed = await db
-      .insert(notifications)
-      .values({
-        id: newId("evt").replace("evt_", "ntf_"),
-        orderId: order.orderId,
-        kind: dedupeKey,
-        recipient: order.email,
-        sentAt: Date.now(),
-      })
-      .onConflictDoNothing()
-      .returning({ id: notifications.id });
-    if (claimed.length === 0) return;
-    await notifier.send({
-      kind,
-      to: order.email,
-      orderId: order.orderId,
-      orderNumber: order.orderNumber,
-      data,
-    });
+    const claimed = await claimNotification(database(env.DB), dedupeKey, order);
+    if (claimed.length > 0) await send(kind, order, data);
   }
 
-  async function handle(event: OrderEvent, env: FulfilmentBindings, attempts: number) {
+  async function handle(event: OrderEvent, env: FulfilmentBindings, ctx: HandlerContext) {
     const db = database(env.DB);
     const now = Date.now();
-    const order = await db.query.fulfilmentOrders.findFirst({
-      where: eq(fulfilmentOrders.orderId, event.order_id),
-    });
-
-    switch (event.type) {
-      case "order.placed": {
-        await db
+    if (event.type === "order.placed") {
+      // Recorded and marked processed in one step; a replay finds the row and changes nothing.
+      await db.batch([
+        db
           .insert(fulfilmentOrders)
           .values({
             orderId: event.order_id,
@@ -87,32 +69,44 @@ export function createFulfilmentConsumer(deps: FulfilmentDeps = {}) {
             placedAt: Date.parse(event.occurred_at),
             updatedAt: now,
           })
-          .onConflictDoNothing();
-        return;
-      }
+          .onConflictDoNothing(),
+        ctx.markProcessed(),
+      ]);
+      return;
+    }
+    const order = await db.query.fulfilmentOrders.findFirst({
+      where: eq(fulfilmentOrders.orderId, event.order_id),
+    });
+
+    switch (event.type) {
       case "order.paid": {
         if (!order) throw new RetryLater(`order ${event.order_id} not placed yet`, 5);
         if (order.cancelledAt !== null) return;
-        if (order.paidAt === null) {
-          await db
-            .update(fulfilmentOrders)
-            .set({ paidAt: Date.parse(event.occurred_at), updatedAt: now })
-            .where(eq(fulfilmentOrders.orderId, order.orderId));
-        }
         if (order.handedOffAt === null) {
           await deliverWebhook(env.DB, target(env, deps), {
             orderId: order.orderId,
             eventId: event.id,
             eventType: "fulfilment.requested",
-            attempt: attempts,
+            attempt: ctx.attempts,
             payload: fulfilmentRequest(order.orderId, JSON.parse(order.snapshot) as OrderSnapshot, event.id),
           });
-          await db
-            .update(fulfilmentOrders)
-            .set({ handedOffAt: Date.now(), updatedAt: Date.now() })
-            .where(eq(fulfilmentOrders.orderId, order.orderId));
         }
-        await notifyOnce(env, "order_confirmation", order, { total: event.payment.amount });
+        // Paid, handed off, the confirmation claimed and the event marked: one write. A crash
+        // before it re-delivers (the 3PL drops the duplicate by its Idempotency-Key); a crash
+        // after it loses at most the one confirmation being sent, never sends it twice.
+        const [, claimed] = await db.batch([
+          db
+            .update(fulfilmentOrders)
+            .set({
+              paidAt: sql`coalesce(${fulfilmentOrders.paidAt}, ${Date.parse(event.occurred_at)})`,
+              handedOffAt: sql`coalesce(${fulfilmentOrders.handedOffAt}, ${Date.now()})`,
+              updatedAt: now,
+            })
+            .where(eq(fulfilmentOrders.orderId, order.orderId)),
+          claimNotification(db, "order_confirmation", order),
+          ctx.markProcessed(),
+        ]);
+        if (claimed.length > 0) await send("order_confirmation", order, { total: event.payment.amount });
         return;
       }
       case "order.cancelled": {
@@ -123,7 +117,7 @@ export function createFulfilmentConsumer(deps: FulfilmentDeps = {}) {
               orderId: order.orderId,
               eventId: event.id,
               eventType: "fulfilment.cancelled",
-              attempt: attempts,
+              attempt: ctx.attempts,
               payload: {
                 type: "fulfilment.cancelled",
                 order_id: order.orderId,
@@ -185,11 +179,26 @@ export function createFulfilmentConsumer(deps: FulfilmentDeps = {}) {
     ],
     schema: OrderEventSchema,
     maxAttempts: (env) => Number(env.EVENT_MAX_ATTEMPTS ?? 6),
-    handle: (event, env, ctx) => handle(event, env, ctx.attempts),
+    handle,
   });
 }
 
 type Row = typeof fulfilmentOrders.$inferSelect;
+
+/** Claims a notification (unique per order and key); the returned row says it is ours to send. */
+function claimNotification(db: Database, dedupeKey: string, order: Row) {
+  return db
+    .insert(notifications)
+    .values({
+      id: newId("evt").replace("evt_", "ntf_"),
+      orderId: order.orderId,
+      kind: dedupeKey,
+      recipient: order.email,
+      sentAt: Date.now(),
+    })
+    .onConflictDoNothing()
+    .returning({ id: notifications.id });
+}
 
 function target(env: FulfilmentBindings, deps: FulfilmentDeps) {
   if (!env.FULFILMENT_WEBHOOK_SECRET) throw new Error("FULFILMENT_WEBHOOK_SECRET is not configured");

@@ -1,7 +1,7 @@
 /**
  * The arithmetic of moving stock units between a SKU's coordinator and its shards, as pure
- * functions over one object's counters (durable-objects/inventory.ts owns storage, ordering and
- * messaging; the protocol is described there). Every function keeps each object's identity
+ * functions over one object's counters (durable-objects/inventory.ts and its `inventory/` modules
+ * own storage, ordering and messaging; the protocol is described there). Every function keeps each object's identity
  * `available + reserved + sold = on_hand`, and applies a cumulative counter only by the part
  * not seen before, so a replayed, reordered or lost message can neither duplicate nor lose a
  * unit. Functions taking a `ShardCounters` change it in place: the object applies them to a
