@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { CheckoutResult } from "../../durable-objects/cart";
 import { cartProblem } from "../cart/problems";
 import { cartToken } from "../cart/routes";
 import type { AppEnv } from "../lib/env";
@@ -9,6 +8,7 @@ import { createRouter } from "../lib/router";
 import { problemResponses } from "../lib/schemas";
 import { recordAdmissionRefusal, requestAdmission } from "../waiting-room/admission-header";
 import { AdmissionHeaderSchema } from "../waiting-room/schemas";
+import type { CheckoutResult } from "./saga";
 import { CheckoutSchema, ConfirmCheckoutBodySchema, IdempotencyKeySchema } from "./schemas";
 import { confirmCheckout, getCheckout, startCheckout } from "./service";
 

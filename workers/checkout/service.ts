@@ -1,4 +1,4 @@
-import type { CartObject, CheckoutResult } from "../../durable-objects/cart";
+import type { CartObject } from "../../durable-objects/cart";
 import type { CartRefusal } from "../cart/refusals";
 import { cartStub, cartTokenHash } from "../cart/service";
 import { BoundedMap } from "../lib/bounded-map";
@@ -15,6 +15,7 @@ import {
 } from "../payments/provider";
 import { confirmTestPayment } from "../payments/test-provider";
 import type { Admission } from "../waiting-room/admission";
+import type { CheckoutResult } from "./saga";
 
 const CHECKOUT_ID = /^chk_[0-9a-z]{20}$/;
 
