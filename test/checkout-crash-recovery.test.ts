@@ -148,6 +148,24 @@ describe("checkout completion survives a crash at every step", () => {
     expect((await stockOf(sku)).sold).toBe(1);
   });
 
+  it("a completed checkout is settled by the batch that writes its order: the sweeper has nothing to ask", async () => {
+    const { started, paymentId, stub } = await paidCheckout();
+    const settledAt = () =>
+      env.DB.prepare("SELECT settled_at FROM checkout_index WHERE id = ?")
+        .bind(started.id)
+        .first<number | null>("settled_at");
+    expect(await settledAt()).toBeNull();
+    await stub.applyPaymentOutcome(await confirmTestPayment(env, paymentId, CARDS.ok));
+    expect(await ordersFor(started.id)).toHaveLength(1);
+    expect(await settledAt()).toBeGreaterThan(0);
+    const { results } = await env.DB.prepare(
+      "SELECT id FROM checkout_index WHERE settled_at IS NULL AND created_at <= ?",
+    )
+      .bind(Date.now() + 2 * 60 * 1000)
+      .all<{ id: string }>();
+    expect(results.map((row) => row.id)).not.toContain(started.id);
+  });
+
   it("a payment that succeeded while nobody told the cart becomes an order through the sweeper", async () => {
     const { sku, started, paymentId } = await paidCheckout();
     // The confirmation reached the provider; the process died before the cart heard of it.

@@ -79,6 +79,9 @@ export async function completeCheckout(
       // Stock-lost orders were returned to stock already: nothing for a cancellation to restock.
       reservations: new Map(lost.length > 0 ? [] : committed.map((r) => [r.line_id, r.reservation_id])),
     }),
+    // With the order and its events written nothing outside this cart is owed, unless a refund
+    // still is: then the checkout is settled only after it (below).
+    { settlesCheckout: lost.length === 0 },
   );
   if (lost.length > 0) {
     await refundOrder(env, paymentProviderFor(env), {
@@ -108,7 +111,7 @@ export async function completeCheckout(
   }
   store.setCartStatus(lost.length > 0 ? "open" : "completed", now);
   await store.touch();
-  await markSettled(env, row.id);
+  if (lost.length > 0) await markSettled(env, row.id);
 }
 
 /**

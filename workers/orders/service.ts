@@ -155,6 +155,13 @@ export async function getOrder(env: Env, orderId: string): Promise<OrderView | n
 export async function placeOrder(
   env: Env,
   input: OrderDraft,
+  options: {
+    /**
+     * The order is all its checkout still owes: mark `checkout_index.settled_at` in the same
+     * batch (the checkout sweeper stops asking), instead of a write of its own afterwards.
+     */
+    settlesCheckout?: boolean;
+  } = {},
 ): Promise<{ order: OrderView; created: boolean; lookup_token: string | null }> {
   const draft = OrderDraftSchema.parse(input);
   const orderId = newId("ord");
@@ -302,6 +309,13 @@ export async function placeOrder(
         .bind(orderId, event.id, event.type, JSON.stringify(event), now),
     ),
     ...orderTaxStatements(db, orderId, draft),
+    ...(options.settlesCheckout
+      ? [
+          db
+            .prepare("UPDATE checkout_index SET settled_at = ?2 WHERE id = ?1 AND settled_at IS NULL")
+            .bind(draft.checkout_id, now),
+        ]
+      : []),
   ];
   await db.batch(statements);
 
