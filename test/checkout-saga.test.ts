@@ -61,6 +61,9 @@ function recordingStore(rows: CheckoutRow[], lines: LineRow[] = []) {
     scheduleAlarm: async () => {
       calls.push("scheduleAlarm");
     },
+    rearm: async () => {
+      calls.push("rearm");
+    },
     setAlarm: async (at) => {
       calls.push(`setAlarm ${at}`);
     },
