@@ -3,40 +3,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../workers/lib/problem";
 import { refundOrder } from "../workers/orders/refunds";
-import { placeOrder } from "../workers/orders/service";
-import { testPayment } from "./order-fixtures";
+import { paidOrder } from "./order-fixtures";
 
 const usd = (amount: number) => ({ amount, currency: "USD" as const });
-
-async function paidOrder(total: number) {
-  const { provider, checkoutId, payment } = await testPayment(total, "cart_prop");
-  const { order } = await placeOrder(env, {
-    checkout_id: checkoutId,
-    cart_id: "cart_prop",
-    email: "prop@example.com",
-    currency: "USD",
-    lines: [
-      {
-        sku: "SKU",
-        variant_id: "var_p",
-        product_id: "prod_p",
-        title: "Thing",
-        quantity: 1,
-        unit_price: total,
-        total,
-      },
-    ],
-    subtotal: total,
-    discount_total: 0,
-    shipping_total: 0,
-    tax_total: 0,
-    total,
-    tax_inclusive: true,
-    shipping_method: { id: "std", name: "Standard", amount: 0 },
-    payment,
-  });
-  return { provider, order, paymentId: payment.payment_id };
-}
 
 const Op = fc.record({
   key: fc.constantFrom("a", "b", "c", "d", "e"),
@@ -50,7 +19,7 @@ describe("refund invariants (model-based)", () => {
         fc.integer({ min: 1, max: 5_000 }),
         fc.array(Op, { minLength: 1, maxLength: 7 }),
         async (total, ops) => {
-          const { provider, order, paymentId } = await paidOrder(total);
+          const { provider, order, payment } = await paidOrder({ total, cartId: "cart_prop" });
           // Per key: the amount refunded and the amount the first request asked for (its body).
           const byKey = new Map<string, { refunded: number; asked: number | undefined }>();
           let refunded = 0;
@@ -96,7 +65,7 @@ describe("refund invariants (model-based)", () => {
               `SELECT o.refunded_total, o.payment_status, o.status, p.refunded_amount
              FROM orders o, test_payments p WHERE o.id = ?1 AND p.id = ?2`,
             )
-              .bind(order.id, paymentId)
+              .bind(order.id, payment.payment_id)
               .first<{
                 refunded_total: number;
                 payment_status: string;

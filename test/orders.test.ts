@@ -9,7 +9,7 @@ import { placeOrder } from "../workers/orders/service";
 import { StripePaymentProvider } from "../workers/payments/stripe-provider";
 import { FakeStripe } from "./fakes/fake-stripe";
 import { ADMIN, call, callJson, expectProblem } from "./helpers";
-import { testPayment } from "./order-fixtures";
+import { paidOrder } from "./order-fixtures";
 
 const uid = () => crypto.randomUUID().replaceAll("-", "");
 
@@ -69,16 +69,6 @@ function draft(overrides: Partial<OrderDraft> = {}): OrderDraft {
     flags: [],
     ...overrides,
   };
-}
-
-/** An order paid through the test provider, so refunds reach a real (test) payment. */
-async function paidOrder(total = 5500, email?: string) {
-  const { checkoutId, payment } = await testPayment(total, "cart_paid");
-  const result = await placeOrder(
-    env,
-    draft({ checkout_id: checkoutId, total, ...(email ? { email } : {}), payment }),
-  );
-  return result.order;
 }
 
 const refund = (orderId: string, body?: unknown, headers: Record<string, string> = {}) =>
@@ -339,7 +329,7 @@ describe("admin orders API", () => {
 
 describe("refunds", () => {
   it("refunds partially then fully through the test provider, replays a key, and refuses over-refunds", async () => {
-    const order = await paidOrder(5500);
+    const { order } = await paidOrder({ total: 5500 });
     const partial = await refund(
       order.id,
       { amount: { amount: 1500, currency: "USD" }, reason: "damaged" },
@@ -419,7 +409,7 @@ describe("refunds", () => {
   });
 
   it("refunds once when an un-keyed request is double-submitted, at once or moments later", async () => {
-    const order = await paidOrder(3000);
+    const { order } = await paidOrder({ total: 3000 });
     const body = { amount: { amount: 1000, currency: "USD" } };
     const responses = await Promise.all([refund(order.id, body), refund(order.id, body)]);
     expect(responses.map((r) => r.status).sort()).toEqual([200, 201]);
@@ -431,7 +421,7 @@ describe("refunds", () => {
   });
 
   it("never refunds more than the order total under concurrent refunds", async () => {
-    const order = await paidOrder(1000);
+    const { order } = await paidOrder({ total: 1000 });
     const responses = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
         refund(order.id, { amount: { amount: 300, currency: "USD" } }, { "idempotency-key": `c-${i}` }),
@@ -444,7 +434,7 @@ describe("refunds", () => {
   });
 
   it("rejects bad refund input with 422 and unknown orders with 404", async () => {
-    const order = await paidOrder(1000);
+    const { order } = await paidOrder({ total: 1000 });
     await expectProblem(
       await refund(order.id, { amount: { amount: 100, currency: "EUR" } }),
       422,
