@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { body, CARDS, type CheckoutBody, checkout, confirm, stockedSku, stockOf } from "./checkout-fixtures";
-import { callJson, expectProblem, inOneWindow } from "./helpers";
+import { callJson, expectJson, expectProblem, inOneWindow } from "./helpers";
 import { expectConsistent } from "./inventory-fixtures";
 import { addressIn, admin, createRegion, ok, suffix, viewCart } from "./regions-fixtures";
 import { seedSku, type TestCart, US_ADDRESS } from "./revenue-fixtures";
@@ -31,8 +31,7 @@ const create = (payload: unknown, headers: Record<string, string> = {}) =>
   callJson("/api/carts", "POST", payload, headers);
 
 async function created(res: Response): Promise<CreatedCart & { cart: TestCart }> {
-  if (res.status !== 201) throw new Error(`expected 201, got ${res.status} ${await res.text()}`);
-  const cart = (await res.json()) as CreatedCart;
+  const cart = await expectJson<CreatedCart>(res, 201);
   return { ...cart, cart: { id: cart.id, token: cart.token, headers: { "x-cart-token": cart.token } } };
 }
 

@@ -2,34 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, callJson, expectProblem } from "./helpers";
-import { addLine, newCart, seedPromotion, seedSku, setPrice, US_ADDRESS } from "./revenue-fixtures";
-
-interface CartBody {
-  id: string;
-  status: string;
-  email: string | null;
-  lines: {
-    id: string;
-    sku: string;
-    quantity: number;
-    unit_price: { amount: number };
-    price_changed: { previous: { amount: number }; current: { amount: number } } | null;
-    available: boolean;
-  }[];
-  promotions: { code: string; applied: boolean; reason: string | null; discount: { amount: number } }[];
-  totals: Record<
-    "subtotal" | "discount" | "shipping" | "tax" | "total",
-    { amount: number; currency: string }
-  > & {
-    tax_inclusive: boolean;
-  };
-  shipping_methods: { id: string }[];
-}
-
-async function cartOf(res: Response): Promise<CartBody> {
-  if (res.status !== 200) throw new Error(`expected 200, got ${res.status} ${await res.text()}`);
-  return (await res.json()) as CartBody;
-}
+import { addLine, cartOf, newCart, seedPromotion, seedSku, setPrice, US_ADDRESS } from "./revenue-fixtures";
 
 describe("cart access", () => {
   it("creates a cart with an unguessable id and a secret token", async () => {

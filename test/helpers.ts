@@ -33,6 +33,12 @@ export async function expectProblem(res: Response, status: number, code: string)
   return body;
 }
 
+/** Asserts a response's status (200 by default) and returns its JSON body. */
+export async function expectJson<T>(res: Response, status = 200): Promise<T> {
+  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
 /** One `message.retry()` call a queue consumer made. */
 export interface RecordedRetry {
   msgId: string;

@@ -1,4 +1,4 @@
-import { ADMIN, callJson } from "./helpers";
+import { ADMIN, callJson, expectJson } from "./helpers";
 import { addLine, newCart, type TestCart } from "./revenue-fixtures";
 
 export { addLine };
@@ -42,10 +42,7 @@ export const addressIn = (country: string, region?: string) => ({
   ...(region ? { region } : {}),
 });
 
-export async function ok<T = CartView>(res: Response, status = 200): Promise<T> {
-  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
+export const ok = <T = CartView>(res: Response, status = 200): Promise<T> => expectJson<T>(res, status);
 
 export const admin = (path: string, method: string, body?: unknown) =>
   callJson(`/admin/api/regions${path}`, method, body, ADMIN);

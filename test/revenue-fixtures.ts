@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { database } from "../db/client";
 import { prices, products, variants } from "../db/schema";
-import { ADMIN, callJson } from "./helpers";
+import { ADMIN, callJson, expectJson } from "./helpers";
 
 const suffix = () => crypto.randomUUID().slice(0, 8).toUpperCase();
 
@@ -62,9 +62,43 @@ export interface TestCart {
   headers: Record<string, string>;
 }
 
-/** Adds `quantity` of `sku` to the cart through the API (the raw response). */
-export const addLine = (cart: TestCart, sku: string, quantity: number) =>
-  callJson(`/api/carts/${cart.id}/lines`, "POST", { sku, quantity }, cart.headers);
+/** A cart as the API answers it: the fields the suites read. */
+export interface CartBody {
+  id: string;
+  status: string;
+  email: string | null;
+  lines: {
+    id: string;
+    sku: string;
+    quantity: number;
+    unit_price: { amount: number };
+    price_changed: { previous: { amount: number }; current: { amount: number } } | null;
+    available: boolean;
+    reservation: { id: string } | null;
+  }[];
+  promotions: { code: string; applied: boolean; reason: string | null; discount: { amount: number } }[];
+  totals: Record<
+    "subtotal" | "discount" | "shipping" | "tax" | "total",
+    { amount: number; currency: string }
+  > & {
+    tax_inclusive: boolean;
+  };
+  shipping_methods: { id: string }[];
+}
+
+/** Asserts a 200 cart response and returns the cart. */
+export const cartOf = (res: Response) => expectJson<CartBody>(res);
+
+/**
+ * Adds `quantity` of `sku` to the cart through the API (the raw response); `headers` go with
+ * the cart token (e.g. a waiting-room admission).
+ */
+export const addLine = (
+  cart: TestCart,
+  sku: string,
+  quantity: number,
+  headers: Record<string, string> = {},
+) => callJson(`/api/carts/${cart.id}/lines`, "POST", { sku, quantity }, { ...cart.headers, ...headers });
 
 /** Creates a cart through the public API. */
 export async function newCart(currency = "USD", email?: string): Promise<TestCart> {

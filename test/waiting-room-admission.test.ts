@@ -4,12 +4,8 @@ import { createApp } from "../workers/edge/app";
 import { getInventory } from "../workers/inventory/service";
 import { signAdmission } from "../workers/waiting-room/token";
 import { ADMIN, call, callJson, expectProblem } from "./helpers";
-import { newCart, seedSku, type TestCart, US_ADDRESS } from "./revenue-fixtures";
+import { addLine, cartOf, newCart, seedSku, type TestCart, US_ADDRESS } from "./revenue-fixtures";
 import { admissionFor, randomRoom, setUpRoom } from "./waiting-room-fixtures";
-
-interface CartBody {
-  lines: { id: string; sku: string; quantity: number; reservation: { id: string } | null }[];
-}
 
 /** A stocked SKU whose sale sends shoppers through a fresh, fast room (admits on join). */
 async function gatedSku(options: { reserveOnAdd?: boolean; stock?: number } = {}) {
@@ -36,10 +32,6 @@ async function gatedSku(options: { reserveOnAdd?: boolean; stock?: number } = {}
 
 const admitted = (token: string) => ({ "popcart-admission": token });
 
-function addLine(cart: TestCart, sku: string, quantity: number, headers: Record<string, string> = {}) {
-  return callJson(`/api/carts/${cart.id}/lines`, "POST", { sku, quantity }, { ...cart.headers, ...headers });
-}
-
 function setQuantity(cart: TestCart, lineId: string, quantity: number, headers: Record<string, string> = {}) {
   return callJson(
     `/api/carts/${cart.id}/lines/${lineId}`,
@@ -47,11 +39,6 @@ function setQuantity(cart: TestCart, lineId: string, quantity: number, headers: 
     { quantity },
     { ...cart.headers, ...headers },
   );
-}
-
-async function cartOf(res: Response): Promise<CartBody> {
-  if (res.status !== 200) throw new Error(`expected 200, got ${res.status} ${await res.text()}`);
-  return (await res.json()) as CartBody;
 }
 
 const reservedOf = async (sku: string) => (await getInventory(env, sku)).reserved;
