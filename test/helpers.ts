@@ -39,6 +39,14 @@ export async function expectJson<T>(res: Response, status = 200): Promise<T> {
   return (await res.json()) as T;
 }
 
+/** The `dur` (ms) of metric `name` in a `Server-Timing` header; throws when it is absent. */
+export function timingOf(header: string | null, name: string): number {
+  for (const [, metric, dur] of (header ?? "").matchAll(/(?:^|, )([\w-]+);dur=(\d+(?:\.\d+)?)/g)) {
+    if (metric === name) return Number(dur);
+  }
+  throw new Error(`no ${name} in Server-Timing: ${header}`);
+}
+
 /** One `message.retry()` call a queue consumer made. */
 export interface RecordedRetry {
   msgId: string;
