@@ -12,6 +12,14 @@ const timesUsed = async (id: string) =>
       .first<{ n: number }>()
   )?.n;
 
+/** How many stored promotions have `code` (codes are case-insensitive). */
+const storedCodes = async (code: string) =>
+  (
+    await env.DB.prepare("SELECT COUNT(*) AS n FROM promotions WHERE code = ? COLLATE NOCASE")
+      .bind(code)
+      .first<{ n: number }>()
+  )?.n;
+
 const checkoutId = () => `chk_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 
 describe("promotion admin API", () => {
@@ -37,17 +45,27 @@ describe("promotion admin API", () => {
   it("requires the promotions:write scope and refuses duplicate codes case-insensitively", async () => {
     await expectProblem(await call("/admin/api/promotions"), 401, "unauthorized");
     // A valid token without promotions:write (vitest.config.ts: catalog:read only).
+    const refusedCode = `SCOPE${crypto.randomUUID().slice(0, 6)}`;
     await expectProblem(
+      await call("/admin/api/promotions", { headers: { authorization: "Bearer catalog-reader-token" } }),
+      403,
+      "forbidden",
+    );
+    const refused = await expectProblem(
       await callJson(
         "/admin/api/promotions",
         "POST",
-        { code: `SCOPE${crypto.randomUUID().slice(0, 6)}`, type: "percentage", percentage_bp: 5 },
+        { code: refusedCode, type: "percentage", percentage_bp: 5 },
         { authorization: "Bearer catalog-reader-token" },
       ),
       403,
       "forbidden",
     );
+    expect(refused).toMatchObject({ detail: "This token lacks the 'promotions:write' scope." });
+    // Refused before anything was written (the same count finds a code the admin token creates).
+    expect(await storedCodes(refusedCode)).toBe(0);
     const { code } = await seedPromotion({ type: "percentage", percentage_bp: 100 });
+    expect(await storedCodes(code.toLowerCase())).toBe(1);
     await expectProblem(
       await callJson(
         "/admin/api/promotions",
