@@ -9,13 +9,12 @@ import {
   rateLimit,
   WRITE_METHODS,
 } from "../workers/lib/rate-limit";
-import { call, expectProblem, inOneWindow } from "./helpers";
+import { call, expectProblem, inOneWindow, randomIp } from "./helpers";
 
 // wrangler.toml: ADMIN_RATE_LIMITER allows 120 requests per 60 s per client.
 const ADMIN_LIMIT = 120;
 const PERIOD_MS = 60_000;
 
-const randomIp = () => `10.${rand(250)}.${rand(250)}.${rand(250)}`;
 const rand = (n: number) => 1 + Math.floor(Math.random() * n);
 
 const adminCall = (ip: string) =>
@@ -38,7 +37,8 @@ describe("admin API rate limit", () => {
     expect(limited.headers.get("retry-after")).toBe("60");
     const body = await expectProblem(limited, 429, "rate_limited");
     expect(body).toMatchObject({ retry_after: 60, status: 429 });
-    expect(limited.headers.get("x-request-id")).toBeTruthy();
+    // Refused before the routes, yet still traceable like every response.
+    expect(limited.headers.get("x-request-id")).toMatch(/^req_[0-9a-z]{20}$/);
 
     const other = await adminCall(randomIp());
     expect(other.status).not.toBe(429);
