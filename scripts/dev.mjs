@@ -7,7 +7,8 @@ import { performance } from "node:perf_hooks";
 import { unstable_readConfig } from "wrangler";
 import { bootstrapDemo, waitForHealth } from "./lib/bootstrap.mjs";
 import { createDevOutput } from "./lib/dev-output.mjs";
-import { migrateLocal, seedLocal } from "./lib/local-d1.mjs";
+import { DEFAULT_PERSIST, migrateLocal, seedLocal } from "./lib/local-d1.mjs";
+import { ratelimitCountersBackOnDisk } from "./lib/ratelimit-tmpfs.mjs";
 import { ROOT, spawnWrangler, WORKER_CONFIGS } from "./lib/wrangler.mjs";
 
 const exists = (path) =>
@@ -65,6 +66,8 @@ await step("Seeding the demo catalog (idempotent)", async () => {
   const { bytes } = await seedLocal();
   return `${(bytes / 1e6).toFixed(1)} MB of catalog SQL`;
 });
+
+await ratelimitCountersBackOnDisk(DEFAULT_PERSIST);
 
 // Multi-config dev: the first config is served on the port, the others (e.g. the
 // fulfilment worker) run alongside it with their bindings wired together.

@@ -42,3 +42,15 @@ export async function ratelimitCountersOnTmpfs(persist) {
     await rm(target, { recursive: true, force: true });
   };
 }
+
+/**
+ * Removes a link a server left behind when it was killed before its clean-up (or whose tmpfs
+ * directory a reboot emptied): `wrangler dev` wants a directory of its own there, and a dangling
+ * link would stop it from starting.
+ * @param {string} persist the state directory
+ */
+export async function ratelimitCountersBackOnDisk(persist) {
+  const link = join(persist, "v3", "ratelimit");
+  const existing = await lstat(link).catch(() => null);
+  if (existing?.isSymbolicLink()) await rm(link, { force: true });
+}

@@ -26,7 +26,11 @@ const { values } = parseArgs({
     shoppers: { type: "string", default: "200" },
     units: { type: "string", default: "60" },
     port: { type: "string", default: "8800" },
-    "converge-timeout": { type: "string", default: "60000" },
+    // A payment nobody told its cart about is the sweeper's once its checkout is a minute old
+    // (SWEEP_MIN_AGE_MS), and the sweeper works through older unsettled checkouts first (a
+    // run's refused attempts among them): two minutes covers that on a loaded machine. The
+    // loop stops as soon as everything adds up, so a healthy run never waits for it.
+    "converge-timeout": { type: "string", default: "120000" },
     keep: { type: "boolean", default: false },
     // Where stock is held: "checkout" races at checkout, "cart" holds from add-to-cart (flash sale).
     policy: { type: "string", default: "checkout,cart" },
