@@ -1,9 +1,32 @@
-import { exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import worker from "../workers/edge/index";
 import { PaymentProviderError } from "../workers/payments/provider";
 
 /** Sends a request through the edge worker's real `fetch` handler (all middleware included). */
 export function call(path: string, init: RequestInit = {}): Promise<Response> {
   return exports.default.fetch(new Request(`http://popcart.test${path}`, init));
+}
+
+/**
+ * A request through the edge worker's real entry point with `overrides` in its env (a secret
+ * or binding the platform would hand it), without touching the env other tests share. Waits
+ * for its `waitUntil` work.
+ */
+export async function callWithEnv(
+  path: string,
+  init: RequestInit = {},
+  overrides: Partial<Env> = {},
+): Promise<Response> {
+  const ctx = createExecutionContext();
+  // An incoming request, as the runtime would build it (`cf` properties are not needed here).
+  const request = new Request(`http://popcart.test${path}`, init) as Request<
+    unknown,
+    IncomingRequestCfProperties
+  >;
+  const res = await worker.fetch(request, { ...env, ...overrides }, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
 }
 
 /** JSON request helper: sets the content type and serialises the body. */

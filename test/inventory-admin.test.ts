@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../workers/edge/index";
 import type { InventoryLevelEvent } from "../workers/inventory/events";
 import { getInventory } from "../workers/inventory/service";
-import { ADMIN, call, callJson, eventually, expectProblem } from "./helpers";
+import { ADMIN, call, callJson, callWithEnv, eventually, expectProblem } from "./helpers";
 import { coordinator, elapse, randomSku, shard, stockSku } from "./inventory-fixtures";
 
 describe("admin inventory API", () => {
@@ -37,28 +37,21 @@ describe("admin inventory API", () => {
       [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s)))]
         .map((b) => b.toString(16).padStart(2, "0"))
         .join("");
-    // ADMIN_TOKENS is read from the env per request; a read-only token is enough to see the scope check.
+    // A read-only token, in the env this request runs with: enough to see the scope check.
     const token = `ro-${crypto.randomUUID()}`;
-    const previous = env.ADMIN_TOKENS;
-    env.ADMIN_TOKENS = JSON.stringify([
-      { id: "ro", sha256: await digest(token), scopes: ["inventory:read"] },
-    ]);
-    try {
-      const sku = randomSku();
-      const res = await callJson(
-        `/admin/api/inventory/${sku}`,
-        "PUT",
-        { on_hand: 3 },
-        { authorization: `Bearer ${token}` },
-      );
-      await expectProblem(res, 403, "forbidden");
-      const read = await call(`/admin/api/inventory/${sku}`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      await expectProblem(read, 404, "inventory_not_found");
-    } finally {
-      env.ADMIN_TOKENS = previous;
-    }
+    const scoped = {
+      ADMIN_TOKENS: JSON.stringify([{ id: "ro", sha256: await digest(token), scopes: ["inventory:read"] }]),
+    };
+    const auth = { authorization: `Bearer ${token}` };
+    const sku = randomSku();
+    const res = await callWithEnv(
+      `/admin/api/inventory/${sku}`,
+      { method: "PUT", headers: { ...auth, "content-type": "application/json" }, body: '{"on_hand":3}' },
+      scoped,
+    );
+    await expectProblem(res, 403, "forbidden");
+    const read = await callWithEnv(`/admin/api/inventory/${sku}`, { headers: auth }, scoped);
+    await expectProblem(read, 404, "inventory_not_found");
   });
 
   it("validates bodies strictly: unknown fields, zero deltas, inverted windows", async () => {

@@ -1,17 +1,16 @@
-import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { CartObject } from "../durable-objects/cart";
 import { CATEGORIES_KEY, productKey } from "../workers/catalog/kv-keys";
 import { bumpListingGenerations } from "../workers/catalog/projections";
 import { purgeProductResponses } from "../workers/catalog/response-cache";
-import worker from "../workers/edge/index";
 import { circuitSnapshot, resetCircuitBreakers } from "../workers/lib/circuit-breaker";
 import { isGuarded } from "../workers/lib/d1-guard";
 import { resilientEnv } from "../workers/lib/resilient-env";
 import { body, checkout, readyCart, stockedSku, stockOf } from "./checkout-fixtures";
 import { type FaultyD1, failingD1, hangingD1, slowD1 } from "./fakes/faulty-d1";
-import { ADMIN, expectProblem } from "./helpers";
+import { ADMIN, callWithEnv, expectProblem } from "./helpers";
 import { seedSku, type TestCart } from "./revenue-fixtures";
 
 afterEach(() => {
@@ -24,17 +23,9 @@ afterEach(() => {
  * the platform would hand it a D1 binding in trouble. Waits for its `waitUntil` work.
  */
 async function fetchWith(path: string, overrides: Partial<Env> = {}, init: RequestInit = {}) {
-  const ctx = createExecutionContext();
   const started = Date.now();
-  // An incoming request, as the runtime would build it (`cf` properties are not needed here).
-  const request = new Request(`http://popcart.test${path}`, init) as Request<
-    unknown,
-    IncomingRequestCfProperties
-  >;
-  const res = await worker.fetch(request, { ...env, ...overrides }, ctx);
-  const ms = Date.now() - started;
-  await waitOnExecutionContext(ctx);
-  return Object.assign(res, { ms });
+  const res = await callWithEnv(path, init, overrides);
+  return Object.assign(res, { ms: Date.now() - started });
 }
 
 /**
