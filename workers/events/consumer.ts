@@ -31,6 +31,11 @@ export interface HandlerContext {
    * that takes it must run it (or throw).
    */
   markProcessed: () => ProcessedInsert;
+  /**
+   * Scratch space the handlers of one delivered batch share (e.g. a row one event just wrote
+   * that the next event starts from). Gone with the batch: never a cache across batches.
+   */
+  batchScratch: Map<string, unknown>;
 }
 
 /** The bindings every consumer needs, whichever worker it runs in. */
@@ -120,6 +125,7 @@ export function createConsumer<E, TEnv extends ConsumerEnv = Env>(opts: Consumer
     // Which of the batch's events this consumer already applied: one query for the batch,
     // made when the first well-formed event needs it.
     let seen: Set<string> | undefined;
+    const batchScratch = new Map<string, unknown>();
     // Sequential on purpose: events for the same aggregate keep their batch order.
     for (const message of batch.messages) {
       maxLagMs = Math.max(maxLagMs, Date.now() - message.timestamp.getTime());
@@ -169,7 +175,7 @@ export function createConsumer<E, TEnv extends ConsumerEnv = Env>(opts: Consumer
         return processedInsert(db, opts.name, eventId);
       };
       try {
-        await opts.handle(parsed.data, env, { attempts: message.attempts, markProcessed });
+        await opts.handle(parsed.data, env, { attempts: message.attempts, markProcessed, batchScratch });
         if (!markTaken) await processedInsert(db, opts.name, eventId);
         // The same event twice in one batch is applied once.
         seen.add(eventId);

@@ -58,7 +58,7 @@ export function createFulfilmentConsumer(deps: FulfilmentDeps = {}) {
     const now = Date.now();
     if (event.type === "order.placed") {
       // Recorded and marked processed in one step; a replay finds the row and changes nothing.
-      await db.batch([
+      const [inserted] = await db.batch([
         db
           .insert(fulfilmentOrders)
           .values({
@@ -69,32 +69,30 @@ export function createFulfilmentConsumer(deps: FulfilmentDeps = {}) {
             placedAt: Date.parse(event.occurred_at),
             updatedAt: now,
           })
-          .onConflictDoNothing(),
+          .onConflictDoNothing()
+          .returning(),
         ctx.markProcessed(),
       ]);
+      // Its `order.paid` usually follows in the same batch: it starts from this row.
+      if (inserted[0]) ctx.batchScratch.set(placedKey(event.order_id), inserted[0]);
       return;
     }
-    const order = await db.query.fulfilmentOrders.findFirst({
-      where: eq(fulfilmentOrders.orderId, event.order_id),
-    });
+    const placedNow = ctx.batchScratch.get(placedKey(event.order_id)) as Row | undefined;
+    ctx.batchScratch.delete(placedKey(event.order_id));
+    const order =
+      event.type === "order.paid" && placedNow
+        ? placedNow
+        : await db.query.fulfilmentOrders.findFirst({ where: eq(fulfilmentOrders.orderId, event.order_id) });
 
     switch (event.type) {
       case "order.paid": {
         if (!order) throw new RetryLater(`order ${event.order_id} not placed yet`, 5);
         if (order.cancelledAt !== null) return;
-        if (order.handedOffAt === null) {
-          await deliverWebhook(env.DB, target(env, deps), {
-            orderId: order.orderId,
-            eventId: event.id,
-            eventType: "fulfilment.requested",
-            attempt: ctx.attempts,
-            payload: fulfilmentRequest(order.orderId, JSON.parse(order.snapshot) as OrderSnapshot, event.id),
-          });
-        }
-        // Paid, handed off, the confirmation claimed and the event marked: one write. A crash
-        // before it re-delivers (the 3PL drops the duplicate by its Idempotency-Key); a crash
-        // after it loses at most the one confirmation being sent, never sends it twice.
-        const [, claimed] = await db.batch([
+        // Paid, handed off, the confirmation claimed and the event marked: one write, with the
+        // delivery's own record when there is a delivery. A crash before it re-delivers (the 3PL
+        // drops the duplicate by its Idempotency-Key); a crash after it loses at most the one
+        // confirmation being sent, never sends it twice.
+        const paid = [
           db
             .update(fulfilmentOrders)
             .set({
@@ -105,8 +103,29 @@ export function createFulfilmentConsumer(deps: FulfilmentDeps = {}) {
             .where(eq(fulfilmentOrders.orderId, order.orderId)),
           claimNotification(db, "order_confirmation", order),
           ctx.markProcessed(),
-        ]);
-        if (claimed.length > 0) await send("order_confirmation", order, { total: event.payment.amount });
+        ] as const;
+        const [, claimed] =
+          order.handedOffAt === null
+            ? await deliverWebhook(
+                env.DB,
+                target(env, deps),
+                {
+                  orderId: order.orderId,
+                  eventId: event.id,
+                  eventType: "fulfilment.requested",
+                  attempt: ctx.attempts,
+                  payload: fulfilmentRequest(
+                    order.orderId,
+                    JSON.parse(order.snapshot) as OrderSnapshot,
+                    event.id,
+                  ),
+                },
+                paid,
+              )
+            : await db.batch(paid);
+        if ((claimed as unknown[]).length > 0) {
+          await send("order_confirmation", order, { total: event.payment.amount });
+        }
         return;
       }
       case "order.cancelled": {
@@ -184,6 +203,8 @@ export function createFulfilmentConsumer(deps: FulfilmentDeps = {}) {
 }
 
 type Row = typeof fulfilmentOrders.$inferSelect;
+
+const placedKey = (orderId: string) => `fulfilment:placed:${orderId}`;
 
 /** Claims a notification (unique per order and key); the returned row says it is ours to send. */
 function claimNotification(db: Database, dedupeKey: string, order: Row) {

@@ -1,3 +1,4 @@
+import type { BatchItem } from "drizzle-orm/batch";
 import { database } from "../../db/client";
 import { webhookDeliveries } from "../../db/schema";
 import { backoffSeconds, RetryLater } from "../events/consumer";
@@ -62,7 +63,9 @@ export async function deliverWebhook(
   db: D1Database,
   target: DeliveryTarget,
   input: DeliveryInput,
-): Promise<void> {
+  /** Writes that a successful delivery means, committed with its record in one batch. */
+  onDelivered: readonly BatchItem<"sqlite">[] = [],
+): Promise<unknown[]> {
   const body = JSON.stringify(input.payload);
   const started = Date.now();
   const breaker = circuitBreaker(deliveryCircuitName(target.url), target.breaker ?? DEFAULT_BREAKER);
@@ -103,21 +106,21 @@ export async function deliverWebhook(
           ? caught.message
           : String(caught);
   }
-  await database(db)
-    .insert(webhookDeliveries)
-    .values({
-      id: newId("dlv"),
-      orderId: input.orderId,
-      eventId: input.eventId,
-      eventType: input.eventType,
-      url: target.url,
-      attempt: input.attempt,
-      statusCode,
-      ok: error === null,
-      error,
-      durationMs: Date.now() - started,
-      createdAt: started,
-    });
+  const client = database(db);
+  const record = client.insert(webhookDeliveries).values({
+    id: newId("dlv"),
+    orderId: input.orderId,
+    eventId: input.eventId,
+    eventType: input.eventType,
+    url: target.url,
+    attempt: input.attempt,
+    statusCode,
+    ok: error === null,
+    error,
+    durationMs: Date.now() - started,
+    createdAt: started,
+  });
+  const [, ...results] = await client.batch([record, ...(error === null ? onDelivered : [])]);
   if (circuitOpen) {
     throw new RetryLater(
       error ?? circuitOpen.message,
@@ -125,4 +128,5 @@ export async function deliverWebhook(
     );
   }
   if (error !== null) throw new DeliveryFailed(error, statusCode);
+  return results;
 }
