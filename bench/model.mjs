@@ -53,10 +53,11 @@ export const MEASURED = {
   edgeMs: 1.5,
   /**
    * D1 writes (transactions on the primary) per completed purchase with Stripe: checkout index,
-   * its payment id, order batch, outbox sent, settled, and the webhook's ownership check is a
-   * read. (The offline test provider writes its own payment row too: one more.)
+   * its payment id, the order batch (which also marks the checkout settled), outbox sent; the
+   * webhook's ownership check is a read. (The offline test provider writes its own payment row
+   * and confirms it with one more write.) The fulfilment worker's writes are off this path.
    */
-  d1WritesPerOrder: { checkout: 2, confirm: 4 },
+  d1WritesPerOrder: { checkout: 2, confirm: 2 },
   /** D1 reads per request, served by read replicas near the PoP. */
   d1Reads: { create: 1, checkout: 2, confirm: 2 },
   /** A D1 replica read from the PoP, ms. */
