@@ -220,31 +220,22 @@ export class CartStore implements CheckoutStore {
     await this.scheduleAlarm();
   }
 
-  /** The alarm by the next deadline: the end of an open payment window, else the inactivity expiry. */
+  /** The next deadline: the end of an open payment window, else the inactivity expiry. */
   async scheduleAlarm(): Promise<void> {
-    const at = this.nextDeadline();
-    if (at !== null) await this.armBy(at);
-  }
-
-  /** The alarm at exactly the next deadline, later if need be (an owed completion's retry was paid). */
-  async rearm(): Promise<void> {
-    const at = this.nextDeadline();
-    if (at !== null && at !== this.#alarmAt) await this.setAlarm(at);
-  }
-
-  private nextDeadline(): number | null {
     const cart = this.cart();
-    if (!cart) return null;
+    if (!cart) return;
     const checkout = this.#sql
       .exec<{ at: number | null }>(`SELECT min(expires_at) AS at FROM checkouts WHERE ${ACTIVE_CHECKOUT}`)
       .one().at;
     const completing = this.#sql
       .exec<{ n: number }>(`SELECT count(*) AS n FROM checkouts WHERE ${COMPLETING}`)
       .one().n;
-    return Math.min(
-      checkout ?? cart.expires_at,
-      cart.expires_at,
-      completing > 0 ? Date.now() + COMPLETION_RETRY_MS : Number.POSITIVE_INFINITY,
+    await this.armBy(
+      Math.min(
+        checkout ?? cart.expires_at,
+        cart.expires_at,
+        completing > 0 ? Date.now() + COMPLETION_RETRY_MS : Number.POSITIVE_INFINITY,
+      ),
     );
   }
 

@@ -61,9 +61,6 @@ function recordingStore(rows: CheckoutRow[], lines: LineRow[] = []) {
     scheduleAlarm: async () => {
       calls.push("scheduleAlarm");
     },
-    rearm: async () => {
-      calls.push("rearm");
-    },
     setAlarm: async (at) => {
       calls.push(`setAlarm ${at}`);
     },

@@ -111,8 +111,6 @@ export async function completeCheckout(
   }
   store.setCartStatus(lost.length > 0 ? "open" : "completed", now);
   await store.touch();
-  // The completion's 5 s retry alarm has nothing left to retry.
-  await store.rearm();
   if (lost.length > 0) await markSettled(env, row.id);
 }
 

@@ -66,8 +66,6 @@ export interface CheckoutStore {
    * retry, the idle expiry); an alarm already due sooner stays, and re-arms when it fires.
    */
   scheduleAlarm(): Promise<void>;
-  /** Sets the alarm at exactly the next deadline, later if need be: a sooner one is no longer wanted. */
-  rearm(): Promise<void>;
   setAlarm(at: number): Promise<void>;
   /** Waits until every write so far is durable. */
   sync(): Promise<void>;
