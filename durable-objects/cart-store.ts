@@ -33,8 +33,6 @@ export class CartStore implements CheckoutStore {
   readonly #storage: DurableObjectStorage;
   readonly #sql: SqlStorage;
   readonly #env: () => Env;
-  /** When the alarm is set for, as far as this instance knows; undefined until first read. */
-  #alarmAt: number | null | undefined;
 
   constructor(storage: DurableObjectStorage, env: () => Env) {
     this.#storage = storage;
@@ -230,7 +228,7 @@ export class CartStore implements CheckoutStore {
     const completing = this.#sql
       .exec<{ n: number }>(`SELECT count(*) AS n FROM checkouts WHERE ${COMPLETING}`)
       .one().n;
-    await this.armBy(
+    await this.#storage.setAlarm(
       Math.min(
         checkout ?? cart.expires_at,
         cart.expires_at,
@@ -239,27 +237,8 @@ export class CartStore implements CheckoutStore {
     );
   }
 
-  /**
-   * Makes the alarm fire no later than `at`; an alarm already due sooner is left alone. Firing
-   * early is harmless (the alarm settles only what is due, then re-arms for the next deadline),
-   * and every `touch` moves the idle expiry on by days: re-setting the alarm each time would be
-   * a storage write per request for nothing.
-   */
-  private async armBy(at: number): Promise<void> {
-    if (this.#alarmAt === undefined) this.#alarmAt = await this.#storage.getAlarm();
-    if (this.#alarmAt !== null && this.#alarmAt <= at) return;
-    await this.setAlarm(at);
-  }
-
-  /** Sets the alarm for exactly `at` (a retry the alarm handler asks for). */
-  async setAlarm(at: number): Promise<void> {
-    await this.#storage.setAlarm(at);
-    this.#alarmAt = at;
-  }
-
-  /** The alarm is running: the runtime has cleared it, and nothing is set until it re-arms. */
-  alarmStarted(): void {
-    this.#alarmAt = null;
+  setAlarm(at: number): Promise<void> {
+    return this.#storage.setAlarm(at);
   }
 
   sync(): Promise<void> {

@@ -433,7 +433,6 @@ export class CartObject extends DurableObject<Env> {
    * instead of throwing away the platform's alarm retries.
    */
   override async alarm(): Promise<void> {
-    this.store.alarmStarted();
     await this.exclusive(async () => {
       if (!this.store.cart()) return;
       const now = Date.now();

@@ -61,10 +61,7 @@ export interface CheckoutStore {
 
   /** The cart was used now: pushes its idle expiry back and re-arms the alarm. */
   touch(): Promise<void>;
-  /**
-   * Makes the alarm fire by the next deadline (a payment window's end, an owed completion's
-   * retry, the idle expiry); an alarm already due sooner stays, and re-arms when it fires.
-   */
+  /** Arms the alarm at the next deadline: a payment window's end, an owed completion's retry, the idle expiry. */
   scheduleAlarm(): Promise<void>;
   setAlarm(at: number): Promise<void>;
   /** Waits until every write so far is durable. */
