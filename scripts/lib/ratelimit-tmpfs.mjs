@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { rmSync } from "node:fs";
 import { lstat, mkdir, rm, stat, symlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 
@@ -37,7 +38,14 @@ export async function ratelimitCountersOnTmpfs(persist) {
     await mkdir(join(persist, "v3"), { recursive: true });
     await symlink(target, link, "dir");
   }
+  // Miniflare's own exit hook may end the process on Ctrl-C before an async clean-up runs.
+  const dropNow = () => {
+    rmSync(link, { force: true });
+    rmSync(target, { recursive: true, force: true });
+  };
+  process.once("exit", dropNow);
   return async () => {
+    process.removeListener("exit", dropNow);
     await rm(link, { force: true });
     await rm(target, { recursive: true, force: true });
   };
