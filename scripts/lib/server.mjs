@@ -1,3 +1,4 @@
+import { createWriteStream } from "node:fs";
 import { access, mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -53,6 +54,8 @@ async function secretsFile(dir, envFile) {
  * @property {string | false} [persist] state directory shared with `wrangler dev` and the
  *   seed scripts (`.wrangler/state`); `false` keeps everything in memory. Default `.wrangler/state`.
  * @property {boolean} [quiet] drop the worker's per-request logs (the bench sets this). Default false.
+ * @property {string} [logFile] append the Workers' structured log lines to this file instead
+ *   (one JSON object per line), e.g. for a harness to show why a run failed.
  * @property {string} [envFile] secrets file name to read instead of `.dev.vars`, beside each
  *   Worker's config; the bench uses `.dev.vars.example` so results never depend on local secrets.
  * @property {string} [distDir] where the bundles are written. Default `dist/`.
@@ -83,6 +86,7 @@ export async function startServer({
   host = "127.0.0.1",
   persist = DEFAULT_PERSIST,
   quiet = false,
+  logFile,
   envFile,
   distDir,
   vars = {},
@@ -112,6 +116,7 @@ export async function startServer({
   }
   if (persist) await mkdir(persist, { recursive: true });
   const dropCounters = persist ? await ratelimitCountersOnTmpfs(persist) : async () => {};
+  const logStream = logFile ? createWriteStream(logFile, { flags: "a" }) : null;
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       host,
@@ -127,7 +132,11 @@ export async function startServer({
       telemetry: { enabled: false },
       // Offline: never fetch the live `request.cf` shape from workers.cloudflare.com.
       cf: false,
-      ...(quiet ? { handleStructuredLogs: () => {} } : {}),
+      ...(logStream
+        ? { handleStructuredLogs: (line) => logStream.write(`${JSON.stringify(line)}\n`) }
+        : quiet
+          ? { handleStructuredLogs: () => {} }
+          : {}),
     }),
   );
   const url = await mf.ready;
@@ -137,6 +146,7 @@ export async function startServer({
     close: async () => {
       await mf.dispose();
       await dropCounters();
+      logStream?.end();
     },
   };
 }

@@ -11,7 +11,7 @@
 // successful charge without an order, consistent counters and a clean invariant audit.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -83,6 +83,8 @@ class Runtime {
       port: PORT,
       persist: this.state,
       quiet: true,
+      // Every restart appends here: a failed run shows its warnings and errors from it.
+      logFile: join(this.state, "workerd.log"),
       envFile: ".dev.vars.example",
       build,
       triggerHandlers: true,
@@ -405,6 +407,16 @@ async function storm(run, crashAt) {
   return { run, sku, policy, crash_at: crashAt, completed_before_crash: beforeCrash, ...result };
 }
 
+/** The last warnings and errors workerd logged (completion, sweeper, breaker …), newest last. */
+async function troubleIn(file, limit = 40) {
+  const text = await readFile(file, "utf8").catch(() => "");
+  return text
+    .split("\n")
+    .filter((line) => /"level":"(warn|error)"|\\"level\\":\\"(warn|error)\\"/.test(line))
+    .slice(-limit)
+    .map((line) => line.slice(0, 600));
+}
+
 function check(result) {
   const failures = [];
   const expect = (ok, what) => {
@@ -462,12 +474,16 @@ try {
       audit_discrepancies: report?.discrepancies?.length ?? null,
       failures,
     });
-    if (failures.length > 0) failed = true;
+    if (failures.length > 0) {
+      failed = true;
+      log("logs", { warnings_and_errors: await troubleIn(join(state, "workerd.log")) });
+    }
   }
   log("done", { seconds: Math.round((Date.now() - t0) / 1000) });
 } finally {
   await runtime?.stop().catch(() => {});
-  if (!values.keep) await rm(state, { recursive: true, force: true });
+  // A failed run keeps its state (object and D1 files, workerd.log) for a post-mortem.
+  if (!values.keep && !failed) await rm(state, { recursive: true, force: true });
   else log("state kept", { state });
 }
 process.exit(failed ? 1 : 0);
