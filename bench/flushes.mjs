@@ -9,13 +9,11 @@
 // counted rather than timed: the count barely moves with the machine's load. Needs strace
 // (Linux). Prints one JSON object.
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { FLASH_SALE } from "../db/seed.ts";
-import { migrateLocal, seedLocal } from "../scripts/lib/local-d1.mjs";
-import { adminTokenFromExample, startBenchServer } from "./lib/bench-server.mjs";
+import { seededBenchState, startBenchServer, stormContext } from "./lib/bench-server.mjs";
 import { runStorm } from "./lib/storm.mjs";
 import { workerdPids } from "./lib/workerd-cpu.mjs";
 
@@ -57,18 +55,10 @@ if (!strace) {
   process.exit(2);
 }
 
-const state = await mkdtemp(join(tmpdir(), "popcart-flushes-"));
-await migrateLocal({ persistTo: state });
-await seedLocal({ persistTo: state, products: 50 });
+const state = await seededBenchState({ prefix: "popcart-flushes", products: 50 });
 const server = await startBenchServer({ state });
 try {
-  const ctx = {
-    url: server.url,
-    fetch: (path, init) => fetch(new URL(path, server.url), init),
-    adminToken: await adminTokenFromExample(),
-    ceilingRps: null,
-    ceilingCpuMs: null,
-  };
+  const ctx = await stormContext(server);
   const sku = FLASH_SALE.sku;
   await runStorm(ctx, { sku, shoppers: 30, stock: 10, path: "short", tag: "flushes-warm" });
   await sleep(Number(values["drain-ms"]));

@@ -6,13 +6,10 @@
 // class share isolates on Cloudflare), forces a GC, reads the heap, wakes N objects, forces
 // a GC again (a heap snapshot: the only full collection workerd acknowledges) and divides.
 // Prints one JSON line.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { seedProducts } from "../db/seed.ts";
-import { migrateLocal, seedLocal } from "../scripts/lib/local-d1.mjs";
-import { adminTokenFromExample, startBenchServer } from "./lib/bench-server.mjs";
+import { adminTokenFromExample, seededBenchState, startBenchServer } from "./lib/bench-server.mjs";
 import { devtools } from "./lib/devtools.mjs";
 import { pool } from "./lib/shopper.mjs";
 import { workerdRssMiB } from "./lib/workerd-cpu.mjs";
@@ -28,9 +25,7 @@ const { values } = parseArgs({
 const carts = Number(values.carts);
 const skuCount = Number(values.skus);
 
-const state = await mkdtemp(join(tmpdir(), "popcart-heap-"));
-await migrateLocal({ persistTo: state });
-await seedLocal({ persistTo: state, products: 200 });
+const state = await seededBenchState({ prefix: "popcart-heap", products: 200 });
 const inspectorPort = Number(values["inspector-port"]);
 const server = await startBenchServer({ state, inspectorPort });
 const kib = (bytes) => Math.round(bytes / 1024);

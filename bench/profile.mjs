@@ -6,13 +6,12 @@
 // one of a few concerns (middleware, validation, logging, D1 client, object code …), and to
 // workerd itself (idle, GC, runtime). Prints one JSON object; `--out FILE` keeps the profile.
 // `--analyse FILE --bundle FILE` attributes a kept profile again without running anything.
-import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { FLASH_SALE } from "../db/seed.ts";
-import { migrateLocal, seedLocal } from "../scripts/lib/local-d1.mjs";
-import { adminTokenFromExample, startBenchServer } from "./lib/bench-server.mjs";
+import { seededBenchState, startBenchServer, stormContext } from "./lib/bench-server.mjs";
 import { devtools } from "./lib/devtools.mjs";
 import { runStorm } from "./lib/storm.mjs";
 
@@ -165,20 +164,15 @@ if (values.analyse) {
   process.exit(0);
 }
 
-const state = await mkdtemp(join(values["state-parent"], "popcart-profile-"));
-await migrateLocal({ persistTo: state });
-await seedLocal({ persistTo: state, products: 200 });
+const state = await seededBenchState({
+  prefix: "popcart-profile",
+  products: 200,
+  parent: values["state-parent"],
+});
 const inspectorPort = Number(values["inspector-port"]);
 const server = await startBenchServer({ state, port: Number(values.port), inspectorPort });
 try {
-  const adminToken = await adminTokenFromExample();
-  const ctx = {
-    url: server.url,
-    fetch: (path, init) => fetch(new URL(path, server.url), init),
-    adminToken,
-    ceilingRps: null,
-    ceilingCpuMs: null,
-  };
+  const ctx = await stormContext(server);
   const sku = FLASH_SALE.sku;
   const path = values.path;
   await runStorm(ctx, { sku, shoppers: 30, stock: 10, path, tag: "profile-warm" });

@@ -1,5 +1,7 @@
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { migrateLocal, seedLocal } from "../../scripts/lib/local-d1.mjs";
 import { startServer } from "../../scripts/lib/server.mjs";
 import { ROOT } from "../../scripts/lib/wrangler.mjs";
 
@@ -23,4 +25,32 @@ export function startBenchServer({ state, port = 0, inspectorPort }) {
     distDir: join(state, "dist"),
     ...(inspectorPort === undefined ? {} : { inspectorPort }),
   });
+}
+
+/**
+ * A fresh temporary state directory, migrated and seeded with `products` demo products, for a
+ * bench tool that serves its own state (the caller removes it).
+ * @param {{ prefix: string, products: number, parent?: string }} options
+ * @returns {Promise<string>} the state directory
+ */
+export async function seededBenchState({ prefix, products, parent = tmpdir() }) {
+  const state = await mkdtemp(join(parent, `${prefix}-`));
+  await migrateLocal({ persistTo: state });
+  await seedLocal({ persistTo: state, products });
+  return state;
+}
+
+/**
+ * What `runStorm` needs to drive `server` outside `npm run bench`: no ceiling is measured,
+ * so the storm reports wall time and counts but no cost ratios.
+ * @param {{ url: URL }} server
+ */
+export async function stormContext(server) {
+  return {
+    url: server.url,
+    fetch: (path, init) => fetch(new URL(path, server.url), init),
+    adminToken: await adminTokenFromExample(),
+    ceilingRps: null,
+    ceilingCpuMs: null,
+  };
 }
