@@ -1,3 +1,4 @@
+import { type Column, type SQL, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema";
 
@@ -19,3 +20,10 @@ export function database(db: D1Database): ReturnType<typeof createClient> {
   return client;
 }
 export type Database = ReturnType<typeof database>;
+
+/**
+ * `column IN (…values)` as ONE bound parameter: D1 allows at most 100 bound parameters per
+ * query, so the list is passed as JSON and expanded with `json_each`, whatever its length.
+ */
+export const inJsonList = (column: Column, values: readonly string[]): SQL =>
+  sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;

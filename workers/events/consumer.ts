@@ -1,6 +1,6 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { z } from "zod";
-import { type Database, database } from "../../db/client";
+import { type Database, database, inJsonList } from "../../db/client";
 import { processedEvents } from "../../db/schema";
 import { describeError, log } from "../lib/logging";
 import { type MetricsSink, metricsFor } from "../lib/metrics";
@@ -71,37 +71,21 @@ function processedInsert(db: Database, consumer: string, eventId: string) {
 }
 export type ProcessedInsert = ReturnType<typeof processedInsert>;
 
-// D1 binds at most 100 parameters per statement: the consumer name takes one.
-const LOOKUP_CHUNK = 90;
-
-/** The ids among `messages` that `consumer` has recorded in `processed_events`. */
+/** The ids among `messages` that `consumer` has recorded in `processed_events`: one query. */
 async function processedAmong(
   db: Database,
   consumer: string,
   messages: readonly Message<unknown>[],
 ): Promise<Set<string>> {
-  const ids = [
-    ...new Set(
-      messages.flatMap((message) => {
-        const id = (message.body as { id?: unknown } | null)?.id;
-        return typeof id === "string" ? [id] : [];
-      }),
-    ),
-  ];
-  const seen = new Set<string>();
-  for (let start = 0; start < ids.length; start += LOOKUP_CHUNK) {
-    const rows = await db
-      .select({ eventId: processedEvents.eventId })
-      .from(processedEvents)
-      .where(
-        and(
-          eq(processedEvents.consumer, consumer),
-          inArray(processedEvents.eventId, ids.slice(start, start + LOOKUP_CHUNK)),
-        ),
-      );
-    for (const row of rows) seen.add(row.eventId);
-  }
-  return seen;
+  const ids = messages.flatMap((message) => {
+    const id = (message.body as { id?: unknown } | null)?.id;
+    return typeof id === "string" ? [id] : [];
+  });
+  const rows = await db
+    .select({ eventId: processedEvents.eventId })
+    .from(processedEvents)
+    .where(and(eq(processedEvents.consumer, consumer), inJsonList(processedEvents.eventId, ids)));
+  return new Set(rows.map((row) => row.eventId));
 }
 
 export function backoffSeconds(attempts: number, base: number): number {

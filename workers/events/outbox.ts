@@ -1,16 +1,12 @@
 import { and, asc, isNull, lt, sql } from "drizzle-orm";
-import { type Database, database } from "../../db/client";
+import { type Database, database, inJsonList } from "../../db/client";
 import { deadLetters, outbox } from "../../db/schema";
 import { describeError, log } from "../lib/logging";
 import { type EventEnvelope, type EventQueue, queueBinding } from "./envelope";
 import { planBatches, type Unsendable } from "./outbox-batches";
 
-/**
- * `id IN (…)` as ONE bound parameter: D1 allows at most 100 bound parameters per query, so
- * a list of ids is passed as JSON and expanded with `json_each`.
- */
-const idIn = (ids: readonly string[]) =>
-  sql`${outbox.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`;
+/** `outbox.id IN (…ids)`, any number of them (see `inJsonList`). */
+const idIn = (ids: readonly string[]) => inJsonList(outbox.id, ids);
 
 /**
  * The outbox row for `event`, to put in the same `db.batch([...])` as the state change,
