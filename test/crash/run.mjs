@@ -28,9 +28,12 @@ const { values } = parseArgs({
     port: { type: "string", default: "8800" },
     // A payment nobody told its cart about is the sweeper's once its checkout is a minute old
     // (SWEEP_MIN_AGE_MS), and the sweeper works through older unsettled checkouts first (a
-    // run's refused attempts among them): two minutes covers that on a loaded machine. The
-    // loop stops as soon as everything adds up, so a healthy run never waits for it.
-    "converge-timeout": { type: "string", default: "120000" },
+    // run's refused attempts among them): two minutes covers that on a loaded machine. A hold
+    // the cart never recorded (a kill between the grant and the cart's write) is the cron's to
+    // release once it is past ORPHANED_HOLD_GRACE_MS (two minutes, counted from the grant), so
+    // three minutes leaves room for both. The loop stops as soon as everything adds up, so a
+    // healthy run never waits for it.
+    "converge-timeout": { type: "string", default: "180000" },
     keep: { type: "boolean", default: false },
     // Where stock is held: "checkout" races at checkout, "cart" holds from add-to-cart (flash sale).
     policy: { type: "string", default: "checkout,cart" },

@@ -13,6 +13,18 @@ export const AUDIT_WINDOW_MS = 24 * 3600 * 1000;
  * Well above a completion's duration and its alarm's retry delay.
  */
 export const DEFAULT_MIN_AGE_MS = 60 * 1000;
+/**
+ * How old an orphaned hold must be before the cron releases it unattended. A hold is granted
+ * before its cart records it (`createCart` holds every line's stock, then writes the cart
+ * object; `addLine` holds, then inserts the line), so a young hold that no cart refers to may
+ * simply have its cart's write in flight. `addLine`'s write runs inside the cart's exclusive
+ * queue, which the re-check (`holdsInUse`) waits behind; `createCart`'s follows once the other
+ * lines' holds answer, then the object's `create`, whose D1 read is bounded by the D1 deadline
+ * (`D1_TIMEOUT_MS`, 5 s). Two minutes is far beyond that, and short beside a flash sale's hold
+ * TTL (up to 20 min). Were a release ever to win that race anyway, the cart would have a line
+ * whose hold lapsed, as after its TTL: checkout holds the units again or answers `sold_out`.
+ */
+export const ORPHANED_HOLD_GRACE_MS = 2 * 60 * 1000;
 /** Commits can precede their order by a little: the ledger is read with this much slack. */
 const LEDGER_SLACK_MS = 3600 * 1000;
 const MAX_SKUS = 500;
@@ -300,16 +312,9 @@ async function repairOne(env: Env, d: Discrepancy): Promise<RepairAction["result
   return outcome === "settled" ? "completion_redriven" : "pending";
 }
 
-/**
- * Audits, repairs every repairable discrepancy (re-drive the checkout's completion, release an
- * orphaned hold), then audits again. Idempotent: a second call finds nothing left to repair.
- */
-export async function repairAudit(
-  env: Env,
-  options: { skus?: readonly string[]; minAgeMs?: number } = {},
-): Promise<RepairReport> {
-  const before = await runAudit(env, options);
-  const actions = await mapLimit(before.discrepancies, async (d): Promise<RepairAction> => {
+/** Repairs each discrepancy (`repairOne`); one that throws is reported `failed`, the others go on. */
+async function repairAll(env: Env, discrepancies: readonly Discrepancy[]): Promise<RepairAction[]> {
+  return mapLimit(discrepancies, async (d): Promise<RepairAction> => {
     try {
       return { discrepancy: d, result: await repairOne(env, d) };
     } catch (error) {
@@ -320,8 +325,36 @@ export async function repairAudit(
       };
     }
   });
+}
+
+/**
+ * Audits, repairs every repairable discrepancy (re-drive the checkout's completion, release an
+ * orphaned hold), then audits again. Idempotent: a second call finds nothing left to repair.
+ */
+export async function repairAudit(
+  env: Env,
+  options: { skus?: readonly string[]; minAgeMs?: number } = {},
+): Promise<RepairReport> {
+  const before = await runAudit(env, options);
+  const actions = await repairAll(env, before.discrepancies);
   const started = Date.now();
   const after = await runAudit(env, options);
   await recordAudit(env, "repair", after, started);
   return { actions, after };
+}
+
+/**
+ * The cron's unattended repair: releases the `orphaned_hold`s of `report`, each re-checked with
+ * its cart right before (`repairOne`). Every other kind is left for a person. `report` must have
+ * judged only holds past {@link ORPHANED_HOLD_GRACE_MS} (`runAudit`'s `minAgeMs`), so a hold
+ * whose cart write is in flight is never among them. Idempotent, like every repair.
+ */
+export async function releaseOrphanedHolds(env: Env, report: AuditReport): Promise<RepairAction[]> {
+  if (report.min_age_seconds * 1000 < ORPHANED_HOLD_GRACE_MS) {
+    throw new Error(`an audit judging holds from ${report.min_age_seconds} s old cannot release them`);
+  }
+  return repairAll(
+    env,
+    report.discrepancies.filter((d) => d.kind === "orphaned_hold"),
+  );
 }
