@@ -1,6 +1,6 @@
 import { createScheduledController, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { AuditReport, Discrepancy } from "../workers/audit/schemas";
 import { ORPHANED_HOLD_GRACE_MS, releaseOrphanedHolds } from "../workers/audit/service";
 import worker from "../workers/edge/index";
@@ -99,10 +99,24 @@ describe("the cron releases orphaned holds on its own", () => {
     expect(await inventory(sku)).toMatchObject({ available: 3, reserved: 2 });
     await elapse(coordinator(sku), PAST_GRACE_MS);
 
-    await cron();
+    const spy = vi.spyOn(console, "log");
+    let logged: unknown[][];
+    try {
+      await cron();
+    } finally {
+      logged = [...spy.mock.calls];
+      spy.mockRestore();
+    }
 
     const after = await inventory(sku);
     expect(after).toMatchObject({ available: 5, reserved: 0 });
+    const released = logged
+      .map(([line]) => String(line))
+      .filter((line) => line.includes('"orphaned_holds_released"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(released).toHaveLength(1);
+    expect(released[0]).toMatchObject({ count: 1, units: 2, failed: 0 });
+    expect(released[0]?.reservation_ids).toContain(orphan);
     expect(after.reservations.filter((r) => r.id === orphan && r.status === "held")).toEqual([]);
     expect((await audit(sku)).discrepancies).toEqual([]);
   });
@@ -234,6 +248,17 @@ describe("the unattended release", () => {
       ]),
     );
     expect(actions.map((a) => [a.discrepancy.kind, a.result])).toEqual([["orphaned_hold", "released_hold"]]);
+    expect(await inventory(sku)).toMatchObject({ available: 3, reserved: 0 });
+  });
+
+  it("leaves the admin repair as it was: it releases an orphan of any age it is asked to judge", async () => {
+    const sku = await stockedSku(3, { flash: true });
+    const orphan = await holdFor(sku, newId("cart"), 1);
+    const res = await callJson(`/admin/api/audit/repairs?sku=${sku}&min_age_seconds=0`, "POST", {}, ADMIN);
+    const repair = await expectJson<{ actions: { discrepancy: Discrepancy; result: string }[] }>(res);
+    expect(repair.actions.map((a) => [a.discrepancy.reservation_id, a.result])).toEqual([
+      [orphan, "released_hold"],
+    ]);
     expect(await inventory(sku)).toMatchObject({ available: 3, reserved: 0 });
   });
 
