@@ -1,4 +1,5 @@
 import { type Column, type SQL, sql } from "drizzle-orm";
+import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema";
 
@@ -27,3 +28,33 @@ export type Database = ReturnType<typeof database>;
  */
 export const inJsonList = (column: Column, values: readonly string[]): SQL =>
   sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
+
+/** A drizzle query as `readAfter` prepares it (the same two steps drizzle's own `batch` takes). */
+interface PreparableQuery {
+  prepare(): {
+    getQuery(): { sql: string; params: unknown[] };
+    mapResult(result: unknown, isFromBatch?: boolean): unknown;
+  };
+}
+
+/**
+ * Raw `statements`, then drizzle `queries`, in ONE D1 batch: one transaction and one round trip.
+ * The queries see the statements' writes, and their results are mapped exactly as drizzle's
+ * `batch` maps them. For a write whose caller needs what it wrote (a placed order's view)
+ * without a second trip to the primary.
+ */
+export async function readAfter<T extends readonly [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]>(
+  db: D1Database,
+  statements: readonly D1PreparedStatement[],
+  queries: T,
+): Promise<BatchResponse<T>> {
+  const prepared = (queries as unknown as readonly PreparableQuery[]).map((query) => query.prepare());
+  const reads = prepared.map((query) => {
+    const { sql: text, params } = query.getQuery();
+    return db.prepare(text).bind(...params);
+  });
+  const results = await db.batch([...statements, ...reads]);
+  return prepared.map((query, i) =>
+    query.mapResult(results[statements.length + i], true),
+  ) as BatchResponse<T>;
+}

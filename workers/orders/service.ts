@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gte, lt, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
-import { database } from "../../db/client";
+import { database, readAfter } from "../../db/client";
 import {
   orderLines,
   orderPayments,
@@ -317,12 +317,11 @@ export async function placeOrder(
         ]
       : []),
   ];
-  await db.batch(statements);
-
-  // The order (this call's or an earlier one's) and everything its view shows, in one round trip.
+  // The writes, then the order (this call's or an earlier one's) and everything its view
+  // shows: one transaction and one round trip to the primary.
   const client = database(db);
   const orderOfCheckout = sql`SELECT ${orders.id} FROM ${orders} WHERE ${orders.checkoutId} = ${draft.checkout_id}`;
-  const [[row], ...parts] = await client.batch([
+  const [[row], ...parts] = await readAfter(db, statements, [
     client.select().from(orders).where(eq(orders.checkoutId, draft.checkout_id)),
     ...orderViewQueries(env, orderOfCheckout),
   ]);
