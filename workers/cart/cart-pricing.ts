@@ -61,9 +61,17 @@ export function taxLocation(region: Region, address: Address | null): TaxLocatio
 export async function priceCartInRegion(
   env: Env,
   input: CartPricingInput,
-  options: { checkout?: boolean; fetchFn?: typeof fetch } = {},
+  options: {
+    checkout?: boolean;
+    fetchFn?: typeof fetch;
+    /** At checkout: D1's region version, read by the caller with its catalog read. */
+    regionVersion?: number;
+  } = {},
 ): Promise<CartPricing> {
-  const config = await regionConfig(env, { fresh: options.checkout === true });
+  const config = await regionConfig(env, {
+    fresh: options.checkout === true,
+    ...(options.regionVersion === undefined ? {} : { version: options.regionVersion }),
+  });
   const region = resolveRegion(config, input.currency, input.regionCode);
   const goods = priceGoods({
     lines: input.lines,

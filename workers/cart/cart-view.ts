@@ -1,8 +1,10 @@
+import { database } from "../../db/client";
 import type { CartRow, LineRow } from "../../durable-objects/cart-storage";
 import type { Currency } from "../lib/money";
 import { loadPromotionRules } from "../promotions/service";
+import { regionConfigVersionQuery } from "../regions/config";
 import { type CartPricing, priceCartInRegion } from "./cart-pricing";
-import { type CatalogItem, loadCatalogItems } from "./catalog-prices";
+import { type CatalogItem, catalogItemsFrom, catalogItemsQuery, loadCatalogItems } from "./catalog-prices";
 import { cartShippingMethods, taxedParts, taxLines } from "./region-view";
 import type { Address, CartView } from "./schemas";
 
@@ -23,8 +25,19 @@ export async function priceCart(
   const currency = cart.currency as Currency;
   const skus = lines.map((line) => line.sku);
   const { fresh, ...pricingOptions } = options;
-  const [catalog, promotionRules] = await Promise.all([
-    fresh && skus.every((sku) => fresh.has(sku)) ? fresh : loadCatalogItems(env, skus, currency),
+  const readCatalog = async (): Promise<{ catalog: Map<string, CatalogItem>; regionVersion?: number }> => {
+    if (fresh && skus.every((sku) => fresh.has(sku))) return { catalog: fresh };
+    if (!options.checkout || skus.length === 0)
+      return { catalog: await loadCatalogItems(env, skus, currency) };
+    // Checkout re-checks the region snapshot against D1 too: both reads in one round trip.
+    const [rows, version] = await database(env.DB).batch([
+      catalogItemsQuery(env, skus, currency),
+      regionConfigVersionQuery(env),
+    ]);
+    return { catalog: catalogItemsFrom(rows), regionVersion: version[0]?.value ?? 0 };
+  };
+  const [{ catalog, regionVersion }, promotionRules] = await Promise.all([
+    readCatalog(),
     loadPromotionRules(env, codes),
   ]);
   return priceCartInRegion(
@@ -45,7 +58,7 @@ export async function priceCart(
       promotionRules,
       now: Date.now(),
     },
-    pricingOptions,
+    regionVersion === undefined ? pricingOptions : { ...pricingOptions, regionVersion },
   );
 }
 

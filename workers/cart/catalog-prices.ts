@@ -1,4 +1,4 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { database } from "../../db/client";
 import { prices, products, variants } from "../../db/schema";
 import type { Currency } from "../lib/money";
@@ -30,15 +30,22 @@ export async function loadCatalogItems(
   currency: Currency,
 ): Promise<Map<string, CatalogItem>> {
   if (skus.length === 0) return new Map();
-  const rows = await database(env.DB)
+  return catalogItemsFrom(await catalogItemsQuery(env, skus, currency));
+}
+
+/** The read behind `loadCatalogItems` (`skus` not empty), for a caller batching it with others. */
+export function catalogItemsQuery(env: Env, skus: readonly string[], currency: Currency) {
+  return database(env.DB)
     .select({
       sku: variants.sku,
       variantId: variants.id,
-      productId: products.id,
-      title: products.title,
+      // Named apart from the variant's columns: in a D1 batch rows come back as objects, where
+      // two columns both called `id` (or `title`, `status`) would collapse into one.
+      productId: sql<string>`${products.id}`.as("product_id"),
+      title: sql<string>`${products.title}`.as("product_title"),
       variantTitle: variants.title,
       variantStatus: variants.status,
-      productStatus: products.status,
+      productStatus: sql<string>`${products.status}`.as("product_status"),
       amount: prices.amount,
       taxClass: products.taxClass,
       weightGrams: variants.weightGrams,
@@ -47,6 +54,12 @@ export async function loadCatalogItems(
     .innerJoin(products, eq(products.id, variants.productId))
     .leftJoin(prices, and(eq(prices.variantId, variants.id), eq(prices.currency, currency)))
     .where(inArray(variants.sku, [...new Set(skus)]));
+}
+
+/** `catalogItemsQuery`'s rows as items by SKU. */
+export function catalogItemsFrom(
+  rows: Awaited<ReturnType<typeof catalogItemsQuery>>,
+): Map<string, CatalogItem> {
   return new Map(
     rows.map((row) => [
       row.sku,

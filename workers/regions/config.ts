@@ -79,14 +79,27 @@ let cached: { config: RegionConfig; checkedAt: number } | null = null;
  * decides whether the cached snapshot is still D1's state, and only a changed version
  * reloads the tables (in one batch, so the snapshot is consistent).
  */
-export async function regionConfig(env: Env, options: { fresh?: boolean } = {}): Promise<RegionConfig> {
+export async function regionConfig(
+  env: Env,
+  options: {
+    fresh?: boolean;
+    /** D1's version, read just now in the caller's own batch (`regionConfigVersionQuery`): counts as fresh. */
+    version?: number;
+  } = {},
+): Promise<RegionConfig> {
   const now = Date.now();
-  if (cached && !options.fresh && now - cached.checkedAt < REGION_CONFIG_RECHECK_MS) return cached.config;
+  const fresh = options.fresh === true || options.version !== undefined;
+  if (cached && !fresh && now - cached.checkedAt < REGION_CONFIG_RECHECK_MS) return cached.config;
   if (cached) {
-    const row = await env.DB.prepare("SELECT value FROM sequences WHERE name = ?1")
-      .bind(REGION_CONFIG_SEQUENCE)
-      .first<{ value: number }>();
-    if ((row?.value ?? 0) === cached.config.version) {
+    const version =
+      options.version ??
+      (
+        await env.DB.prepare("SELECT value FROM sequences WHERE name = ?1")
+          .bind(REGION_CONFIG_SEQUENCE)
+          .first<{ value: number }>()
+      )?.value ??
+      0;
+    if (version === cached.config.version) {
       cached.checkedAt = now;
       return cached.config;
     }
@@ -94,6 +107,14 @@ export async function regionConfig(env: Env, options: { fresh?: boolean } = {}):
   const config = await loadRegionConfig(env);
   cached = { config, checkedAt: now };
   return config;
+}
+
+/** The version read `regionConfig` checks its snapshot with, for a caller's batch (a row, or none before any edit). */
+export function regionConfigVersionQuery(env: Env) {
+  return database(env.DB)
+    .select({ value: sequences.value })
+    .from(sequences)
+    .where(eq(sequences.name, REGION_CONFIG_SEQUENCE));
 }
 
 /** Forgets this isolate's snapshot: the next read goes to D1 (admin writes call it). */
