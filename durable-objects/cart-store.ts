@@ -1,6 +1,6 @@
 import { COMPLETION_RETRY_MS } from "../workers/checkout/deadlines";
 import type { CheckoutPatch, CheckoutSet, CheckoutStore, NewCheckout } from "../workers/checkout/store";
-import type { CartRow, CheckoutRow, LineRow } from "./cart-storage";
+import { type CartRow, type CheckoutRow, type LineRow, migrateCartStorage } from "./cart-storage";
 
 /** A cart nobody touched for this long is deleted (and its reservations released). */
 export const CART_IDLE_TTL_MS = 3 * 24 * 60 * 60 * 1000;
@@ -31,13 +31,46 @@ function assignments(patch: Record<string, SqlStorageValue | undefined>): [strin
  */
 export class CartStore implements CheckoutStore {
   readonly #storage: DurableObjectStorage;
-  readonly #sql: SqlStorage;
   readonly #env: () => Env;
+  #migrated = false;
 
   constructor(storage: DurableObjectStorage, env: () => Env) {
     this.#storage = storage;
-    this.#sql = storage.sql;
     this.#env = env;
+  }
+
+  /**
+   * The cart's SQL, its schema brought up to date on first use. For a new cart that is its
+   * first write, so its tables are created in the same implicit transaction as its first rows:
+   * one storage commit instead of two. Every query passes here and migrating is synchronous,
+   * so nothing can see the storage half-migrated.
+   */
+  get #sql(): SqlStorage {
+    this.#migrate();
+    return this.#storage.sql;
+  }
+
+  #migrate(): void {
+    if (this.#migrated) return;
+    migrateCartStorage(this.#storage);
+    this.#migrated = true;
+  }
+
+  /**
+   * Migrates an existing cart's storage now, so a cart that slept through releases wakes on the
+   * current schema; a new cart's storage is left for its first write (see `#sql`).
+   */
+  migrateIfStored(): void {
+    const stored = this.#storage.sql
+      .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cart_schema'")
+      .toArray();
+    if (stored.length > 0) this.#migrate();
+  }
+
+  /** Deletes every row and table (an expired cart); the schema is made again on next use. */
+  async deleteAll(): Promise<void> {
+    await this.#storage.deleteAll();
+    this.#migrated = false;
   }
 
   get env(): Env {

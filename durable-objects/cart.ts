@@ -34,7 +34,7 @@ import type { PaymentOutcome } from "../workers/payments/provider";
 import { evaluatePromotion } from "../workers/promotions/rules";
 import { customerUses, loadPromotionRules } from "../workers/promotions/service";
 import { type Admission, NO_ADMISSION } from "../workers/waiting-room/admission";
-import { type CartRow, type LineRow, migrateCartStorage } from "./cart-storage";
+import type { CartRow, LineRow } from "./cart-storage";
 import { CART_IDLE_TTL_MS, CartStore } from "./cart-store";
 
 export { MAX_LINE_SUBTOTAL } from "../workers/cart/cart-rules";
@@ -93,7 +93,7 @@ export class CartObject extends DurableObject<Env> {
     // D1 calls get a deadline and the isolate's circuit breaker, as in the edge worker.
     super(ctx, resilientEnv(env));
     this.store = new CartStore(ctx.storage, () => this.env);
-    void ctx.blockConcurrencyWhile(async () => migrateCartStorage(ctx.storage));
+    void ctx.blockConcurrencyWhile(async () => this.store.migrateIfStored());
   }
 
   /**
@@ -456,9 +456,8 @@ export class CartObject extends DurableObject<Env> {
         .lines()
         .map((line) => releaseLineStock(this.env, { sku: line.sku, reservationId: line.reservation_id })),
     );
-    await this.ctx.storage.deleteAll();
-    // deleteAll drops the SQLite tables too; recreate them so this instance stays usable.
-    migrateCartStorage(this.ctx.storage);
+    // Drops the SQLite tables too; the store makes them again if this instance is used.
+    await this.store.deleteAll();
   }
 
   /** Runs `work`, answering `database_unavailable` (503, with Retry-After) if D1 is down or too slow. */
