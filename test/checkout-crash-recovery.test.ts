@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type CartObject, CHECKOUT_HOLD_TTL_SECONDS } from "../durable-objects/cart";
 import { runAudit } from "../workers/audit/service";
-import { sweepCheckouts } from "../workers/checkout/sweeper";
+import { SWEEP_RETRY_MS, sweepCheckouts } from "../workers/checkout/sweeper";
 import { customerIdentity } from "../workers/customers/identity";
 import { confirmTestPayment } from "../workers/payments/test-provider";
 import { body, CARDS, checkout, ordersFor, readyCart, stockedSku, stockOf } from "./checkout-fixtures";
@@ -183,6 +183,30 @@ describe("checkout completion survives a crash at every step", () => {
     expect((await stockOf(sku)).sold).toBe(1);
     const after = await runAudit(env, { skus: [sku], minAgeMs: 0 });
     expect(after.discrepancies.filter((d) => d.checkout_id === started.id || d.sku === sku)).toEqual([]);
+  });
+
+  it("checkouts abandoned at the payment step never keep a newer paid one from the sweeper", async () => {
+    // Three checkouts left awaiting payment, then one paid while nobody told its cart.
+    for (let i = 0; i < 3; i++) await paidCheckout();
+    const { started, paymentId } = await paidCheckout();
+    await confirmTestPayment(env, paymentId, CARDS.ok);
+    const later = Date.now() + 2 * 60 * 1000;
+    const unsettled = await env.DB.prepare(
+      "SELECT count(*) AS n FROM checkout_index WHERE settled_at IS NULL",
+    ).first<{ n: number }>();
+    // Two per tick, oldest first: without turns the same two abandoned checkouts would take
+    // every tick. With them every unsettled checkout is asked within ceil(n / 2) ticks.
+    let ticks = 0;
+    while ((await ordersFor(started.id)).length === 0 && ticks < Math.ceil((unsettled?.n ?? 0) / 2)) {
+      await sweepCheckouts(env, later, { batch: 2 });
+      ticks++;
+    }
+    expect(await ordersFor(started.id)).toHaveLength(1);
+    // The abandoned ones are still pending: asked again once their retry time comes.
+    expect((await sweepCheckouts(env, later, { batch: 10 })).checked).toBe(0);
+    expect((await sweepCheckouts(env, later + SWEEP_RETRY_MS, { batch: 10 })).pending).toBeGreaterThanOrEqual(
+      3,
+    );
   });
 
   it("a checkout retried with the same key after a crash while reserving resumes the same checkout and holds once", async () => {

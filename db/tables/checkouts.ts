@@ -21,9 +21,16 @@ export const checkoutIndex = sqliteTable(
      * The cron sweeper asks the cart object to finish every older checkout still without it.
      */
     settledAt: integer("settled_at"),
+    /**
+     * When the sweeper may ask again about a checkout it found still pending (a payment window
+     * still open); null until first asked. Abandoned checkouts waiting out their window then
+     * never keep a newer one out of the sweeper's per-tick batch.
+     */
+    nextSweepAt: integer("next_sweep_at"),
   },
   (t) => [
     index("checkout_index_cart_idx").on(t.cartId),
     index("checkout_index_unsettled_idx").on(t.settledAt, t.createdAt),
+    index("checkout_index_sweep_idx").on(t.settledAt, t.nextSweepAt, t.createdAt),
   ],
 );
