@@ -59,7 +59,7 @@ export const MEASURED = {
    */
   d1WritesPerOrder: { checkout: 2, confirm: 2 },
   /** D1 reads per request, served by read replicas near the PoP. */
-  d1Reads: { create: 1, checkout: 2, confirm: 2 },
+  d1Reads: { create: 1, checkout: 1, confirm: 1 },
   /** A D1 replica read from the PoP, ms. */
   d1ReadMs: 4,
   /** How long an edge isolate trusts a SKU's shard count (workers/inventory/service.ts ROUTING_TTL_MS). */
