@@ -56,15 +56,22 @@ export class CartStore implements CheckoutStore {
     this.#migrated = true;
   }
 
+  /** Whether this object holds a cart's storage at all (not for an id nobody created). */
+  #stored(): boolean {
+    if (this.#migrated) return true;
+    return (
+      this.#storage.sql
+        .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cart_schema'")
+        .toArray().length > 0
+    );
+  }
+
   /**
    * Migrates an existing cart's storage now, so a cart that slept through releases wakes on the
    * current schema; a new cart's storage is left for its first write (see `#sql`).
    */
   migrateIfStored(): void {
-    const stored = this.#storage.sql
-      .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cart_schema'")
-      .toArray();
-    if (stored.length > 0) this.#migrate();
+    if (this.#stored()) this.#migrate();
   }
 
   /** Deletes every row and table (an expired cart); the schema is made again on next use. */
@@ -78,6 +85,9 @@ export class CartStore implements CheckoutStore {
   }
 
   cart(): CartRow | null {
+    // An id nobody created has no cart: answered without creating its tables, so probing cart
+    // ids (or a webhook naming a foreign cart) writes nothing.
+    if (!this.#stored()) return null;
     return this.#sql.exec<CartRow>("SELECT * FROM cart").toArray()[0] ?? null;
   }
 

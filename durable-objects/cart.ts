@@ -403,7 +403,11 @@ export class CartObject extends DurableObject<Env> {
   async applyPaymentOutcome(
     outcome: PaymentOutcome,
   ): Promise<{ ok: true; checkout: CheckoutView } | CartRefusal> {
-    return this.exclusive(() => this.unlessDatabaseDown(() => applyPaymentOutcome(this.store, outcome)));
+    return this.exclusive(() =>
+      this.unlessDatabaseDown(async () =>
+        this.store.cart() ? applyPaymentOutcome(this.store, outcome) : refuse("checkout_not_found"),
+      ),
+    );
   }
 
   /**
@@ -412,7 +416,11 @@ export class CartObject extends DurableObject<Env> {
    * cron sweeper and the auditor's repair call this; it is idempotent.
    */
   async reconcile(checkoutId: string): Promise<ReconcileResult> {
-    return this.exclusive(() => this.unlessDatabaseDown(() => reconcileCheckout(this.store, checkoutId)));
+    return this.exclusive(() =>
+      this.unlessDatabaseDown(async () =>
+        this.store.cart() ? reconcileCheckout(this.store, checkoutId) : refuse("checkout_not_found"),
+      ),
+    );
   }
 
   /**

@@ -4,6 +4,17 @@ import { describe, expect, it } from "vitest";
 import { call, callJson, expectProblem } from "./helpers";
 import { addLine, cartOf, newCart, seedPromotion, seedSku, setPrice, US_ADDRESS } from "./revenue-fixtures";
 
+/** The tables an object's storage holds, without the runtime's own (`__…`). */
+function storedTables(stub: DurableObjectStub): Promise<string[]> {
+  return runInDurableObject(stub, (_instance, state) =>
+    state.storage.sql
+      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+      .toArray()
+      .map((table) => table.name)
+      .filter((name) => !name.startsWith("__")),
+  );
+}
+
 describe("cart access", () => {
   it("creates a cart with an unguessable id and a secret token", async () => {
     const res = await callJson("/api/carts", "POST", { currency: "USD", email: "Shopper@Example.com" });
@@ -36,6 +47,25 @@ describe("cart access", () => {
     );
     await expectProblem(await addLine({ ...mine, headers: theirs.headers }, "X", 1), 404, "cart_not_found");
     expect((await call(`/api/carts/${mine.id}`, { headers: mine.headers })).status).toBe(200);
+  });
+
+  it("answers a well-formed cart id nobody created with 404 and writes no storage for it", async () => {
+    const mine = await newCart();
+    const probed = `cart_${"0123456789abcdefghjk"}`;
+    await expectProblem(await call(`/api/carts/${probed}`, { headers: mine.headers }), 404, "cart_not_found");
+    await expectProblem(await addLine({ ...mine, id: probed }, "X", 1), 404, "cart_not_found");
+    await expectProblem(
+      await call(`/api/carts/${probed}/checkout`, {
+        method: "POST",
+        headers: { ...mine.headers, "idempotency-key": crypto.randomUUID() },
+      }),
+      404,
+      "cart_not_found",
+    );
+    const stub = env.CART.get(env.CART.idFromName(probed));
+    // A webhook or sweeper naming a checkout of a cart that does not exist finds none either.
+    expect(await stub.reconcile("chk_0123456789abcdefghjk")).toMatchObject({ reason: "checkout_not_found" });
+    expect(await storedTables(stub)).toEqual([]);
   });
 
   it("accepts the token from the cart cookie too", async () => {
@@ -338,8 +368,7 @@ describe("cart expiry", () => {
       404,
       "cart_not_found",
     );
-    await runInDurableObject(stub, (_instance, state) => {
-      expect(state.storage.sql.exec("SELECT count(*) AS n FROM lines").one().n).toBe(0);
-    });
+    // Nothing is left behind: no rows and no tables (the next write would make them again).
+    expect(await storedTables(stub)).toEqual([]);
   });
 });
