@@ -52,12 +52,12 @@ export const MEASURED = {
   /** Edge isolate CPU per request (routing, validation, middleware, JSON). */
   edgeMs: 1.5,
   /**
-   * D1 writes (transactions on the primary) per completed purchase with Stripe: checkout index,
-   * its payment id, the order batch (which also marks the checkout settled), outbox sent; the
+   * D1 writes (transactions on the primary) per completed purchase with Stripe: the checkout's
+   * index row with its payment id, the order batch (which also marks the checkout settled), outbox sent; the
    * webhook's ownership check is a read. (The offline test provider writes its own payment row
    * and confirms it with one more write.) The fulfilment worker's writes are off this path.
    */
-  d1WritesPerOrder: { checkout: 2, confirm: 2 },
+  d1WritesPerOrder: { checkout: 1, confirm: 2 },
   /** D1 reads per request, served by read replicas near the PoP. */
   d1Reads: { create: 1, checkout: 1, confirm: 1 },
   /** A D1 replica read from the PoP, ms. */
@@ -324,35 +324,32 @@ function simulate(shardCount) {
             rtt(popRtt) / 2 +
             MEASURED.cartMs.checkout +
             MEASURED.d1Reads.checkout * MEASURED.d1ReadMs;
-          agenda.at(atCart, () =>
-            d1Writes(1, () =>
+          // the cart extends its hold, then records the checkout with its payment in D1.
+          agenda.at(atCart + rtt(popRtt) / 2, () =>
+            shards[shard].serve(cost("extend"), () =>
               agenda.at(agenda.now + rtt(popRtt) / 2, () =>
-                shards[shard].serve(cost("extend"), () =>
-                  agenda.at(agenda.now + rtt(popRtt) / 2, () =>
-                    d1Writes(MEASURED.d1WritesPerOrder.checkout - 1, () => {
-                      // answer the checkout, then the shopper confirms.
-                      const atConfirm =
-                        agenda.now + rtt(popRtt) + clientRtt + MEASURED.edgeMs + MEASURED.cartMs.confirm;
-                      agenda.at(atConfirm, () =>
-                        d1Writes(1, () =>
+                d1Writes(MEASURED.d1WritesPerOrder.checkout, () => {
+                  // answer the checkout, then the shopper confirms.
+                  const atConfirm =
+                    agenda.now + rtt(popRtt) + clientRtt + MEASURED.edgeMs + MEASURED.cartMs.confirm;
+                  agenda.at(atConfirm, () =>
+                    d1Writes(1, () =>
+                      agenda.at(agenda.now + rtt(popRtt) / 2, () =>
+                        shards[shard].serve(cost("commit"), () => {
+                          held--;
+                          sold++;
+                          check();
                           agenda.at(agenda.now + rtt(popRtt) / 2, () =>
-                            shards[shard].serve(cost("commit"), () => {
-                              held--;
-                              sold++;
-                              check();
-                              agenda.at(agenda.now + rtt(popRtt) / 2, () =>
-                                d1Writes(MEASURED.d1WritesPerOrder.confirm - 1, () => {
-                                  lastOrderAt = agenda.now;
-                                  agenda.at(agenda.now + rtt(popRtt) / 2 + clientRtt / 2, () => end(true));
-                                }),
-                              );
+                            d1Writes(MEASURED.d1WritesPerOrder.confirm - 1, () => {
+                              lastOrderAt = agenda.now;
+                              agenda.at(agenda.now + rtt(popRtt) / 2 + clientRtt / 2, () => end(true));
                             }),
-                          ),
-                        ),
-                      );
-                    }),
-                  ),
-                ),
+                          );
+                        }),
+                      ),
+                    ),
+                  );
+                }),
               ),
             ),
           );

@@ -118,6 +118,22 @@ describe("starting a checkout", () => {
     expect(await stockOf(sku)).toMatchObject({ reserved: 1 });
   });
 
+  it("records a checkout in D1 with its payment, in one row, and a refused one not at all", async () => {
+    const sku = await stockedSku(1);
+    const first = await readyCart([{ sku, quantity: 1 }]);
+    const second = await readyCart([{ sku, quantity: 1 }]);
+    const started = await body(await checkout(first));
+    await expectProblem(await checkout(second), 409, "sold_out");
+    const { results } = await env.DB.prepare(
+      "SELECT id, cart_id, payment_id, settled_at FROM checkout_index WHERE cart_id IN (?1, ?2)",
+    )
+      .bind(first.id, second.id)
+      .all();
+    expect(results).toEqual([
+      { id: started.id, cart_id: first.id, payment_id: started.payment?.payment_id, settled_at: null },
+    ]);
+  });
+
   it("is all or nothing: a sold-out line releases the others and is named in the problem", async () => {
     const plenty = await stockedSku(10);
     const scarce = await stockedSku(1);

@@ -6,25 +6,24 @@ import { describeError, log } from "../lib/logging";
  * The cart object writes it; these are those writes.
  */
 
-/** Records a checkout before anything is held for it, so the sweeper can always find it. */
+/**
+ * Records a checkout in one write: which cart it belongs to (status routes, the sweeper) and,
+ * once it exists, which payment is its own (webhooks act only on payments recorded here; a
+ * shared Stripe account also carries other shops' payments). Written right after the payment
+ * is created and before the shopper hears of the checkout, so nobody can pay a payment that is
+ * not recorded. A checkout that never got that far (holds taken, then a crash) is its cart's
+ * alarm's to give back; one whose payment could not be started is recorded without a payment,
+ * so its status stays readable and the sweeper watches it. Repeating it is harmless.
+ */
 export async function indexCheckout(
   env: Env,
-  checkout: { id: string; cartId: string; createdAt: number },
+  checkout: { id: string; cartId: string; createdAt: number; paymentId: string | null },
 ): Promise<void> {
   await env.DB.prepare(
-    "INSERT INTO checkout_index (id, cart_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
+    `INSERT INTO checkout_index (id, cart_id, created_at, payment_id) VALUES (?1, ?2, ?3, ?4)
+     ON CONFLICT (id) DO UPDATE SET payment_id = coalesce(excluded.payment_id, checkout_index.payment_id)`,
   )
-    .bind(checkout.id, checkout.cartId, checkout.createdAt)
-    .run();
-}
-
-/**
- * Provider events are acted on only for payments recorded here (a shared Stripe account also
- * carries other shops' payments). A retry records the same id again.
- */
-export async function indexPayment(env: Env, checkoutId: string, paymentId: string): Promise<void> {
-  await env.DB.prepare("UPDATE checkout_index SET payment_id = ?1 WHERE id = ?2")
-    .bind(paymentId, checkoutId)
+    .bind(checkout.id, checkout.cartId, checkout.createdAt, checkout.paymentId)
     .run();
 }
 

@@ -15,7 +15,7 @@ import {
 import { holdPromotionUses } from "../promotions/service";
 import type { Admission } from "../waiting-room/admission";
 import { abandon, checkoutHolds } from "./cancel";
-import { indexCheckout, indexPayment, markSettled } from "./checkout-index";
+import { indexCheckout } from "./checkout-index";
 import { checkoutView } from "./checkout-view";
 import { completeCheckout } from "./completion";
 import { PAYMENT_RESUME_WINDOW_MS, PAYMENT_WINDOW_MS } from "./deadlines";
@@ -130,13 +130,12 @@ async function reserveFor(
   admission: Admission,
 ): Promise<{ ok: true } | CartRefusal> {
   const holds = checkoutHolds(store, row);
-  await indexCheckout(store.env, { id: row.id, cartId: holds.cartId, createdAt: row.created_at });
   const reserved = await reserveCheckoutLines(store.env, { ...holds, admission });
   if (!reserved.ok) {
+    // Nothing is held and nothing was recorded in D1 (the index is written with the payment).
     store.deleteCheckout(row.id);
     store.setCartStatus("open", Date.now(), "checking_out");
     await store.touch();
-    await markSettled(store.env, row.id);
     return stockRefusal(reserved, { sku: reserved.sku, line_id: reserved.line_id });
   }
   // The cart shows each hold's real deadline, capped by the inventory.
@@ -189,7 +188,12 @@ async function startPayment(store: CheckoutStore, row: CheckoutRow): Promise<Che
       email: snapshot.email,
       idempotencyKey: paymentIdempotencyKey(row.id, "create"),
     });
-    await indexPayment(env, row.id, session.payment_id);
+    await indexCheckout(env, {
+      id: row.id,
+      cartId: snapshot.cart_id,
+      createdAt: row.created_at,
+      paymentId: session.payment_id,
+    });
   } catch (error) {
     const outage = isProviderUnavailable(error) ? error : databaseOutage(error);
     if (outage) return awaitResume(store, row, outage);
@@ -236,6 +240,16 @@ async function awaitResume(
     updated_at: now,
   });
   await store.scheduleAlarm();
+  // Recorded without a payment (best effort: D1 may be what failed), so its status route
+  // answers and the sweeper watches it until the shopper resumes or its window closes.
+  await indexCheckout(store.env, {
+    id: row.id,
+    cartId: (JSON.parse(row.snapshot) as CheckoutSnapshot).cart_id,
+    createdAt: row.created_at,
+    paymentId: null,
+  }).catch((indexError: unknown) =>
+    log("warn", "checkout_index_deferred", { checkout_id: row.id, ...describeError(indexError) }),
+  );
   log("warn", "checkout_payment_deferred", { checkout_id: row.id, ...describeError(error) });
   if (error instanceof DatabaseUnavailableError) {
     return databaseDown(
