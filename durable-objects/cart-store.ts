@@ -255,14 +255,22 @@ export class CartStore implements CheckoutStore {
     this.#sql.exec("INSERT INTO order_tokens (checkout_id, token) VALUES (?, ?)", checkoutId, token);
   }
 
-  async touch(): Promise<void> {
+  async touch(options: { force?: boolean } = {}): Promise<void> {
     const now = Date.now();
     this.#sql.exec("UPDATE cart SET updated_at = ?, expires_at = ?", now, now + CART_IDLE_TTL_MS);
-    await this.scheduleAlarm();
+    await this.scheduleAlarm(options);
   }
 
-  /** The next deadline: the end of an open payment window, else the inactivity expiry. */
-  async scheduleAlarm(): Promise<void> {
+  /**
+   * Makes the alarm fire no later than the next deadline: a payment window's end, an owed
+   * completion's retry, the idle expiry. An alarm already due sooner is left where it is: firing
+   * early is harmless (the handler settles only what is due, then re-arms with `force`), and a
+   * request that only pushes a deadline later (every touch moves the idle expiry by days; a
+   * started payment turns the resume window into the payment window) then costs no alarm write.
+   * `force` sets it exactly: the alarm handler must (the runtime deletes an alarm whose handler
+   * set none), and a completed checkout does rather than wake its cart 5 s later for nothing.
+   */
+  async scheduleAlarm(options: { force?: boolean } = {}): Promise<void> {
     const cart = this.cart();
     if (!cart) return;
     const checkout = this.#sql
@@ -271,13 +279,16 @@ export class CartStore implements CheckoutStore {
     const completing = this.#sql
       .exec<{ n: number }>(`SELECT count(*) AS n FROM checkouts WHERE ${COMPLETING}`)
       .one().n;
-    await this.#storage.setAlarm(
-      Math.min(
-        checkout ?? cart.expires_at,
-        cart.expires_at,
-        completing > 0 ? Date.now() + COMPLETION_RETRY_MS : Number.POSITIVE_INFINITY,
-      ),
+    const at = Math.min(
+      checkout ?? cart.expires_at,
+      cart.expires_at,
+      completing > 0 ? Date.now() + COMPLETION_RETRY_MS : Number.POSITIVE_INFINITY,
     );
+    if (!options.force) {
+      const current = await this.#storage.getAlarm();
+      if (current !== null && current <= at) return;
+    }
+    await this.#storage.setAlarm(at);
   }
 
   setAlarm(at: number): Promise<void> {

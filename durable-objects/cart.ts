@@ -450,7 +450,8 @@ export class CartObject extends DurableObject<Env> {
         return;
       }
       if (this.store.checkouts("active").length > 0 || this.store.requireCart().expires_at > now) {
-        await this.store.scheduleAlarm();
+        // Always set here: the runtime deletes an alarm whose handler set none.
+        await this.store.scheduleAlarm({ force: true });
         return;
       }
       await this.expire();

@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { PAYMENT_RESUME_WINDOW_MS } from "../workers/checkout/deadlines";
 import { releaseReservation } from "../workers/inventory/service";
 import { confirmTestPayment } from "../workers/payments/test-provider";
 import {
@@ -132,6 +133,24 @@ describe("starting a checkout", () => {
     expect(results).toEqual([
       { id: started.id, cart_id: first.id, payment_id: started.payment?.payment_id, settled_at: null },
     ]);
+  });
+
+  it("lets the cart's alarm fire early rather than move it later: an early alarm re-arms for the payment window", async () => {
+    const sku = await stockedSku(1);
+    const cart = await readyCart([{ sku, quantity: 1 }]);
+    const started = await body(await checkout(cart));
+    const stub = env.CART.get(env.CART.idFromName(cart.id));
+    const alarmAt = () => runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    // Armed for the resume window when the checkout began; the started payment (a later
+    // deadline) wrote no new alarm.
+    expect(await alarmAt()).toBeLessThanOrEqual(Date.now() + PAYMENT_RESUME_WINDOW_MS);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const status = await body(await callJson(`/api/checkouts/${started.id}`, "GET", undefined, cart.headers));
+    expect(status.status).toBe("awaiting_payment");
+    expect(await alarmAt()).toBeGreaterThan(Date.now() + PAYMENT_RESUME_WINDOW_MS);
+    // Paid: the cart sleeps until its idle expiry, not the 5 s completion retry.
+    expect((await body(await confirm(cart, started.id, CARDS.ok))).status).toBe("completed");
+    expect(await alarmAt()).toBeGreaterThan(Date.now() + 24 * 60 * 60 * 1000);
   });
 
   it("is all or nothing: a sold-out line releases the others and is named in the problem", async () => {

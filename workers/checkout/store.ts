@@ -60,9 +60,12 @@ export interface CheckoutStore {
   saveOrderToken(checkoutId: string, token: string): void;
 
   /** The cart was used now: pushes its idle expiry back and re-arms the alarm. */
-  touch(): Promise<void>;
-  /** Arms the alarm at the next deadline: a payment window's end, an owed completion's retry, the idle expiry. */
-  scheduleAlarm(): Promise<void>;
+  touch(options?: { force?: boolean }): Promise<void>;
+  /**
+   * Makes the alarm fire no later than the next deadline (a payment window's end, an owed
+   * completion's retry, the idle expiry); an alarm already due sooner stays, unless `force`.
+   */
+  scheduleAlarm(options?: { force?: boolean }): Promise<void>;
   setAlarm(at: number): Promise<void>;
   /** Waits until every write so far is durable. */
   sync(): Promise<void>;
