@@ -53,25 +53,32 @@ export interface CachedEntry {
 }
 
 /**
- * Recently served entries also stay in this isolate for `MEMORY_TTL_MS`, so a popular page
- * costs no Cache API lookup (and no body copy) per request. Five seconds is far inside the
- * Cache API's own `CATALOG_CACHE_TTL` (and its colo-only purges): it adds no staleness a reader
- * could tell apart, and a purge or a store made by this isolate applies to it at once. Bounded
- * in bytes (least recently used out first), because an isolate's 128 MB is shared with every
- * object it hosts.
+ * Recently served entries also stay in this isolate, so a popular page costs no Cache API
+ * lookup (and no body copy) per request: for `MEMORY_TTL_MS`, but never past the expiry of the
+ * Cache API entry they were read from (`EXPIRES_HEADER`), so a reader sees nothing older than
+ * `CATALOG_CACHE_TTL` allows, as without this layer. A purge or a store made by this isolate
+ * applies to it at once; one made by another isolate of the colo reaches it within the TTL.
+ * Thirty seconds keeps a page that is read every few seconds out of the Cache API almost
+ * always (five seconds sent a catalog of 150 product pages back to it 30 times a second).
+ * Bounded in bytes (least recently used out first), because an isolate's 128 MB is shared
+ * with every object it hosts.
  */
-const MEMORY_TTL_MS = 5000;
+const MEMORY_TTL_MS = 30_000;
+/** For a Cache API entry without `EXPIRES_HEADER` (stored by an earlier release). */
+const MEMORY_TTL_UNKNOWN_MS = 5_000;
 const MEMORY_MAX_BYTES = 8 * 1024 * 1024;
 const MEMORY_MAX_BODY = 64 * 1024;
+/** When a stored Cache API entry expires (epoch ms), so the memory copy never outlives it. */
+const EXPIRES_HEADER = "x-popcart-expires";
 
 class RecentEntries {
-  readonly #entries = new Map<string, { entry: CachedEntry; at: number }>();
+  readonly #entries = new Map<string, { entry: CachedEntry; expiresAt: number }>();
   #bytes = 0;
 
   get(key: string, now: number): CachedEntry | null {
     const held = this.#entries.get(key);
     if (!held) return null;
-    if (now - held.at >= MEMORY_TTL_MS) {
+    if (now >= held.expiresAt) {
       this.delete(key);
       return null;
     }
@@ -81,10 +88,10 @@ class RecentEntries {
     return held.entry;
   }
 
-  set(key: string, entry: CachedEntry, now: number): void {
+  set(key: string, entry: CachedEntry, expiresAt: number): void {
     this.delete(key);
     if (entry.body.length > MEMORY_MAX_BODY) return;
-    this.#entries.set(key, { entry, at: now });
+    this.#entries.set(key, { entry, expiresAt });
     this.#bytes += entry.body.length;
     for (const oldest of this.#entries.keys()) {
       if (this.#bytes <= MEMORY_MAX_BYTES) break;
@@ -110,13 +117,17 @@ export async function readCached(key: string): Promise<CachedEntry | null> {
   const etag = hit.headers.get("etag");
   if (!etag) return null;
   const entry = { body: await hit.text(), etag };
-  memory.set(key, entry, Date.now());
+  const now = Date.now();
+  const expires = Number(hit.headers.get(EXPIRES_HEADER));
+  const until = Number.isFinite(expires) && expires > 0 ? expires : now + MEMORY_TTL_UNKNOWN_MS;
+  memory.set(key, entry, Math.min(now + MEMORY_TTL_MS, until));
   return entry;
 }
 
 export function storeCached(env: Env, key: string, entry: CachedEntry): Promise<void> {
-  memory.set(key, entry, Date.now());
-  return putCached(key, entry, cacheTtl(env));
+  const ttlSeconds = cacheTtl(env);
+  memory.set(key, entry, Date.now() + Math.min(MEMORY_TTL_MS, ttlSeconds * 1000));
+  return putCached(key, entry, ttlSeconds);
 }
 
 /** Keeps `entry` as the last good answer for `key` (a day; only read when D1 is unavailable). */
@@ -132,6 +143,7 @@ function putCached(key: string, entry: CachedEntry, maxAgeSeconds: number): Prom
         "content-type": "application/json; charset=utf-8",
         etag: entry.etag,
         "cache-control": `public, max-age=${maxAgeSeconds}`,
+        [EXPIRES_HEADER]: String(Date.now() + maxAgeSeconds * 1000),
       },
     }),
   );
