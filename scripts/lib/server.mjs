@@ -64,7 +64,7 @@ async function secretsFile(dir, envFile) {
  *   `[vars]`, e.g. `{ SEARCH_CACHE_TTL: "0" }` to measure search without its cache.
  * @property {boolean} [build] bundle the Workers first. Default true; `false` reuses the bundles
  *   already in `distDir` (a restart of the same code, as the crash harness does).
- * @property {boolean} [triggerHandlers] serve `/cdn-cgi/handler/scheduled` so a caller can run
+ * @property {boolean} [triggerHandlers] serve `/cdn-cgi/local/scheduled` so a caller can run
  *   the cron handler on demand. Default false.
  *
  * @typedef {object} RunningServer

@@ -345,9 +345,15 @@ async function audit() {
   return res.status === 200 ? res.json : null;
 }
 
-/** Runs the cron handler (the sweeper) once, as the platform would every minute. */
+/**
+ * Runs the cron handler (the checkout sweeper, the outbox sweeper, the auditor and its release
+ * of orphaned holds) once, as the platform would every minute. Miniflare 5 serves the trigger at
+ * `/cdn-cgi/local/scheduled`; anything but its 200 fails the run, because a tick that silently
+ * does nothing (the old `/cdn-cgi/handler/scheduled` now reaches the app's 404) leaves every
+ * payment its cart never heard of unrecovered and the run red for the wrong reason.
+ */
 async function tick() {
-  await call("GET", "/cdn-cgi/handler/scheduled?cron=*+*+*+*+*").catch(() => undefined);
+  await call("GET", "/cdn-cgi/local/scheduled?cron=*+*+*+*+*&format=json", { expect: [200] });
 }
 
 async function converge(sku, shoppers) {
