@@ -183,6 +183,23 @@ describe("checkout while the payment provider times out (fake Stripe behind the 
     expect(await stockOf(sku)).toEqual({ available: 4, reserved: 0, sold: 1 });
   });
 
+  it("keeps a checkout whose payment could not start readable by id, and records its payment once it starts", async () => {
+    const sku = await stockedSku(5);
+    const cart = await withStripe(await readyCart([{ sku, quantity: 1 }]), { PAYMENT_TIMEOUT_MS: "400" });
+    const key = crypto.randomUUID();
+    const indexRow = (id: string) =>
+      env.DB.prepare("SELECT payment_id, settled_at FROM checkout_index WHERE id = ?1").bind(id).first();
+    fake.stall = true;
+    const problem = await expectProblem(await checkout(cart, key), 503, "payment_provider_unavailable");
+    const checkoutId = (problem as unknown as { checkout_id: string }).checkout_id;
+    expect((await call(`/api/checkouts/${checkoutId}`, { headers: cart.headers })).status).toBe(200);
+    expect(await indexRow(checkoutId)).toEqual({ payment_id: null, settled_at: null });
+
+    fake.stall = false;
+    const resumed = await body(await checkout(cart, key));
+    expect(await indexRow(checkoutId)).toEqual({ payment_id: resumed.payment?.payment_id, settled_at: null });
+  });
+
   it("gives the holds back when nobody retries within the resume window", async () => {
     const sku = await stockedSku(3);
     const cart = await withStripe(await readyCart([{ sku, quantity: 2 }]), { PAYMENT_TIMEOUT_MS: "400" });
