@@ -244,7 +244,7 @@ async function awaitResume(
   // answers and the sweeper watches it until the shopper resumes or its window closes.
   await indexCheckout(store.env, {
     id: row.id,
-    cartId: (JSON.parse(row.snapshot) as CheckoutSnapshot).cart_id,
+    cartId: store.requireCart().id,
     createdAt: row.created_at,
     paymentId: null,
   }).catch((indexError: unknown) =>
