@@ -81,7 +81,7 @@ export async function completeCheckout(
     }),
     // With the order and its events written nothing outside this cart is owed, unless a refund
     // still is: then the checkout is settled only after it (below).
-    { settlesCheckout: lost.length === 0 },
+    { settlesCheckout: lost.length === 0, claimEvents: true },
   );
   if (lost.length > 0) {
     await refundOrder(env, paymentProviderFor(env), {

@@ -36,7 +36,7 @@ export async function publishOutbox(env: Env, ids: readonly string[]): Promise<n
     .from(outbox)
     .where(and(idIn(ids), isNull(outbox.sentAt)))
     .orderBy(asc(outbox.createdAt));
-  return sendRows(env, db, rows);
+  return sendRows(env, db, rows, "mark");
 }
 
 /**
@@ -44,7 +44,32 @@ export async function publishOutbox(env: Env, ids: readonly string[]): Promise<n
  * marks them sent. Same failure rule as {@link publishOutbox}: unsent rows wait for the sweeper.
  */
 export function publishWrittenOutbox(env: Env, rows: OutboxRow[]): Promise<number> {
-  return sendRows(env, database(env.DB), rows);
+  return sendRows(env, database(env.DB), rows, "mark");
+}
+
+/**
+ * Sends rows that were written already claimed (`sent_at` set in their own batch) by a writer
+ * that re-runs until this returns: a checkout's completion, whose intent and alarm outlive a
+ * crash between the batch and the send. Sent, nothing more is written (that is the saving: no
+ * sent mark per order). Not sent, the claim is given up (`sent_at` cleared) so the sweeper takes
+ * them; if even that write fails this throws, and the writer's re-run sends them again.
+ */
+export function publishClaimedOutbox(env: Env, rows: OutboxRow[]): Promise<number> {
+  return sendRows(env, database(env.DB), rows, "claimed");
+}
+
+/**
+ * Sends outbox rows again by id, whatever their state: a re-run of a claimed write that may have
+ * died before its send. Duplicates are harmless (every consumer is idempotent by event id); rows
+ * the sweeper owns (`sent_at` null) are marked sent as usual.
+ */
+export async function republishOutbox(env: Env, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const db = database(env.DB);
+  const rows = await db.select().from(outbox).where(idIn(ids)).orderBy(asc(outbox.createdAt));
+  const unowned = rows.filter((row) => row.sentAt === null);
+  const claimed = rows.filter((row) => row.sentAt !== null);
+  return (await sendRows(env, db, unowned, "mark")) + (await sendRows(env, db, claimed, "claimed"));
 }
 
 export interface SweepOptions {
@@ -67,13 +92,20 @@ export async function sweepOutbox(
     .where(and(isNull(outbox.sentAt), lt(outbox.createdAt, now - (opts.minAgeMs ?? 30_000))))
     .orderBy(asc(outbox.createdAt))
     .limit(opts.limit ?? 500);
-  const sent = await sendRows(env, db, rows);
+  const sent = await sendRows(env, db, rows, "mark");
   return { sent, pending: rows.length - sent };
 }
 
 export type OutboxRow = typeof outbox.$inferSelect;
 
-async function sendRows(env: Env, db: Database, rows: OutboxRow[]): Promise<number> {
+/**
+ * `mark`: rows the sweeper owns until they are marked sent here. `claimed`: rows written with
+ * `sent_at` already set by a writer that re-runs (see `publishClaimedOutbox`); a failed send
+ * clears the claim instead, and that write failing is thrown rather than logged.
+ */
+type SendMode = "mark" | "claimed";
+
+async function sendRows(env: Env, db: Database, rows: OutboxRow[], mode: SendMode): Promise<number> {
   let sent = 0;
   const byQueue = new Map<EventQueue, OutboxRow[]>();
   for (const row of rows) {
@@ -91,14 +123,18 @@ async function sendRows(env: Env, db: Database, rows: OutboxRow[]): Promise<numb
         await queueBinding(env, queue).sendBatch(
           chunk.map((row) => ({ body: JSON.parse(row.payload) as unknown, contentType: "json" as const })),
         );
-        await db.update(outbox).set({ sentAt: Date.now() }).where(idIn(ids));
+        if (mode === "mark") await db.update(outbox).set({ sentAt: Date.now() }).where(idIn(ids));
         sent += chunk.length;
       } catch (error) {
         log("warn", "outbox_send_failed", { queue, count: chunk.length, ...describeError(error) });
         const message = error instanceof Error ? error.message : String(error);
         await db
           .update(outbox)
-          .set({ lastError: message.slice(0, 500), sendAttempts: sql`${outbox.sendAttempts} + 1` })
+          .set({
+            lastError: message.slice(0, 500),
+            sendAttempts: sql`${outbox.sendAttempts} + 1`,
+            ...(mode === "claimed" ? { sentAt: null } : {}),
+          })
           .where(idIn(ids));
       }
     }
