@@ -6,6 +6,18 @@ import { join, resolve } from "node:path";
 const TMPFS = "/dev/shm";
 
 /**
+ * The machine's memory-backed directory (/dev/shm), or null where there is none.
+ * @returns {Promise<string | null>}
+ */
+export async function tmpfsDir() {
+  const found = await stat(TMPFS).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  return found ? TMPFS : null;
+}
+
+/**
  * Keeps Miniflare's rate-limit counters for a persisted state directory on tmpfs.
  *
  * Production's rate-limiting binding counts in memory at each Cloudflare location. Miniflare
@@ -22,14 +34,11 @@ const TMPFS = "/dev/shm";
  * @returns {Promise<() => Promise<void>>} removes the tmpfs directory and the link
  */
 export async function ratelimitCountersOnTmpfs(persist) {
-  const tmpfs = await stat(TMPFS).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
+  const tmpfs = await tmpfsDir();
   if (!tmpfs) return async () => {};
   const link = join(persist, "v3", "ratelimit");
   const id = createHash("sha256").update(resolve(persist)).digest("hex").slice(0, 16);
-  const target = join(TMPFS, `popcart-ratelimit-${id}`);
+  const target = join(tmpfs, `popcart-ratelimit-${id}`);
   await mkdir(target, { recursive: true });
   const existing = await lstat(link).catch(() => null);
   if (!existing?.isSymbolicLink()) {
