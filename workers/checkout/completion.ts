@@ -1,7 +1,7 @@
 import type { CheckoutRow } from "../../durable-objects/cart-storage";
 import { log } from "../lib/logging";
 import { refundOrder } from "../orders/refunds";
-import { placeOrder } from "../orders/service";
+import { writeOrder } from "../orders/service";
 import { type PaymentOutcome, paymentIdempotencyKey, paymentProviderFor } from "../payments/provider";
 import { redeemPromotionUses, releasePromotionUses } from "../promotions/service";
 import { markSettled } from "./checkout-index";
@@ -15,7 +15,7 @@ import { type CheckoutReservation, type CheckoutSnapshot, orderDraftFrom } from 
 import type { CheckoutStore } from "./store";
 
 /**
- * Paid: commit the stock, then write the order once (`placeOrder` writes `order.placed` and
+ * Paid: commit the stock, then write the order once (`writeOrder` writes `order.placed` and
  * `order.paid` to the outbox in the same D1 batch). If stock was lost
  * (the payment outlived its reservations and the units were sold), nothing is oversold: the
  * units that were committed go back, the order is written flagged and refunded in full.
@@ -71,7 +71,7 @@ export async function completeCheckout(
     ...outcome,
     provider: (row.provider ?? outcome.provider) as PaymentOutcome["provider"],
   };
-  const { order } = await placeOrder(
+  const { order } = await writeOrder(
     env,
     orderDraftFrom(row.id, snapshot, payment, {
       flags,

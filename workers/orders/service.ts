@@ -63,15 +63,16 @@ export function refundView(row: RefundRow) {
  * The queries behind an order's view, for the order `id` names (an id, or a subquery that
  * yields one), so a caller can put them in the same round trip as the order row itself.
  */
-function orderViewQueries(env: Env, id: string | SQL) {
+function orderViewQueries(env: Env, id: string) {
   const db = database(env.DB);
-  const of = (
-    column: typeof orderLines.orderId | typeof orderPayments.orderId | typeof orderRefunds.orderId,
-  ) => (typeof id === "string" ? eq(column, id) : sql`${column} = (${id})`);
   return [
-    db.select().from(orderLines).where(of(orderLines.orderId)).orderBy(asc(orderLines.position)),
-    db.select().from(orderPayments).where(of(orderPayments.orderId)).orderBy(asc(orderPayments.createdAt)),
-    db.select().from(orderRefunds).where(of(orderRefunds.orderId)).orderBy(asc(orderRefunds.createdAt)),
+    db.select().from(orderLines).where(eq(orderLines.orderId, id)).orderBy(asc(orderLines.position)),
+    db
+      .select()
+      .from(orderPayments)
+      .where(eq(orderPayments.orderId, id))
+      .orderBy(asc(orderPayments.createdAt)),
+    db.select().from(orderRefunds).where(eq(orderRefunds.orderId, id)).orderBy(asc(orderRefunds.createdAt)),
     taxLinesQuery(env, id),
   ] as const;
 }
@@ -148,6 +149,23 @@ export async function getOrder(env: Env, orderId: string): Promise<OrderView | n
   return row ? loadOrderView(env, row) : null;
 }
 
+export interface PlaceOrderOptions {
+  /**
+   * The order is all its checkout still owes: mark `checkout_index.settled_at` in the same
+   * batch (the checkout sweeper stops asking), instead of a write of its own afterwards.
+   */
+  settlesCheckout?: boolean;
+  /**
+   * The caller re-runs this until it returns, across crashes (a checkout's completion: its
+   * intent and alarm are durable before this is called). The order's events are then written
+   * already claimed and sent right after the batch, with no sent mark to write afterwards
+   * (one D1 write per order fewer); a re-run that finds the order sends them again. Only a
+   * failed send hands them to the outbox sweeper. Without it, the sweeper owns them until
+   * they are marked sent.
+   */
+  claimEvents?: boolean;
+}
+
 /**
  * Writes an order for a paid checkout, exactly once. Idempotent by `draft.checkout_id`:
  * the sequence bump, order, lines, payment record and first status entry are one D1 batch
@@ -157,27 +175,15 @@ export async function getOrder(env: Env, orderId: string): Promise<OrderView | n
  * `lookup_token` is the guest token in clear: the draft's own when it passed one, a new one
  * when this call created the order, and null on a replay without a draft token (it is only
  * stored hashed).
+ *
+ * Returns the order's row, not its view: a checkout's completion needs the id and number only,
+ * so the lines, payments and taxes are not read back on the hot path ({@link placeOrder} does).
  */
-export async function placeOrder(
+export async function writeOrder(
   env: Env,
   input: OrderDraft,
-  options: {
-    /**
-     * The order is all its checkout still owes: mark `checkout_index.settled_at` in the same
-     * batch (the checkout sweeper stops asking), instead of a write of its own afterwards.
-     */
-    settlesCheckout?: boolean;
-    /**
-     * The caller re-runs this until it returns, across crashes (a checkout's completion: its
-     * intent and alarm are durable before this is called). The order's events are then written
-     * already claimed and sent right after the batch, with no sent mark to write afterwards
-     * (one D1 write per order fewer); a re-run that finds the order sends them again. Only a
-     * failed send hands them to the outbox sweeper. Without it, the sweeper owns them until
-     * they are marked sent.
-     */
-    claimEvents?: boolean;
-  } = {},
-): Promise<{ order: OrderView; created: boolean; lookup_token: string | null }> {
+  options: PlaceOrderOptions = {},
+): Promise<{ order: OrderRow; created: boolean; lookup_token: string | null }> {
   const draft = OrderDraftSchema.parse(input);
   const orderId = newId("ord");
   const token = draft.lookup_token ?? newSecret();
@@ -333,13 +339,10 @@ export async function placeOrder(
         ]
       : []),
   ];
-  // The writes, then the order (this call's or an earlier one's) and everything its view
-  // shows: one transaction and one round trip to the primary.
-  const client = database(db);
-  const orderOfCheckout = sql`SELECT ${orders.id} FROM ${orders} WHERE ${orders.checkoutId} = ${draft.checkout_id}`;
-  const [[row], ...parts] = await readAfter(db, statements, [
-    client.select().from(orders).where(eq(orders.checkoutId, draft.checkout_id)),
-    ...orderViewQueries(env, orderOfCheckout),
+  // The writes, then the order (this call's or an earlier one's): one transaction and one
+  // round trip to the primary.
+  const [[row]] = await readAfter(db, statements, [
+    database(db).select().from(orders).where(eq(orders.checkoutId, draft.checkout_id)),
   ]);
   if (!row) throw new Error(`order for checkout ${draft.checkout_id} missing after batch`);
   const created = row.id === orderId;
@@ -376,11 +379,17 @@ export async function placeOrder(
     const types = ["order.placed", "order.paid"] as const;
     await republishOutbox(env, await Promise.all(types.map((type) => orderEventId(row.id, type))));
   }
-  return {
-    order: orderView(row, parts as OrderViewParts),
-    created,
-    lookup_token: created || draft.lookup_token ? token : null,
-  };
+  return { order: row, created, lookup_token: created || draft.lookup_token ? token : null };
+}
+
+/** {@link writeOrder}, then the order's whole view (one more read). */
+export async function placeOrder(
+  env: Env,
+  input: OrderDraft,
+  options: PlaceOrderOptions = {},
+): Promise<{ order: OrderView; created: boolean; lookup_token: string | null }> {
+  const written = await writeOrder(env, input, options);
+  return { ...written, order: await loadOrderView(env, written.order) };
 }
 
 /**

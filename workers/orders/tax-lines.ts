@@ -1,4 +1,4 @@
-import { asc, eq, type SQL, sql } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import { database } from "../../db/client";
 import { orderTaxLines } from "../../db/schema";
 import { newId } from "../lib/ids";
@@ -58,16 +58,11 @@ export interface OrderTaxLineView {
 }
 
 /** An order's tax lines query, for the order view's batch. */
-/** An order's tax lines; `orderId` is an id, or a subquery yielding one. */
-export const taxLinesQuery = (env: Env, orderId: string | SQL) =>
+export const taxLinesQuery = (env: Env, orderId: string) =>
   database(env.DB)
     .select()
     .from(orderTaxLines)
-    .where(
-      typeof orderId === "string"
-        ? eq(orderTaxLines.orderId, orderId)
-        : sql`${orderTaxLines.orderId} = (${orderId})`,
-    )
+    .where(eq(orderTaxLines.orderId, orderId))
     .orderBy(asc(orderTaxLines.position), asc(orderTaxLines.id));
 
 export function taxLineViews(
