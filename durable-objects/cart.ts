@@ -16,6 +16,7 @@ import {
   applyPaymentOutcome,
   type CheckoutResult,
   checkoutStatus,
+  confirmWithTestCard,
   holdsInUse,
   type ReconcileResult,
   reconcileCheckout,
@@ -384,7 +385,11 @@ export class CartObject extends DurableObject<Env> {
     );
   }
 
-  /** The payment id of a checkout, for the test provider's confirmation route. */
+  /**
+   * The payment id of a checkout. This release's confirmation route uses `confirmTestCheckout`;
+   * the previous release's edge Worker still calls this during a gradual rollout (test/compat-rpc),
+   * so it stays until no live version does.
+   */
   async checkoutPayment(
     tokenHash: string,
     checkoutId: string,
@@ -393,6 +398,20 @@ export class CartObject extends DurableObject<Env> {
     const row = this.store.checkout(checkoutId);
     if (!row) return refuse("checkout_not_found");
     return { ok: true, provider: row.provider, payment_id: row.payment_id };
+  }
+
+  /** Confirms a checkout's test payment with a card and applies the outcome (the offline provider only). */
+  async confirmTestCheckout(
+    tokenHash: string,
+    checkoutId: string,
+    cardNumber: string,
+  ): Promise<CheckoutResult> {
+    return this.exclusive(() =>
+      this.unlessDatabaseDown(async () => {
+        if (!this.authorize(tokenHash)) return refuse("cart_not_found");
+        return confirmWithTestCard(this.store, checkoutId, cardNumber, this.providerPolls);
+      }),
+    );
   }
 
   /**

@@ -27,6 +27,7 @@ export const CART_RPC = rpcMethods<CartObject>()([
   "checkout",
   "getCheckout",
   "checkoutPayment",
+  "confirmTestCheckout",
   "applyPaymentOutcome",
   "reconcile",
   "holdsInUse",

@@ -1,7 +1,13 @@
 import { type CartRefusal, refuse } from "../cart/refusals";
 import { databaseOutage } from "../lib/d1-guard";
 import { describeError, log } from "../lib/logging";
-import { isProviderUnavailable, type PaymentOutcome, paymentProviderFor } from "../payments/provider";
+import {
+  isProviderUnavailable,
+  type PaymentOutcome,
+  PaymentProviderError,
+  paymentProviderFor,
+} from "../payments/provider";
+import { confirmTestPayment } from "../payments/test-provider";
 import { markSettled } from "./checkout-index";
 import { checkoutView } from "./checkout-view";
 import { completeCheckout } from "./completion";
@@ -73,6 +79,39 @@ export async function applyPaymentOutcome(
   if (!row || row.payment_id !== outcome.payment_id) return refuse("checkout_not_found");
   await applyOutcome(store, row, outcome);
   return { ok: true as const, checkout: checkoutView(store, store.requireCheckout(row.id)) };
+}
+
+/**
+ * Confirms a checkout's test payment with a card, as Stripe.js would, and applies the outcome
+ * (the webhook's part) in the same call: with the offline provider a confirmation is one hop
+ * from the edge to this cart. A payment not started yet answers the checkout as it stands.
+ */
+export async function confirmWithTestCard(
+  store: CheckoutStore,
+  checkoutId: string,
+  cardNumber: string,
+  polls: ProviderPollThrottle,
+): Promise<CheckoutResult> {
+  const row = store.checkout(checkoutId);
+  if (!row) return refuse("checkout_not_found");
+  if (row.provider !== "test" || paymentProviderFor(store.env).name !== "test") {
+    return refuse(
+      "confirmation_not_supported",
+      "Payments are confirmed with Stripe.js; this route only serves the offline test provider.",
+    );
+  }
+  if (!row.payment_id) return checkoutStatus(store, checkoutId, polls);
+  let outcome: PaymentOutcome;
+  try {
+    outcome = await confirmTestPayment(store.env, row.payment_id, cardNumber);
+  } catch (error) {
+    if (error instanceof PaymentProviderError && error.code === "invalid_request") {
+      return refuse("card_invalid", error.message);
+    }
+    throw error;
+  }
+  await applyOutcome(store, row, outcome);
+  return { ok: true, checkout: checkoutView(store, store.requireCheckout(row.id)), created: false };
 }
 
 /**

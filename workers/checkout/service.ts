@@ -9,11 +9,9 @@ import { paymentConfiguration } from "../payments/configuration";
 import {
   type PaymentOutcome,
   type PaymentOutcomeHandler,
-  PaymentProviderError,
   paymentIdempotencyKey,
   paymentProviderFor,
 } from "../payments/provider";
-import { confirmTestPayment } from "../payments/test-provider";
 import type { Admission } from "../waiting-room/admission";
 import type { CheckoutResult } from "./saga";
 
@@ -86,7 +84,8 @@ export async function getCheckout(
 
 /**
  * Confirms a test-provider payment with a test card, as Stripe.js would confirm a
- * PaymentIntent, and applies the outcome at once (the webhook equivalent).
+ * PaymentIntent, and applies the outcome at once (the webhook equivalent), in one call to
+ * the checkout's cart.
  */
 export async function confirmCheckout(
   env: Env,
@@ -94,33 +93,12 @@ export async function confirmCheckout(
 ): Promise<CheckoutResult> {
   const stub = await checkoutCart(env, input.checkoutId);
   if (!stub || !input.token) return notFound();
-  const tokenHash = await cartTokenHash(input.token);
-  const payment = await stub.checkoutPayment(tokenHash, input.checkoutId);
-  if (!payment.ok) return payment.reason === "cart_not_found" ? notFound() : payment;
-  if (payment.provider !== "test" || paymentProviderFor(env).name !== "test") {
-    return {
-      ok: false,
-      reason: "confirmation_not_supported",
-      detail: "Payments are confirmed with Stripe.js; this route only serves the offline test provider.",
-    };
-  }
-  if (payment.payment_id) {
-    let outcome: PaymentOutcome;
-    try {
-      outcome = await confirmTestPayment(env, payment.payment_id, input.cardNumber);
-    } catch (error) {
-      if (error instanceof PaymentProviderError && error.code === "invalid_request") {
-        return { ok: false, reason: "card_invalid", detail: error.message };
-      }
-      throw error;
-    }
-    // The payment id came from this cart's own checkout (and the object checks it again), so
-    // the ownership lookup a webhook needs is skipped and the object's answer is the view.
-    const applied = await stub.applyPaymentOutcome(outcome);
-    if (applied.ok) return { ok: true, checkout: applied.checkout, created: false };
-    await applyPaymentOutcome(env, outcome);
-  }
-  return stub.getCheckout(tokenHash, input.checkoutId);
+  const result = await stub.confirmTestCheckout(
+    await cartTokenHash(input.token),
+    input.checkoutId,
+    input.cardNumber,
+  );
+  return !result.ok && result.reason === "cart_not_found" ? notFound() : result;
 }
 
 /**
