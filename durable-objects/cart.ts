@@ -11,6 +11,7 @@ import { type CatalogItem, loadCatalogItems } from "../workers/cart/catalog-pric
 import { holdLineStock, rehomeLineStock, releaseLineStock } from "../workers/cart/line-stock";
 import { type CartRefusal, refuse, shippingRefusal, stockRefusal } from "../workers/cart/refusals";
 import { type Address, type CartView, MAX_PROMOTION_CODES } from "../workers/cart/schemas";
+import { AttemptLimits, tooManyAttempts } from "../workers/checkout/attempt-limits";
 import { ProviderPollThrottle } from "../workers/checkout/poll-throttle";
 import {
   applyPaymentOutcome,
@@ -89,6 +90,7 @@ export class CartObject extends DurableObject<Env> {
   private tail: Promise<unknown> = Promise.resolve();
   /** Shopper status polls ask the provider at most once per interval per checkout. */
   private readonly providerPolls = new ProviderPollThrottle();
+  private readonly attempts = new AttemptLimits();
 
   constructor(ctx: DurableObjectState, env: Env) {
     // D1 calls get a deadline and the isolate's circuit breaker, as in the edge worker.
@@ -370,6 +372,8 @@ export class CartObject extends DurableObject<Env> {
       this.unlessDatabaseDown(async () => {
         const cart = this.authorize(tokenHash);
         if (!cart) return refuse("cart_not_found");
+        const allowed = this.attempts.take("checkout");
+        if (!allowed.ok) return tooManyAttempts(allowed.retryAfterSeconds);
         return beginCheckout(this.store, cart, { idempotencyKey, admission });
       }),
     );
@@ -409,6 +413,8 @@ export class CartObject extends DurableObject<Env> {
     return this.exclusive(() =>
       this.unlessDatabaseDown(async () => {
         if (!this.authorize(tokenHash)) return refuse("cart_not_found");
+        const allowed = this.attempts.take("confirm");
+        if (!allowed.ok) return tooManyAttempts(allowed.retryAfterSeconds);
         return confirmWithTestCard(this.store, checkoutId, cardNumber, this.providerPolls);
       }),
     );

@@ -33,6 +33,7 @@ const REFUSALS: Record<CartRefusalReason, { status: ContentfulStatusCode; title:
   database_unavailable: { status: 503, title: "Database unavailable" },
   confirmation_not_supported: { status: 409, title: "Confirmation not supported" },
   card_invalid: { status: 422, title: "Invalid card number" },
+  rate_limited: { status: 429, title: "Too many requests" },
   admission_required: { status: 403, title: "Waiting-room admission required" },
   admission_expired: { status: 403, title: "Waiting-room admission expired" },
   payment_provider_not_configured: { status: 503, title: "Payments not configured" },
@@ -52,6 +53,6 @@ export function cartProblem(refusal: CartRefusal): ApiError {
   return new ApiError(status, refusal.reason, title, {
     ...(refusal.detail === undefined ? {} : { detail: refusal.detail }),
     ...(refusal.data === undefined ? {} : { extensions: refusal.data }),
-    ...(status === 503 ? { headers: { "Retry-After": String(retryAfter(refusal)) } } : {}),
+    ...(status === 503 || status === 429 ? { headers: { "Retry-After": String(retryAfter(refusal)) } } : {}),
   });
 }

@@ -40,6 +40,7 @@ export type CartRefusalReason =
   | "database_unavailable"
   | "confirmation_not_supported"
   | "card_invalid"
+  | "rate_limited"
   | "admission_required"
   | "admission_expired"
   | "email_required"

@@ -38,7 +38,7 @@ export const ROUTE_RATE_LIMITS: readonly RouteRateLimit[] = [
     key: cartKey(),
     periodSeconds: 10,
     methods: WRITE_METHODS,
-    // A checkout attempt is counted by its own, stricter per-cart limiter below.
+    // A checkout attempt is counted by the cart object itself (CART_ATTEMPT_LIMITS below).
     when: (c) => !c.req.path.endsWith("/checkout"),
   },
   ...["/api/carts/:id/lines", "/api/carts/:id/lines/*"].map(
@@ -57,13 +57,6 @@ export const ROUTE_RATE_LIMITS: readonly RouteRateLimit[] = [
     periodSeconds: 60,
     methods: ["POST"],
   },
-  {
-    path: "/api/carts/:id/checkout",
-    binding: "CHECKOUT_RATE_LIMITER",
-    key: cartKey(),
-    periodSeconds: 60,
-    methods: ["POST"],
-  },
   // Status reads may poll the payment provider (throttled per checkout in the cart object):
   // bound them per client so many carts from one address cannot spend the provider's limit.
   {
@@ -74,19 +67,23 @@ export const ROUTE_RATE_LIMITS: readonly RouteRateLimit[] = [
     methods: ["GET"],
   },
   {
-    path: "/api/checkouts/:id/confirm",
-    binding: "CHECKOUT_RATE_LIMITER",
-    key: (c) => `checkout:${c.req.param("id")}`,
-    periodSeconds: 60,
-    methods: ["POST"],
-  },
-  {
     path: "/api/waiting-rooms/:room/tickets",
     binding: "WAITING_ROOM_JOIN_RATE_LIMITER",
     key: clientKey,
     periodSeconds: 10,
     methods: ["POST"],
   },
+];
+
+/**
+ * Limits the cart object enforces itself (workers/checkout/attempt-limits.ts: 10 a minute per
+ * cart, 429 `rate_limited` with `Retry-After` like the limiters above): exact per cart
+ * worldwide, counting only attempts made with the cart's token, and no call of their own. Listed
+ * here so the OpenAPI document declares their 429 with the rest.
+ */
+export const CART_ATTEMPT_LIMITS: readonly { method: string; path: string }[] = [
+  { method: "POST", path: "/api/carts/:id/checkout" },
+  { method: "POST", path: "/api/checkouts/:id/confirm" },
 ];
 
 /** Hono's pattern as a regular expression; a trailing `/*` also matches the bare prefix, as in Hono. */
@@ -103,7 +100,10 @@ function patternRegex(pattern: string): RegExp {
 export function isRateLimited(method: string, path: string): boolean {
   const concrete = path.replace(/\{[^}]+\}/g, "x");
   const upper = method.toUpperCase();
-  return ROUTE_RATE_LIMITS.some(
-    (limit) => (!limit.methods || limit.methods.includes(upper)) && patternRegex(limit.path).test(concrete),
+  return (
+    ROUTE_RATE_LIMITS.some(
+      (limit) => (!limit.methods || limit.methods.includes(upper)) && patternRegex(limit.path).test(concrete),
+    ) ||
+    CART_ATTEMPT_LIMITS.some((limit) => limit.method === upper && patternRegex(limit.path).test(concrete))
   );
 }
