@@ -271,18 +271,21 @@ export class CartStore implements CheckoutStore {
    * set none), and a completed checkout does rather than wake its cart 5 s later for nothing.
    */
   async scheduleAlarm(options: { force?: boolean } = {}): Promise<void> {
-    const cart = this.cart();
-    if (!cart) return;
-    const checkout = this.#sql
-      .exec<{ at: number | null }>(`SELECT min(expires_at) AS at FROM checkouts WHERE ${ACTIVE_CHECKOUT}`)
-      .one().at;
-    const completing = this.#sql
-      .exec<{ n: number }>(`SELECT count(*) AS n FROM checkouts WHERE ${COMPLETING}`)
-      .one().n;
+    if (!this.#stored()) return;
+    // One statement: this runs on most requests that change the cart.
+    const deadlines = this.#sql
+      .exec<{ expires_at: number; checkout_at: number | null; completing: number }>(
+        `SELECT expires_at,
+           (SELECT min(expires_at) FROM checkouts WHERE ${ACTIVE_CHECKOUT}) AS checkout_at,
+           EXISTS (SELECT 1 FROM checkouts WHERE ${COMPLETING}) AS completing
+         FROM cart`,
+      )
+      .toArray()[0];
+    if (!deadlines) return;
     const at = Math.min(
-      checkout ?? cart.expires_at,
-      cart.expires_at,
-      completing > 0 ? Date.now() + COMPLETION_RETRY_MS : Number.POSITIVE_INFINITY,
+      deadlines.checkout_at ?? deadlines.expires_at,
+      deadlines.expires_at,
+      deadlines.completing ? Date.now() + COMPLETION_RETRY_MS : Number.POSITIVE_INFINITY,
     );
     if (!options.force) {
       const current = await this.#storage.getAlarm();
