@@ -53,11 +53,13 @@ export const MEASURED = {
   edgeMs: 1.5,
   /**
    * D1 writes (transactions on the primary) per completed purchase with Stripe: the checkout's
-   * index row with its payment id, the order batch (which also marks the checkout settled), outbox sent; the
-   * webhook's ownership check is a read. (The offline test provider writes its own payment row
-   * and confirms it with one more write.) The fulfilment worker's writes are off this path.
+   * index row with its payment id; then the webhook's claim of the event, the order batch
+   * (which also marks the checkout settled and writes the order's events already claimed, so
+   * no sent mark follows) and the webhook's processed mark. The webhook's ownership check is a
+   * read. (The offline test provider writes its own payment row and confirms it with one more
+   * write, and has no webhook.) The fulfilment worker's writes are off this path.
    */
-  d1WritesPerOrder: { checkout: 1, confirm: 2 },
+  d1WritesPerOrder: { checkout: 1, confirm: 3 },
   /** D1 reads per request, served by read replicas near the PoP. */
   d1Reads: { create: 1, checkout: 1, confirm: 1 },
   /** A D1 replica read from the PoP, ms. */
@@ -332,6 +334,8 @@ function simulate(shardCount) {
                   // answer the checkout, then the shopper confirms.
                   const atConfirm =
                     agenda.now + rtt(popRtt) + clientRtt + MEASURED.edgeMs + MEASURED.cartMs.confirm;
+                  // the webhook claims its event, the cart commits the stock, writes the order,
+                  // and the webhook marks its event processed.
                   agenda.at(atConfirm, () =>
                     d1Writes(1, () =>
                       agenda.at(agenda.now + rtt(popRtt) / 2, () =>
