@@ -244,9 +244,10 @@ export async function writeOrder(
       .prepare(
         `INSERT INTO orders (id, number, checkout_id, cart_id, status, payment_status, email, currency,
            subtotal, discount_total, shipping_total, tax_total, total, refunded_total, tax_inclusive,
-           shipping_address, shipping_method, promotion_codes, flags, lookup_token_hash, created_at, updated_at)
+           shipping_address, shipping_method, promotion_codes, flags, lookup_token_hash, created_at, updated_at,
+           region_code)
          SELECT ?2, 'PC-' || (SELECT value FROM sequences WHERE name = 'orders'), ?1, ?3, 'paid', 'paid', ?4, ?5,
-           ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17
+           ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17, ?18
          WHERE ${notExists}`,
       )
       .bind(
@@ -267,6 +268,7 @@ export async function writeOrder(
         JSON.stringify(draft.flags),
         tokenHash,
         now,
+        draft.region_code,
       ),
     ...draft.lines.map((line, position) =>
       db
@@ -307,29 +309,30 @@ export async function writeOrder(
         draft.payment.status,
         now,
       ),
+    // Placed, then paid: one statement (every statement of a batch is a result carried back).
     db
       .prepare(
         `INSERT INTO order_status_history (id, order_id, status, note, created_at)
-         SELECT ?1 || ':placed', ?1, 'placed', ?2, ?3 WHERE ${ifOurs}`,
+         SELECT ?1 || ':placed', ?1, 'placed', ?2, ?4 WHERE ${ifOurs}
+         UNION ALL SELECT ?1 || ':paid', ?1, 'paid', ?3, ?4 WHERE ${ifOurs}`,
       )
-      .bind(orderId, draft.flags.length > 0 ? `flags: ${draft.flags.join(", ")}` : null, now),
+      .bind(
+        orderId,
+        draft.flags.length > 0 ? `flags: ${draft.flags.join(", ")}` : null,
+        `${draft.payment.provider} payment ${draft.payment.payment_id}`,
+        now,
+      ),
+    // The events in one statement. The number is only known inside the batch, so it is
+    // written into each payload there.
     db
       .prepare(
-        `INSERT INTO order_status_history (id, order_id, status, note, created_at)
-         SELECT ?1 || ':paid', ?1, 'paid', ?2, ?3 WHERE ${ifOurs}`,
+        `INSERT INTO outbox (id, queue, type, aggregate_id, payload, created_at, sent_at, send_attempts)
+         SELECT json_extract(e.value, '$.id'), 'ORDER_EVENTS', json_extract(e.value, '$.type'), ?1,
+           json_set(e.value, '$.order.order_number', (SELECT number FROM orders WHERE id = ?1)), ?3, ?4, 0
+         FROM json_each(?2) AS e
+         WHERE ${ifOurs} ON CONFLICT(id) DO NOTHING`,
       )
-      .bind(orderId, `${draft.payment.provider} payment ${draft.payment.payment_id}`, now),
-    ...events.map((event) =>
-      // The number is only known inside the batch, so it is written into the payload there.
-      db
-        .prepare(
-          `INSERT INTO outbox (id, queue, type, aggregate_id, payload, created_at, sent_at, send_attempts)
-           SELECT ?2, 'ORDER_EVENTS', ?3, ?1,
-             json_set(?4, '$.order.order_number', (SELECT number FROM orders WHERE id = ?1)), ?5, ?6, 0
-           WHERE ${ifOurs} ON CONFLICT(id) DO NOTHING`,
-        )
-        .bind(orderId, event.id, event.type, JSON.stringify(event), now, claimed),
-    ),
+      .bind(orderId, JSON.stringify(events), now, claimed),
     ...orderTaxStatements(db, orderId, draft),
     ...(options.settlesCheckout
       ? [

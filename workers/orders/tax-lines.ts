@@ -6,7 +6,7 @@ import type { Currency, Money } from "../lib/money";
 import type { ParsedOrderDraft } from "./schemas";
 
 /**
- * The order's region and tax lines, written in the order's own batch (conditional on the
+ * The order's tax lines, written in the order's own batch (conditional on the
  * order being this call's, like its lines), so an order never exists without the rates it
  * was charged at.
  */
@@ -17,7 +17,6 @@ export function orderTaxStatements(
 ): D1PreparedStatement[] {
   const ifOurs = "EXISTS (SELECT 1 FROM orders WHERE id = ?1)";
   return [
-    db.prepare(`UPDATE orders SET region_code = ?2 WHERE id = ?1`).bind(orderId, draft.region_code),
     ...draft.tax_lines.map((line) =>
       db
         .prepare(
