@@ -108,8 +108,10 @@ export async function providerError(promise: Promise<unknown>): Promise<PaymentP
 /**
  * Local rate limiters count in fixed windows aligned to the wall clock. Rather than sleeping
  * until a fresh window starts, runs `burst` and, when a window boundary may have passed while
- * it ran, runs it again (`attempt` lets it pick a fresh client); only a burst that stayed
- * inside one window is returned, so the caller can assert exact counts.
+ * it ran, waits for the next window to begin and runs it again (`attempt` lets it pick a fresh
+ * client); only a burst that stayed inside one window is returned, so the caller can assert
+ * exact counts. (Retrying at once is not enough: a fast burst that started just before a
+ * boundary is retried just before it again.)
  */
 export async function inOneWindow<T>(periodMs: number, burst: (attempt: number) => Promise<T>): Promise<T> {
   // The limiter reads its own clock: allow for a little skew either side.
@@ -118,6 +120,10 @@ export async function inOneWindow<T>(periodMs: number, burst: (attempt: number) 
     const window = Math.floor((Date.now() - SKEW_MS) / periodMs);
     const result = await burst(attempt);
     if (Math.floor((Date.now() + SKEW_MS) / periodMs) === window) return result;
+    const nextWindowAt = (Math.floor(Date.now() / periodMs) + 1) * periodMs + SKEW_MS;
+    if (nextWindowAt - Date.now() < periodMs / 2) {
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, nextWindowAt - Date.now())));
+    }
   }
   throw new Error("three bursts in a row each crossed a rate-limit window boundary");
 }
