@@ -1,5 +1,6 @@
 import { type CartRefusal, refuse } from "../cart/refusals";
 import { BoundedMap } from "../lib/bounded-map";
+import { rateLimitedDetail } from "../lib/rate-limit";
 
 /** Checkout attempts on one cart, and confirmations of one checkout, allowed per window. */
 export const CHECKOUT_ATTEMPTS_PER_WINDOW = 10;
@@ -47,6 +48,6 @@ export class AttemptLimits {
 
 /** The refusal over the limit: 429 `rate_limited` with `Retry-After`, as the edge limiters answer. */
 export const tooManyAttempts = (retryAfterSeconds: number): CartRefusal =>
-  refuse("rate_limited", `Too many requests. Retry after ${retryAfterSeconds} seconds.`, {
+  refuse("rate_limited", rateLimitedDetail(retryAfterSeconds), {
     retry_after: retryAfterSeconds,
   });

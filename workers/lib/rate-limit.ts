@@ -27,10 +27,14 @@ export interface RateLimitOptions {
   when?: (c: Context<AppEnv>) => boolean | Promise<boolean>;
 }
 
+/** What a `rate_limited` answer says, wherever the limit is kept (edge binding or cart object). */
+export const rateLimitedDetail = (retryAfterSeconds: number) =>
+  `Too many requests. Retry after ${retryAfterSeconds} seconds.`;
+
 /** The `rate_limited` problem: 429 with `Retry-After`. */
 export const rateLimited = (retryAfterSeconds: number) =>
   new ApiError(429, "rate_limited", "Too many requests", {
-    detail: `Too many requests. Retry after ${retryAfterSeconds} seconds.`,
+    detail: rateLimitedDetail(retryAfterSeconds),
     extensions: { retry_after: retryAfterSeconds },
     headers: { "Retry-After": String(retryAfterSeconds) },
   });
