@@ -21,6 +21,17 @@ describe("checkout attempt limits, kept by the cart", () => {
     expect(Number(limited.headers.get("retry-after"))).toBeLessThanOrEqual(60);
   });
 
+  it("counts attempts whatever their Idempotency-Key: fresh keys buy no fresh budget", async () => {
+    const sku = await stockedSku(5);
+    const cart = await readyCart([{ sku, quantity: 1 }]);
+    const first = crypto.randomUUID();
+    expect((await checkout(cart, first)).status).toBe(201);
+    // Each other key is refused (a checkout is in progress) but is still an attempt.
+    for (let i = 0; i < 9; i++) expect((await checkout(cart, crypto.randomUUID())).status).toBe(409);
+    await expectProblem(await checkout(cart, crypto.randomUUID()), 429, "rate_limited");
+    await expectProblem(await checkout(cart, first), 429, "rate_limited");
+  });
+
   it("does not let a stranger who knows the cart id spend the shopper's budget", async () => {
     const sku = await stockedSku(5);
     const cart = await readyCart([{ sku, quantity: 1 }]);
