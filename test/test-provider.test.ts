@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { checkoutIndexStatement } from "../workers/checkout/checkout-index";
 import { paymentProviderFor } from "../workers/payments/provider";
 import { ResilientPaymentProvider } from "../workers/payments/resilient-provider";
 import { confirmTestPayment, TEST_CARDS, TestPaymentProvider } from "../workers/payments/test-provider";
@@ -168,5 +169,68 @@ describe("test payment provider", () => {
       .bind(session.payment_id)
       .first<{ refunded_amount: number }>();
     expect(row?.refunded_amount).toBe(900);
+  });
+
+  describe("a record committed with the payment", () => {
+    const indexStatement = (checkoutId: string, cartId: string) => (paymentId: string) =>
+      checkoutIndexStatement(env, { id: checkoutId, cartId, createdAt: Date.now(), paymentId });
+    const indexedPayment = (checkoutId: string) =>
+      env.DB.prepare("SELECT payment_id FROM checkout_index WHERE id = ?1")
+        .bind(checkoutId)
+        .first<string>("payment_id");
+    const paymentsUnder = (key: string) =>
+      env.DB.prepare("SELECT count(*) AS n FROM test_payments WHERE idempotency_key = ?1")
+        .bind(key)
+        .first<number>("n");
+
+    it("names the payment, the same one on a replay under the key", async () => {
+      const checkoutId = `chk_${crypto.randomUUID()}`;
+      const cartId = `cart_${crypto.randomUUID()}`;
+      const input = { checkoutId, cartId, amount: usd(1500), idempotencyKey: `create:${checkoutId}` };
+      const provider = new TestPaymentProvider(env);
+      const first = await provider.createPayment(input, indexStatement(checkoutId, cartId));
+      expect(first.payment_id).toMatch(/^pay_[0-9a-z]{20}$/);
+      expect(await indexedPayment(checkoutId)).toBe(first.payment_id);
+      const replay = await provider.createPayment(input, indexStatement(checkoutId, cartId));
+      expect(replay).toEqual(first);
+      expect(await indexedPayment(checkoutId)).toBe(first.payment_id);
+      expect(await paymentsUnder(input.idempotencyKey)).toBe(1);
+    });
+
+    it("makes no payment when the record cannot be written (one transaction)", async () => {
+      const checkoutId = `chk_${crypto.randomUUID()}`;
+      const key = `create:${checkoutId}`;
+      const failing = () =>
+        env.DB.prepare("INSERT INTO checkout_index (id, cart_id, created_at) VALUES (?1, NULL, 0)").bind(
+          checkoutId,
+        );
+      await expect(
+        new TestPaymentProvider(env).createPayment(
+          { checkoutId, cartId: "cart_x", amount: usd(1500), idempotencyKey: key },
+          failing,
+        ),
+      ).rejects.toThrow();
+      expect(await paymentsUnder(key)).toBe(0);
+    });
+
+    it("records the real id of a payment an earlier release made under the key", async () => {
+      const checkoutId = `chk_${crypto.randomUUID()}`;
+      const cartId = `cart_${crypto.randomUUID()}`;
+      const key = `create:${checkoutId}`;
+      const now = Date.now();
+      await env.DB.prepare(
+        `INSERT INTO test_payments (id, idempotency_key, checkout_id, cart_id, amount, currency, status, client_secret, created_at, updated_at)
+         VALUES ('pay_legacy0000000000000', ?1, ?2, ?3, 1500, 'USD', 'requires_payment_method', 'pay_legacy_secret_x', ?4, ?4)`,
+      )
+        .bind(key, checkoutId, cartId, now)
+        .run();
+      const session = await new TestPaymentProvider(env).createPayment(
+        { checkoutId, cartId, amount: usd(1500), idempotencyKey: key },
+        indexStatement(checkoutId, cartId),
+      );
+      expect(session.payment_id).toBe("pay_legacy0000000000000");
+      expect(await indexedPayment(checkoutId)).toBe("pay_legacy0000000000000");
+      expect(await paymentsUnder(key)).toBe(1);
+    });
   });
 });

@@ -9,22 +9,30 @@ import { describeError, log } from "../lib/logging";
 /**
  * Records a checkout in one write: which cart it belongs to (status routes, the sweeper) and,
  * once it exists, which payment is its own (webhooks act only on payments recorded here; a
- * shared Stripe account also carries other shops' payments). Written right after the payment
- * is created and before the shopper hears of the checkout, so nobody can pay a payment that is
- * not recorded. A checkout that never got that far (holds taken, then a crash) is its cart's
+ * shared Stripe account also carries other shops' payments). Written with the payment (the
+ * provider commits it as a `PaymentRecord`: in the test payment's own transaction, right after
+ * Stripe's answer) and before the shopper hears of the checkout, so nobody can pay a payment
+ * that is not recorded. A checkout that never got that far (holds taken, then a crash) is its cart's
  * alarm's to give back; one whose payment could not be started is recorded without a payment,
  * so its status stays readable and the sweeper watches it. Repeating it is harmless.
  */
-export async function indexCheckout(
-  env: Env,
-  checkout: { id: string; cartId: string; createdAt: number; paymentId: string | null },
-): Promise<void> {
-  await env.DB.prepare(
+export async function indexCheckout(env: Env, checkout: IndexedCheckout): Promise<void> {
+  await checkoutIndexStatement(env, checkout).run();
+}
+
+interface IndexedCheckout {
+  id: string;
+  cartId: string;
+  createdAt: number;
+  paymentId: string | null;
+}
+
+/** `indexCheckout`'s write, for a caller that commits it with the payment (`PaymentRecord`). */
+export function checkoutIndexStatement(env: Env, checkout: IndexedCheckout): D1PreparedStatement {
+  return env.DB.prepare(
     `INSERT INTO checkout_index (id, cart_id, created_at, payment_id) VALUES (?1, ?2, ?3, ?4)
      ON CONFLICT (id) DO UPDATE SET payment_id = coalesce(excluded.payment_id, checkout_index.payment_id)`,
-  )
-    .bind(checkout.id, checkout.cartId, checkout.createdAt, checkout.paymentId)
-    .run();
+  ).bind(checkout.id, checkout.cartId, checkout.createdAt, checkout.paymentId);
 }
 
 /**

@@ -15,7 +15,7 @@ import {
 import { holdPromotionUses } from "../promotions/service";
 import type { Admission } from "../waiting-room/admission";
 import { abandon, checkoutHolds } from "./cancel";
-import { indexCheckout } from "./checkout-index";
+import { checkoutIndexStatement, indexCheckout } from "./checkout-index";
 import { checkoutView } from "./checkout-view";
 import { completeCheckout } from "./completion";
 import { PAYMENT_RESUME_WINDOW_MS, PAYMENT_WINDOW_MS } from "./deadlines";
@@ -181,19 +181,24 @@ async function startPayment(store: CheckoutStore, row: CheckoutRow): Promise<Che
   }
   let session: PaymentSession;
   try {
-    session = await paymentProviderFor(env).createPayment({
-      checkoutId: row.id,
-      cartId: snapshot.cart_id,
-      amount: { amount: snapshot.total, currency: snapshot.currency },
-      email: snapshot.email,
-      idempotencyKey: paymentIdempotencyKey(row.id, "create"),
-    });
-    await indexCheckout(env, {
-      id: row.id,
-      cartId: snapshot.cart_id,
-      createdAt: row.created_at,
-      paymentId: session.payment_id,
-    });
+    // The checkout's index row names its payment, committed with it (see indexCheckout).
+    const record = (paymentId: string) =>
+      checkoutIndexStatement(env, {
+        id: row.id,
+        cartId: snapshot.cart_id,
+        createdAt: row.created_at,
+        paymentId,
+      });
+    session = await paymentProviderFor(env).createPayment(
+      {
+        checkoutId: row.id,
+        cartId: snapshot.cart_id,
+        amount: { amount: snapshot.total, currency: snapshot.currency },
+        email: snapshot.email,
+        idempotencyKey: paymentIdempotencyKey(row.id, "create"),
+      },
+      record,
+    );
   } catch (error) {
     const outage = isProviderUnavailable(error) ? error : databaseOutage(error);
     if (outage) return awaitResume(store, row, outage);

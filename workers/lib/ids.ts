@@ -28,8 +28,12 @@ const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 function randomBase32(length: number): string {
   const bytes = new Uint8Array(length);
   crypto.getRandomValues(bytes);
+  return base32(bytes, length);
+}
+
+function base32(bytes: Uint8Array, length: number): string {
   let out = "";
-  for (const byte of bytes) out += ALPHABET[byte & 31];
+  for (let i = 0; i < length; i++) out += ALPHABET[(bytes[i] ?? 0) & 31];
   return out;
 }
 
@@ -39,6 +43,16 @@ function randomBase32(length: number): string {
  */
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${randomBase32(20)}`;
+}
+
+/**
+ * An id named by `seed` (its SHA-256), for a record created idempotently under a key: every
+ * retry under the key names the same record before knowing whether an earlier attempt made
+ * it. Shaped like `newId`'s ids, and as hard to guess as the seed.
+ */
+export async function derivedId(prefix: IdPrefix, seed: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(seed));
+  return `${prefix}_${base32(new Uint8Array(digest), 20)}`;
 }
 
 /** A bearer secret (cart token, order lookup token): 256 bits, base64url. */

@@ -40,6 +40,14 @@ export interface CreatePaymentInput {
   idempotencyKey: string;
 }
 
+/**
+ * A D1 write that records a new payment by its id (the checkout index). `createPayment` commits
+ * it before it answers: in the payment's own transaction where the provider keeps its payments
+ * in this D1 (the test provider: one round trip for both), right after the provider's answer
+ * otherwise. A replay runs it again, so it must be idempotent.
+ */
+export type PaymentRecord = (paymentId: string) => D1PreparedStatement;
+
 export interface RefundInput {
   paymentId: string;
   amount?: Money;
@@ -50,8 +58,11 @@ export interface RefundInput {
 /** A payment service provider, as the checkout and orders domains see it. */
 export interface PaymentProvider {
   readonly name: PaymentProviderName;
-  /** Idempotent by `idempotencyKey`: replaying returns the same payment, never a second one. */
-  createPayment(i: CreatePaymentInput): Promise<PaymentSession>;
+  /**
+   * Idempotent by `idempotencyKey`: replaying returns the same payment, never a second one.
+   * `record`, when given, is committed before this resolves (see `PaymentRecord`).
+   */
+  createPayment(i: CreatePaymentInput, record?: PaymentRecord): Promise<PaymentSession>;
   getPayment(paymentId: string): Promise<PaymentSession>;
   /** Cancelling an already cancelled payment is a no-op; a succeeded payment stays succeeded. */
   cancelPayment(paymentId: string, idempotencyKey: string): Promise<PaymentSession>;

@@ -6,6 +6,7 @@ import {
   isProviderUnavailable,
   type PaymentProvider,
   PaymentProviderError,
+  type PaymentRecord,
   type PaymentSession,
   type RefundInput,
   type RefundResult,
@@ -39,8 +40,8 @@ export class ResilientPaymentProvider implements PaymentProvider {
     return this.inner.name;
   }
 
-  createPayment(i: CreatePaymentInput): Promise<PaymentSession> {
-    return this.call(() => this.inner.createPayment(i));
+  createPayment(i: CreatePaymentInput, record?: PaymentRecord): Promise<PaymentSession> {
+    return this.call(() => this.inner.createPayment(i, record));
   }
 
   getPayment(paymentId: string): Promise<PaymentSession> {

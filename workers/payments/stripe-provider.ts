@@ -4,6 +4,7 @@ import {
   type CreatePaymentInput,
   type PaymentProvider,
   PaymentProviderError,
+  type PaymentRecord,
   type PaymentSession,
   type PaymentStatus,
   type RefundInput,
@@ -112,7 +113,14 @@ export class StripePaymentProvider implements PaymentProvider {
     });
   }
 
-  async createPayment(i: CreatePaymentInput): Promise<PaymentSession> {
+  async createPayment(i: CreatePaymentInput, record?: PaymentRecord): Promise<PaymentSession> {
+    const session = await this.createIntent(i);
+    // Stripe keeps the payment; the record is ours, written once Stripe has answered.
+    if (record) await record(session.payment_id).run();
+    return session;
+  }
+
+  private async createIntent(i: CreatePaymentInput): Promise<PaymentSession> {
     try {
       const intent = await this.stripe.paymentIntents.create(
         {

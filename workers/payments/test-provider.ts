@@ -1,13 +1,14 @@
 import { and, eq, inArray } from "drizzle-orm";
-import { database } from "../../db/client";
+import { database, readAfter } from "../../db/client";
 import { testPayments } from "../../db/schema";
-import { newId, newSecret } from "../lib/ids";
+import { derivedId, newId, newSecret } from "../lib/ids";
 import type { Currency } from "../lib/money";
 import {
   type CreatePaymentInput,
   type PaymentOutcome,
   type PaymentProvider,
   PaymentProviderError,
+  type PaymentRecord,
   type PaymentSession,
   type RefundInput,
   type RefundResult,
@@ -162,11 +163,13 @@ export class TestPaymentProvider implements PaymentProvider {
 
   constructor(private readonly env: Env) {}
 
-  async createPayment(i: CreatePaymentInput): Promise<PaymentSession> {
+  async createPayment(i: CreatePaymentInput, record?: PaymentRecord): Promise<PaymentSession> {
     const db = database(this.env.DB);
-    const id = newId("pay");
+    // Named by its key, as one Stripe create retried under a key is one PaymentIntent: so the
+    // record can name the payment in the same transaction, whether or not this call makes it.
+    const id = await derivedId("pay", i.idempotencyKey);
     const now = Date.now();
-    const [inserted] = await db
+    const insert = db
       .insert(testPayments)
       .values({
         id,
@@ -181,8 +184,9 @@ export class TestPaymentProvider implements PaymentProvider {
         createdAt: now,
         updatedAt: now,
       })
-      .onConflictDoNothing({ target: testPayments.idempotencyKey })
+      .onConflictDoNothing()
       .returning();
+    const [inserted] = record ? (await readAfter(this.env.DB, [record(id)], [insert]))[0] : await insert;
     // A retry under the same key inserts nothing: read the payment the first call created.
     const row =
       inserted ??
@@ -190,6 +194,8 @@ export class TestPaymentProvider implements PaymentProvider {
         where: eq(testPayments.idempotencyKey, i.idempotencyKey),
       }));
     if (!row) throw new Error("test payment vanished after insert");
+    // Made under this key by a release that named payments at random: record its real id.
+    if (record && row.id !== id) await record(row.id).run();
     if (
       row.checkoutId !== i.checkoutId ||
       row.cartId !== i.cartId ||
