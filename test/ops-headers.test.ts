@@ -118,6 +118,31 @@ describe("security headers", () => {
       expect(res.headers.has("x-frame-options")).toBe(false);
     }
   });
+
+  it("reach a response whose headers are immutable (a fetch result), and leave its body whole", async () => {
+    const app = createApp();
+    const body = JSON.stringify({ items: Array.from({ length: 200 }, (_, i) => `item-${i}`) });
+    // Response.redirect and fetch() answer with immutable headers: setting one in place throws.
+    app.get("/__immutable", () => Response.redirect("https://example.com/next", 302));
+    app.get("/__proxied", async () => {
+      const upstream = new Response(body, { headers: { "content-type": "application/json" } });
+      return new Response(upstream.body, { status: 200, headers: upstream.headers });
+    });
+    const redirected = await app.request("/__immutable", {}, env);
+    expect(() => Response.redirect("https://example.com/", 302).headers.set("x", "y")).toThrow(TypeError);
+    expect(redirected.status).toBe(302);
+    expect(redirected.headers.get("location")).toBe("https://example.com/next");
+    const proxied = await app.request("/__proxied", { headers: { "x-request-id": "req-abc" } }, env);
+    for (const res of [redirected, proxied]) {
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(res.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(res.headers.get("x-popcart-version")).toBe(env.CF_VERSION_METADATA.id);
+      expect(res.headers.get("server-timing")).toMatch(/total;dur=/);
+      expect(res.headers.get("x-request-id")).toBeTruthy();
+    }
+    expect(proxied.headers.get("x-request-id")).toBe("req-abc");
+    expect(await proxied.text()).toBe(body);
+  });
 });
 
 describe("static asset headers", () => {

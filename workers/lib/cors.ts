@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./env";
 import { ApiError } from "./problem";
+import { setResponseHeader } from "./response-headers";
 
 export interface CorsOptions {
   /** Allowed origins (exact `scheme://host[:port]`); defaults to the `API_ALLOWED_ORIGINS` var. */
@@ -91,10 +92,10 @@ export const cors = (opts: CorsOptions = {}): MiddlewareHandler<AppEnv> => {
     }
     if (!allowed && UNSAFE_METHODS.has(c.req.method)) throw corsDenied(origin);
     await next();
-    c.header("vary", "Origin", { append: true });
+    setResponseHeader(c, "vary", "Origin", { append: true });
     if (allowed) {
-      c.header("access-control-allow-origin", origin);
-      c.header("access-control-expose-headers", expose);
+      setResponseHeader(c, "access-control-allow-origin", origin);
+      setResponseHeader(c, "access-control-expose-headers", expose);
     }
   };
 };

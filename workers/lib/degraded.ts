@@ -3,6 +3,7 @@ import { contextStorage, tryGetContext } from "hono/context-storage";
 import { routePath } from "hono/route";
 import type { AppEnv } from "./env";
 import { log } from "./logging";
+import { setResponseHeader } from "./response-headers";
 
 /** Response header naming the dependencies a response was served without, e.g. `d1`. */
 export const DEGRADED_HEADER = "Popcart-Degraded";
@@ -46,9 +47,9 @@ export const degradedResponses = (): MiddlewareHandler<AppEnv> =>
     await storage(c, next);
     if (degradations.length === 0) return;
     const dependencies = [...new Set(degradations.map((d) => d.dependency))];
-    c.header(DEGRADED_HEADER, dependencies.join(", "));
+    setResponseHeader(c, DEGRADED_HEADER, dependencies.join(", "));
     if (c.res.headers.get("cache-control")?.startsWith("public"))
-      c.header("cache-control", DEGRADED_CACHE_CONTROL);
+      setResponseHeader(c, "cache-control", DEGRADED_CACHE_CONTROL);
     c.get("log").fields.degraded = dependencies.join(",");
     const route = routePath(c, -1);
     for (const { dependency, fallback } of degradations) {

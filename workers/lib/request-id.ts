@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { requestId as honoRequestId } from "hono/request-id";
 import type { AppEnv } from "./env";
 import { newId } from "./ids";
+import { setResponseHeader } from "./response-headers";
 
 export interface RequestIdOptions {
   /** Header read from the client (if well-formed) and echoed on the response. */
@@ -21,6 +22,6 @@ export const requestId = (opts: RequestIdOptions = {}): MiddlewareHandler<AppEnv
     await assign(c, next);
     // Hono's middleware sets the header before the handler runs, which a handler returning its
     // own Response (static assets, a proxied fetch) replaces: set it on the final response too.
-    c.res.headers.set(headerName, c.get("requestId"));
+    setResponseHeader(c, headerName, c.get("requestId"));
   };
 };

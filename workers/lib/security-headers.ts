@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./env";
+import { setResponseHeader } from "./response-headers";
 
 /**
  * CSP for HTML pages. Stripe's Payment Element needs its script from js.stripe.com, its API
@@ -40,7 +41,7 @@ export const securityHeaders = (): MiddlewareHandler<AppEnv> =>
     await next();
     const isHtml = c.res.headers.get("content-type")?.startsWith("text/html") ?? false;
     const set = (name: string, value: string) => {
-      if (!c.res.headers.has(name)) c.header(name, value);
+      if (!c.res.headers.has(name)) setResponseHeader(c, name, value);
     };
     set("strict-transport-security", HSTS);
     set("x-content-type-options", "nosniff");

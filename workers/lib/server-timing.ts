@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./env";
+import { setResponseHeader } from "./response-headers";
 
 /** The dependencies measured today (health probes, search); any RFC 7230 token is accepted. */
 export type TimingName = "kv" | "d1" | (string & {});
@@ -73,5 +74,5 @@ export const serverTiming = (): MiddlewareHandler<AppEnv> =>
     const timing = new ServerTiming();
     c.set("timing", timing);
     await next();
-    c.header("server-timing", timing.header(performance.now() - started));
+    setResponseHeader(c, "server-timing", timing.header(performance.now() - started));
   };

@@ -1,7 +1,8 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { getCookie, setCookie } from "hono/cookie";
+import { generateCookie, getCookie } from "hono/cookie";
 import { sha256Hex } from "./crypto";
 import type { AppEnv } from "./env";
+import { setResponseHeader } from "./response-headers";
 
 /** The request header Cloudflare hashes to pin a request to one version of a gradual deployment. */
 export const VERSION_KEY_REQUEST_HEADER = "cloudflare-workers-version-key";
@@ -57,14 +58,15 @@ export const versionAffinity = (opts: VersionAffinityOptions = {}): MiddlewareHa
       (cartId && c.res.status < 400 ? await cartVersionKey(cartId) : undefined) ??
       fromRequest ??
       `vk_${crypto.randomUUID().replaceAll("-", "")}`;
-    c.header(VERSION_KEY_RESPONSE_HEADER, key);
+    setResponseHeader(c, VERSION_KEY_RESPONSE_HEADER, key);
     if (getCookie(c, VERSION_KEY_COOKIE) !== key) {
-      setCookie(c, VERSION_KEY_COOKIE, key, {
+      const cookie = generateCookie(VERSION_KEY_COOKIE, key, {
         path: "/",
         secure: true,
         httpOnly: true,
         sameSite: "Lax",
         maxAge: COOKIE_MAX_AGE_SECONDS,
       });
+      setResponseHeader(c, "set-cookie", cookie, { append: true });
     }
   };

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./env";
+import { setResponseHeader } from "./response-headers";
 import { versionOf } from "./version";
 
 export const VERSION_HEADER = "x-popcart-version";
@@ -14,6 +15,6 @@ export const versionHeaders = (): MiddlewareHandler<AppEnv> =>
   async function versionHeaders(c, next) {
     await next();
     const { id, tag } = versionOf(c.env);
-    c.header(VERSION_HEADER, id);
-    if (tag) c.header(VERSION_TAG_HEADER, tag);
+    setResponseHeader(c, VERSION_HEADER, id);
+    if (tag) setResponseHeader(c, VERSION_TAG_HEADER, tag);
   };
