@@ -31,6 +31,8 @@
  * @property {string} description one line: what is measured
  * @property {number} [connections] concurrent connections (default from the runner, 8)
  * @property {number} [duration] measured seconds (default from the runner, 6)
+ * @property {boolean} [readsOnly] it creates no carts, orders or stock changes: it runs right
+ *   after the ceiling, in the state of the runtime the ceiling was measured in (bench/run.mjs)
  * @property {(ctx: BenchContext) => Promise<unknown> | unknown} [setup] once before warm-up; the result is `state`
  * @property {(ctx: BenchContext, state: unknown) => Promise<Record<string, unknown>>} [run] for load that is not a
  *   stream of independent requests (a storm of shoppers, a minutes-long mix): drives the server

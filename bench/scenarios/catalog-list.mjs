@@ -7,6 +7,7 @@ const path = (currency) => `/api/products?limit=20&currency=${currency}`;
 // the ceiling it is compared with.
 export default defineScenario({
   name: "catalog-list",
+  readsOnly: true,
   description: "GET /api/products?limit=20: the first listing page, rotating USD/EUR/GBP (warm)",
   connections: 50,
   setup: (ctx) => warmAll(ctx, CURRENCIES.map(path)),

@@ -4,6 +4,7 @@ const path = (category) => `/api/products?category=${category}&limit=24`;
 
 export default defineScenario({
   name: "category-listing",
+  readsOnly: true,
   description: "GET /api/products?category={slug}: first listing page of every category (warm)",
   setup: (ctx) => warmAll(ctx, ctx.catalog.categorySlugs.map(path)),
   requests: ({ catalog }) => {

@@ -4,6 +4,7 @@ const CURRENCIES = ["USD", "EUR", "GBP"];
 
 export default defineScenario({
   name: "product-by-slug",
+  readsOnly: true,
   description: "GET /api/products/{slug} across every active product, rotating USD/EUR/GBP (warm KV)",
   // 50 connections, like the ceiling it is compared with.
   connections: 50,

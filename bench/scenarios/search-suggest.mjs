@@ -3,6 +3,7 @@ import { ensureSearchIndex, suggestPaths } from "../lib/search-queries.mjs";
 
 export default defineScenario({
   name: "search-suggest",
+  readsOnly: true,
   description: "GET /api/search/suggest: 2–6 typed letters of common words (KV prefix shards + Cache API)",
   setup: (ctx) => ensureSearchIndex(ctx),
   requests: (ctx) => {

@@ -3,6 +3,7 @@ import { ensureSearchIndex, searchPaths } from "../lib/search-queries.mjs";
 
 export default defineScenario({
   name: "search",
+  readsOnly: true,
   description:
     "GET /api/search: words, pairs, prefixes, typos, facet filters, price sorts and browsing, drawn with Zipf popularity (popular searches repeat and hit the result cache; the long tail misses)",
   setup: (ctx) => ensureSearchIndex(ctx),
