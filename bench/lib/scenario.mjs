@@ -33,6 +33,7 @@
  * @property {number} [duration] measured seconds (default from the runner, 6)
  * @property {boolean} [readsOnly] it creates no carts, orders or stock changes: it runs right
  *   after the ceiling, in the state of the runtime the ceiling was measured in (bench/run.mjs)
+ * @property {boolean} [last] it runs after every other scenario (the soak: it wakes the most objects)
  * @property {(ctx: BenchContext) => Promise<unknown> | unknown} [setup] once before warm-up; the result is `state`
  * @property {(ctx: BenchContext, state: unknown) => Promise<Record<string, unknown>>} [run] for load that is not a
  *   stream of independent requests (a storm of shoppers, a minutes-long mix): drives the server
