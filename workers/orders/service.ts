@@ -37,7 +37,7 @@ import {
 
 export type { OrderDraft, OrderView } from "./schemas";
 
-import { orderTaxStatements, taxLinesQuery, taxLineViews } from "./tax-lines";
+import { IF_ORDER_IS_OURS, orderTaxStatements, taxLinesQuery, taxLineViews } from "./tax-lines";
 
 /** First order number handed out: `PC-100001`. */
 const FIRST_ORDER_NUMBER = 100_001;
@@ -230,7 +230,7 @@ export async function writeOrder(
   }
   const claimed = options.claimEvents ? now : null;
   const notExists = "NOT EXISTS (SELECT 1 FROM orders WHERE checkout_id = ?1)";
-  const ifOurs = "EXISTS (SELECT 1 FROM orders WHERE id = ?1)";
+  const ifOurs = IF_ORDER_IS_OURS;
   const db = env.DB;
 
   const statements = [

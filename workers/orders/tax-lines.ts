@@ -6,6 +6,12 @@ import type { Currency, Money } from "../lib/money";
 import type { ParsedOrderDraft } from "./schemas";
 
 /**
+ * The condition every row of an order's batch is written under: the order with id `?1` exists,
+ * so it is this call's (a replay for the same checkout inserted no order and writes nothing).
+ */
+export const IF_ORDER_IS_OURS = "EXISTS (SELECT 1 FROM orders WHERE id = ?1)";
+
+/**
  * The order's tax lines, written in the order's own batch (conditional on the
  * order being this call's, like its lines), so an order never exists without the rates it
  * was charged at.
@@ -15,7 +21,7 @@ export function orderTaxStatements(
   orderId: string,
   draft: ParsedOrderDraft,
 ): D1PreparedStatement[] {
-  const ifOurs = "EXISTS (SELECT 1 FROM orders WHERE id = ?1)";
+  const ifOurs = IF_ORDER_IS_OURS;
   return [
     ...draft.tax_lines.map((line) =>
       db
